@@ -1,1 +1,3 @@
-print("semid")
+import SemidCLI
+
+SemidCommand.runAndExit()

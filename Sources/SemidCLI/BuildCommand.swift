@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import SemidIndex
+import SemidMath
+import SemidQuantization
+import SemidStorage
+
+/// `semid build`: embeddings (+ item catalog) → codebooks → unique semantic IDs → index on disk.
+struct BuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Train a residual quantizer on item embeddings and write a semantic-ID index.",
+        discussion: """
+            The index is written to a temporary directory next to --out and renamed into place, so an
+            interrupted build leaves any previous index intact. Same inputs + same --seed give a
+            byte-identical index (on the same OpenBLAS kernel).
+            """)
+
+    @Option(help: "Item embeddings: a 2-D .npy file (<f4, <f2 or <f8, C order); row i is item i.")
+    var embeddings: String
+
+    @Option(help: "Item catalog: JSONL (item, source_id, title, text) or LC-Rec *.item.json. Without it items are 0…n−1, untitled.")
+    var items: String?
+
+    @Option(help: "Quantizer: rq-kmeans (residual k-means).")
+    var method: String = QuantizationMethod.rqKMeans.rawValue
+
+    @Option(help: "Number of quantizer levels L.")
+    var levels: Int = 3
+
+    @Option(help: "Codes per level K.")
+    var codebookSize: Int = 256
+
+    @Option(help: "Collision policy: none (report only) or suffix (TIGER: one extra level = rank in the colliding group).")
+    var collisions: String = "suffix"
+
+    @Option(help: "Seed for every random choice.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Maximum full-dimensional k-means iterations per level.")
+    var kmeansIterations: Int = 12
+
+    @Option(help: "Train each level on at most this many points per code (0 = all points).")
+    var maxPointsPerCentroid: Int = 256
+
+    @Option(help: "k-means seeding: kmeans++ or random.")
+    var kmeansInit: String = KMeans.Initialization.kMeansPlusPlus.rawValue
+
+    @Option(help: "Maximum rows per shard for per-item arrays.")
+    var rowsPerShard: Int = 262_144
+
+    @Option(help: "Where to write the index directory.")
+    var out: String
+
+    @Flag(help: "Replace --out if it is an existing index.")
+    var force = false
+
+    @Flag(help: "No progress output.")
+    var quiet = false
+
+    func validate() throws {
+        if levels < 1 { throw ValidationError("--levels must be at least 1 (got \(levels))") }
+        if codebookSize < 2 { throw ValidationError("--codebook-size must be at least 2 (got \(codebookSize))") }
+        if codebookSize > 65_536 { throw ValidationError("--codebook-size must be at most 65536 (got \(codebookSize))") }
+        if CollisionPolicy(name: collisions) == nil {
+            throw ValidationError("--collisions must be one of \(CollisionPolicy.names.joined(separator: ", ")) (got \(collisions))")
+        }
+        if QuantizationMethod(rawValue: method) == nil {
+            throw ValidationError("--method must be one of \(QuantizationMethod.allCases.map(\.rawValue).joined(separator: ", ")) (got \(method))")
+        }
+        if KMeans.Initialization(rawValue: kmeansInit) == nil {
+            throw ValidationError("--kmeans-init must be kmeans++ or random (got \(kmeansInit))")
+        }
+        if kmeansIterations < 1 { throw ValidationError("--kmeans-iterations must be at least 1 (got \(kmeansIterations))") }
+        if maxPointsPerCentroid < 0 { throw ValidationError("--max-points-per-centroid must be 0 or more") }
+        if rowsPerShard < 1 { throw ValidationError("--rows-per-shard must be at least 1") }
+    }
+
+    func run() throws {
+        if FileSystem.exists(out) && !force { throw IndexError.outputExists(path: out) }
+        let started = Date()
+        let progress = Console.progress(quiet: quiet)
+
+        let matrix = try NpyFile.readMatrix(at: embeddings)
+        var inputs = [InputFingerprint(role: "embeddings", fingerprint: try .of(path: embeddings),
+                                       rows: matrix.rows, columns: matrix.cols)]
+        var records: [ItemRecord]?
+        if let items {
+            let read = try ItemCatalogFile.read(at: items)
+            try ItemCatalogFile.validateDense(read, startingAt: 0, source: items)
+            if read.count != matrix.rows {
+                throw IndexError.inconsistentInput(
+                    "\(items) lists \(read.count) items but \(embeddings) has \(matrix.rows) rows; row i of the embeddings must be item i")
+            }
+            records = read
+            inputs.append(InputFingerprint(role: "items", fingerprint: try .of(path: items), rows: read.count, columns: nil))
+        }
+
+        var configuration = BuildConfiguration(levels: levels, codebookSize: codebookSize,
+                                               collisionPolicy: CollisionPolicy(name: collisions) ?? .suffix, seed: seed)
+        configuration.method = QuantizationMethod(rawValue: method) ?? .rqKMeans
+        configuration.kmeans.iterations = kmeansIterations
+        configuration.kmeans.maxPointsPerCentroid = maxPointsPerCentroid
+        configuration.kmeans.initialization = KMeans.Initialization(rawValue: kmeansInit) ?? .kMeansPlusPlus
+        configuration.rowsPerShard = rowsPerShard
+
+        let built = try IndexBuilder.build(embeddings: matrix, items: records, inputs: inputs,
+                                           configuration: configuration, progress: progress)
+        try IndexStore.write(built.index, catalog: .new(built.catalog), to: out, overwrite: force, progress: progress)
+        let index = try IndexStore.open(at: out)
+        let report = try index.report(groupLimit: 3)
+        Console.out("wrote \(out) in \(Format.seconds(Date().timeIntervalSince(started)))")
+        Console.out(InspectCommand.render(report, manifest: index.manifest))
+    }
+}

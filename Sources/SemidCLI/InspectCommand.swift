@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import SemidIndex
+import SemidStorage
+
+/// `semid inspect`: collision and codebook-health figures of an index.
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Show collisions, per-level code usage and reconstruction error of an index.")
+
+    @Argument(help: "The index directory.")
+    var index: String
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    @Option(help: "How many of the largest colliding groups to list.")
+    var groups: Int = 10
+
+    func validate() throws {
+        if groups < 0 { throw ValidationError("--groups must be 0 or more") }
+    }
+
+    func run() throws {
+        let opened = try IndexStore.open(at: index)
+        let report = try opened.report(groupLimit: groups)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            Console.out(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            Console.out(Self.render(report, manifest: opened.manifest))
+        }
+    }
+
+    /// The human-readable report.
+    static func render(_ r: CollisionReport, manifest: IndexManifest) -> String {
+        var lines: [String] = []
+        let p = manifest.parameters
+        lines.append("index      \(r.items) items, \(r.method) \(r.levels) levels × \(r.codebookSize) codes, d = \(p.dimension), seed \(p.seed)")
+        lines.append("IDs        length \(r.idLength), policy \(r.collisionPolicy)" + (r.suffixSize.map { ", suffix level size \($0)" } ?? ""))
+        if r.itemsAdded > 0 { lines.append("added      \(r.itemsAdded) items in \(r.addBatches) batch\(r.addBatches == 1 ? "" : "es") after the build") }
+        lines.append("raw        \(r.raw.distinctIds) distinct IDs, collision rate \(Format.percent(r.raw.collisionRate)), "
+                     + "\(r.raw.itemsInCollisions) items (\(Format.percent(r.raw.fractionInCollisions))) in \(r.raw.collidingGroups) colliding groups, largest \(r.raw.maxGroup)")
+        lines.append("final      \(r.final.distinctIds) distinct IDs, collision rate \(Format.percent(r.final.collisionRate)), largest group \(r.final.maxGroup)")
+        var recon = "recon.     relative MSE \(Format.fixed(r.reconstruction.relativeMse)) (MSE \(String(format: "%.5g", r.reconstruction.mse)), total variance \(String(format: "%.5g", r.reconstruction.totalVariance)))"
+        if let added = r.reconstruction.addedRelativeMse { recon += "; added items \(Format.fixed(added))" }
+        lines.append(recon)
+        lines.append("")
+        var table = TextTable(["level", "used", "utilization", "perplexity", "dead", "prefixes", "rel. residual"])
+        for l in r.perLevel {
+            table.add(["\(l.level)", "\(l.usedCodes)", Format.fixed(l.utilization, 3), String(format: "%.1f", l.perplexity),
+                       "\(l.deadCodes)", "\(l.distinctPrefixes)", l.relativeResidual.map { Format.fixed($0) } ?? "-"])
+        }
+        lines.append(table.render())
+        if !r.largestGroups.isEmpty {
+            lines.append("")
+            lines.append("largest colliding groups (raw ID → items):")
+            for g in r.largestGroups {
+                lines.append("  \(g.rawId.map(String.init).joined(separator: "-"))  (\(g.items.count) items)")
+                for m in g.items.prefix(8) {
+                    let title = m.title.map { $0.count > 70 ? String($0.prefix(67)) + "..." : $0 } ?? "(no title)"
+                    lines.append("    \(m.item)  \(m.finalId.map(String.init).joined(separator: "-"))  \(title)")
+                }
+                if g.items.count > 8 { lines.append("    … \(g.items.count - 8) more") }
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import SemidIndex
+import SemidMath
+import SemidStorage
+
+/// The `semid` command: semantic IDs for generative retrieval.
+public struct SemidCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "semid",
+        abstract: "Semantic IDs for generative retrieval: build, inspect and export item indices.",
+        discussion: """
+            Typical use:
+              semid build --embeddings emb.npy --items items.jsonl --levels 3 --codebook-size 256 \\
+                          --collisions suffix --seed 7 --out beauty.semid
+              semid inspect beauty.semid [--json]
+              semid export beauty.semid --format lcrec --out beauty.index.json
+            """,
+        version: SemidCommand.versionText,
+        subcommands: [BuildCommand.self, InspectCommand.self, ExportCommand.self])
+
+    public init() {}
+
+    /// `semid --version`: the version, the BLAS kernel and thread count, and why that kernel.
+    static var versionText: String {
+        """
+        semid \(SemidVersion.current)
+        BLAS: \(BLASRuntime.summary) (\(BLASKernelSelection.note))
+        zstd \(Zstd.libraryVersion)
+        """
+    }
+
+    /// Parses the arguments, runs the command, and exits: 0 on success, 1 for bad input or a failed
+    /// operation, 2 for a command-line usage error.
+    public static func runAndExit(_ arguments: [String]? = nil) -> Never {
+        BLASKernelSelection.reexecIfNeeded()
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            Foundation.exit(0)
+        } catch {
+            if error is CleanExit || error is ValidationError || error is ExitCode || isArgumentParserError(error) {
+                let code = exitCode(for: error)
+                if code == .success {
+                    Console.out(fullMessage(for: error))
+                    Foundation.exit(0)
+                }
+                Console.err(fullMessage(for: error))
+                Foundation.exit(2)
+            }
+            // Every semid error type describes itself in one line naming the file and the problem.
+            fail((error as? CustomStringConvertible)?.description ?? error.localizedDescription)
+        }
+    }
+
+    static func isArgumentParserError(_ error: Error) -> Bool {
+        String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
+    }
+
+    static func fail(_ message: String) -> Never {
+        Console.err("semid: error: \(message)")
+        Foundation.exit(1)
+    }
+}
+
+/// A failure with a message for the user (exit status 1).
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ message: String) { self.description = message }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import SemidQuantization
+
+/// Codebook health and collision figures of an index: what `semid inspect` prints.
+///
+/// `collision_rate = (items − distinct_ids) / items`. Per-level figures describe the raw quantizer
+/// codes; "final" figures describe the IDs after the collision policy.
+public struct CollisionReport: Codable, Equatable, Sendable {
+    /// Number of items.
+    public var items: Int
+    /// Quantizer levels `L`.
+    public var levels: Int
+    /// Codes per level `K`.
+    public var codebookSize: Int
+    /// Codes per final ID.
+    public var idLength: Int
+    /// The policy's name.
+    public var collisionPolicy: String
+    /// Quantizer method (`rq-kmeans`, `rq-vae`).
+    public var method: String
+    /// Figures over the raw codes.
+    public var raw: RawFigures
+    /// Figures over the final IDs.
+    public var final: FinalFigures
+    /// Per quantizer level, over the raw codes.
+    public var perLevel: [LevelFigures]
+    /// Reconstruction error of the raw codes (build items, and all items when some were added).
+    public var reconstruction: Reconstruction
+    /// The largest groups of items sharing a raw ID, largest first.
+    public var largestGroups: [Group]
+    /// Items added by `semid add` after the build.
+    public var itemsAdded: Int
+    /// Number of `add` batches.
+    public var addBatches: Int
+    /// Size of the suffix level, when the policy adds one.
+    public var suffixSize: Int?
+
+    /// Collision figures of the raw codes.
+    public struct RawFigures: Codable, Equatable, Sendable {
+        public var distinctIds: Int
+        public var collisionRate: Double
+        /// Items that share their raw ID with at least one other item.
+        public var itemsInCollisions: Int
+        /// Fraction of items that share their raw ID.
+        public var fractionInCollisions: Double
+        /// The largest number of items sharing one raw ID.
+        public var maxGroup: Int
+        /// Number of raw IDs shared by two or more items.
+        public var collidingGroups: Int
+    }
+
+    /// Collision figures of the final IDs.
+    public struct FinalFigures: Codable, Equatable, Sendable {
+        public var distinctIds: Int
+        public var collisionRate: Double
+        public var maxGroup: Int
+    }
+
+    /// Usage of one quantizer level's codes.
+    public struct LevelFigures: Codable, Equatable, Sendable {
+        /// 1-based level.
+        public var level: Int
+        /// Codes used by at least one item.
+        public var usedCodes: Int
+        /// `usedCodes / K`.
+        public var utilization: Double
+        /// `exp(entropy)` of the code usage distribution (K when perfectly uniform).
+        public var perplexity: Double
+        /// Codes used by no item (`K − usedCodes`).
+        public var deadCodes: Int
+        /// Distinct ID prefixes of length `level`.
+        public var distinctPrefixes: Int
+        /// Mean squared residual norm after this level (build items), relative to the total variance.
+        public var relativeResidual: Double?
+    }
+
+    /// Reconstruction error.
+    public struct Reconstruction: Codable, Equatable, Sendable {
+        /// `mean ‖x − x̂‖² / mean ‖x − μ‖²` over the build items.
+        public var relativeMse: Double
+        /// `mean ‖x − x̂‖²` over the build items.
+        public var mse: Double
+        /// `mean ‖x − μ‖²` over the build items.
+        public var totalVariance: Double
+        /// Relative MSE of the items added later, when there are any.
+        public var addedRelativeMse: Double?
+    }
+
+    /// Items that share one raw ID.
+    public struct Group: Codable, Equatable, Sendable {
+        /// The shared raw codes.
+        public var rawId: [Int32]
+        /// The items, by id.
+        public var items: [Member]
+
+        /// One item of a group.
+        public struct Member: Codable, Equatable, Sendable {
+            public var item: Int
+            public var title: String?
+            public var finalId: [Int32]
+        }
+    }
+
+    /// Computes the report.
+    ///
+    /// - Parameters:
+    ///   - rawCodes: raw quantizer codes, `[n, L]`.
+    ///   - finalIDs: final IDs, `[n, idLength]`.
+    ///   - titles: looks up titles for the items of the largest groups.
+    ///   - groupLimit: how many of the largest groups to list.
+    public init(manifest: IndexManifest, rawCodes: CodeMatrix, finalIDs ids: CodeMatrix,
+                groupLimit: Int = 10, titles: ([Int]) throws -> [Int: String]) rethrows {
+        let n = rawCodes.rows
+        let k = manifest.parameters.codebookSize
+        items = n
+        levels = rawCodes.levels
+        codebookSize = k
+        idLength = ids.levels
+        collisionPolicy = manifest.parameters.collisionPolicy.name
+        method = manifest.parameters.method
+
+        // Raw groups.
+        var groups: [ArraySlice<Int32>: [Int]] = [:]
+        groups.reserveCapacity(n)
+        for i in 0..<n { groups[rawCodes.row(i), default: []].append(i) }
+        let colliding = groups.values.filter { $0.count > 1 }
+        let inCollisions = colliding.reduce(0) { $0 + $1.count }
+        raw = RawFigures(
+            distinctIds: groups.count,
+            collisionRate: n == 0 ? 0 : Double(n - groups.count) / Double(n),
+            itemsInCollisions: inCollisions,
+            fractionInCollisions: n == 0 ? 0 : Double(inCollisions) / Double(n),
+            maxGroup: groups.values.map(\.count).max() ?? 0,
+            collidingGroups: colliding.count)
+
+        var finalCounts: [ArraySlice<Int32>: Int] = [:]
+        finalCounts.reserveCapacity(n)
+        for i in 0..<n { finalCounts[ids.row(i), default: 0] += 1 }
+        final = FinalFigures(distinctIds: finalCounts.count,
+                             collisionRate: n == 0 ? 0 : Double(n - finalCounts.count) / Double(n),
+                             maxGroup: finalCounts.values.max() ?? 0)
+
+        // Per level.
+        let stats = manifest.statistics.reconstruction
+        var figures: [LevelFigures] = []
+        for level in 0..<rawCodes.levels {
+            var counts = [Int](repeating: 0, count: k)
+            for i in 0..<n {
+                let c = Int(rawCodes[i, level])
+                if c >= 0 && c < k { counts[c] += 1 }
+            }
+            let used = counts.filter { $0 > 0 }.count
+            var entropy = 0.0
+            for c in counts where c > 0 {
+                let p = Double(c) / Double(n)
+                entropy -= p * Foundation.log(p)
+            }
+            var prefixes = Set<ArraySlice<Int32>>()
+            prefixes.reserveCapacity(n)
+            for i in 0..<n { prefixes.insert(rawCodes.values[(i * rawCodes.levels)..<(i * rawCodes.levels + level + 1)]) }
+            let residual = level < stats.perLevelMeanSquaredError.count && stats.totalVariance > 0
+                ? stats.perLevelMeanSquaredError[level] / stats.totalVariance : nil
+            figures.append(LevelFigures(level: level + 1, usedCodes: used, utilization: Double(used) / Double(k),
+                                        perplexity: Foundation.exp(entropy), deadCodes: k - used,
+                                        distinctPrefixes: prefixes.count, relativeResidual: residual))
+        }
+        perLevel = figures
+
+        let added = manifest.batches.filter { $0.batch > 0 }
+        let addedVectors = added.reduce(0) { $0 + $1.reconstruction.vectors }
+        let addedError = added.reduce(0.0) { $0 + $1.reconstruction.meanSquaredError * Double($1.reconstruction.vectors) }
+        reconstruction = Reconstruction(
+            relativeMse: stats.relativeMSE, mse: stats.meanSquaredError, totalVariance: stats.totalVariance,
+            addedRelativeMse: addedVectors > 0 && stats.totalVariance > 0
+                ? addedError / Double(addedVectors) / stats.totalVariance : nil)
+        itemsAdded = added.reduce(0) { $0 + $1.items }
+        addBatches = added.count
+        suffixSize = manifest.statistics.collisions.suffixSize.map { _ in manifest.codeSizes.last ?? 0 }
+
+        // Largest groups: by size, then by first item.
+        let top = colliding.sorted { $0.count != $1.count ? $0.count > $1.count : $0[0] < $1[0] }.prefix(groupLimit)
+        let titleMap = try titles(top.flatMap { $0 })
+        largestGroups = top.map { members in
+            Group(rawId: Array(rawCodes.row(members[0])),
+                  items: members.map { Group.Member(item: $0, title: titleMap[$0], finalId: Array(ids.row($0))) })
+        }
+    }
+}

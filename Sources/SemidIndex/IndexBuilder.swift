@@ -1,0 +1,136 @@
+import Foundation
+import SemidMath
+import SemidQuantization
+import SemidStorage
+
+/// The version of semid that writes indexes (recorded as `created_by`).
+public enum SemidVersion {
+    /// Semantic version of this release.
+    public static let current = "0.1.0"
+}
+
+/// The quantization method of a build.
+public enum QuantizationMethod: String, Codable, Sendable, CaseIterable {
+    /// Residual k-means.
+    case rqKMeans = "rq-kmeans"
+}
+
+/// Everything `semid build` needs besides the data.
+public struct BuildConfiguration: Sendable {
+    /// The quantizer.
+    public var method: QuantizationMethod = .rqKMeans
+    /// Quantizer levels `L`.
+    public var levels: Int
+    /// Codes per level `K`.
+    public var codebookSize: Int
+    /// How colliding raw codes are made unique.
+    public var collisionPolicy: CollisionPolicy = .suffix
+    /// The seed of every random choice.
+    public var seed: UInt64 = 0
+    /// k-means settings for RQ-KMeans (`clusters` is set to `codebookSize`).
+    public var kmeans: KMeans.Configuration
+    /// Maximum rows per shard for per-item arrays.
+    public var rowsPerShard: Int = 262_144
+
+    /// A configuration with default k-means settings.
+    public init(levels: Int, codebookSize: Int, collisionPolicy: CollisionPolicy = .suffix, seed: UInt64 = 0) {
+        self.levels = levels
+        self.codebookSize = codebookSize
+        self.collisionPolicy = collisionPolicy
+        self.seed = seed
+        self.kmeans = KMeans.Configuration(clusters: codebookSize)
+    }
+}
+
+/// Builds an index in memory from embeddings and item metadata: train, encode, resolve collisions,
+/// measure. ``IndexStore/write(_:catalog:to:overwrite:progress:)`` then puts it on disk.
+public enum IndexBuilder {
+    /// Trains the quantizer on `embeddings` (`[n, d]`, row `i` = item `i`) and assigns final IDs.
+    ///
+    /// - Parameters:
+    ///   - items: metadata for items `0..<n` (ids must be exactly `0..<n`), or `nil` for untitled items.
+    ///   - inputs: fingerprints of the input files, recorded in the manifest.
+    /// - Returns: the index and its catalog rows.
+    public static func build(
+        embeddings: Matrix, items: [ItemRecord]?, inputs: [InputFingerprint],
+        configuration: BuildConfiguration, progress: ProgressHandler? = nil
+    ) throws -> (index: SemanticIndex, catalog: [CatalogItem]) {
+        let n = embeddings.rows
+        if let items {
+            guard items.count == n else {
+                throw IndexError.inconsistentInput(
+                    "the items file lists \(items.count) items but the embeddings have \(n) rows; row i must be item i")
+            }
+            for (position, item) in items.enumerated() where item.id != position {
+                throw IndexError.inconsistentInput(
+                    "item ids must be exactly 0..<\(n) (row i of the embeddings is item i); id \(position) is missing")
+            }
+        }
+        if let bad = embeddings.firstNonFinite() {
+            throw IndexError.inconsistentInput("embeddings row \(bad.row), column \(bad.column) is not finite")
+        }
+        var rk = ResidualKMeans.Configuration(levels: configuration.levels, codebookSize: configuration.codebookSize,
+                                              kmeans: configuration.kmeans)
+        rk.kmeans.clusters = configuration.codebookSize
+        try rk.validate(items: n)
+        if configuration.rowsPerShard < 1 {
+            throw QuantizationError.invalidParameter(name: "--rows-per-shard", value: "\(configuration.rowsPerShard)", expected: "at least 1")
+        }
+
+        let trained = try ResidualKMeans.train(embeddings, configuration: rk, seed: configuration.seed, progress: progress)
+        let reconstruction = Self.reconstruction(of: embeddings, residual: trained.residual,
+                                                 perLevel: trained.report.levels.map(\.residualMeanSquaredNorm))
+        let quantizer = trained.quantizer
+        let context = ResolutionContext { rows in
+            try quantizer.lastLevelDistances(embeddings.gatheringRows(rows), codes: trained.codes.gatheringRows(rows))
+        }
+        let resolution = try configuration.collisionPolicy.resolver.resolve(
+            raw: trained.codes, codebookSize: configuration.codebookSize, context: context)
+
+        let manifest = IndexManifest(
+            format: IndexManifest.formatName, formatVersion: IndexManifest.currentFormatVersion,
+            createdBy: "semid \(SemidVersion.current)",
+            parameters: BuildParameters(
+                method: configuration.method.rawValue, levels: configuration.levels,
+                codebookSize: configuration.codebookSize, dimension: embeddings.cols,
+                collisionPolicy: configuration.collisionPolicy, seed: configuration.seed,
+                kmeans: rk.kmeans, rowsPerShard: configuration.rowsPerShard),
+            inputs: inputs, items: n, idLength: resolution.ids.levels, codeSizes: resolution.codeSizes,
+            statistics: BuildStatistics(reconstruction: reconstruction, kmeans: trained.report,
+                                        collisions: resolution.summary),
+            batches: [Batch(batch: 0, operation: "build", firstItem: 0, items: n, inputs: inputs,
+                            reconstruction: reconstruction)],
+            shards: [], catalog: FileFingerprint(file: IndexStore.catalogFile, bytes: 0, sha256: ""))
+        let index = SemanticIndex(manifest: manifest, quantizer: quantizer, rawCodes: trained.codes, ids: resolution.ids)
+        let rows = (0..<n).map { i in
+            CatalogItem(id: i, sourceID: items?[i].sourceID, title: items?[i].title,
+                        semanticID: Array(resolution.ids.row(i)), batch: 0)
+        }
+        return (index, rows)
+    }
+
+    /// Reconstruction figures from the data and what quantization left of it (`[n, d]` each).
+    public static func reconstruction(of data: Matrix, residual: Matrix, perLevel: [Double]) -> ReconstructionStatistics {
+        let n = data.rows, d = data.cols
+        var mean = [Double](repeating: 0, count: d)
+        var sumSquares = 0.0
+        var error = 0.0
+        data.values.withUnsafeBufferPointer { x in
+            residual.values.withUnsafeBufferPointer { r in
+                for i in 0..<n {
+                    let row = x.baseAddress! + i * d
+                    for t in 0..<d { mean[t] += Double(row[t]) }
+                    sumSquares += Double(Distances.squaredNorm(row, count: d))
+                    error += Double(Distances.squaredNorm(r.baseAddress! + i * d, count: d))
+                }
+            }
+        }
+        let count = Double(max(n, 1))
+        let meanNormSquared = mean.reduce(0) { $0 + ($1 / count) * ($1 / count) }
+        let variance = max(0, sumSquares / count - meanNormSquared)
+        let mse = error / count
+        return ReconstructionStatistics(vectors: n, meanSquaredError: mse, totalVariance: variance,
+                                        relativeMSE: variance > 0 ? mse / variance : 0,
+                                        perLevelMeanSquaredError: perLevel)
+    }
+}

@@ -1,0 +1,32 @@
+/// Problems with an index directory or an operation on it.
+public enum IndexError: Error, CustomStringConvertible, Sendable {
+    /// The path exists and overwriting was not requested.
+    case outputExists(path: String)
+    /// The path is not an index (no manifest).
+    case notAnIndex(path: String)
+    /// The manifest was written by a newer semid.
+    case newerFormat(path: String, found: Int, supported: Int)
+    /// A shard's size or checksum disagrees with the manifest.
+    case checksumMismatch(path: String, expected: String, found: String)
+    /// The index content is inconsistent (e.g. a shard's shape disagrees with the manifest).
+    case corrupted(path: String, problem: String)
+    /// Inputs disagree with each other or with the index.
+    case inconsistentInput(String)
+
+    public var description: String {
+        switch self {
+        case .outputExists(let path):
+            return "\(path) already exists; choose another --out or pass --force to replace it"
+        case .notAnIndex(let path):
+            return "\(path) is not a semid index (no manifest.json)"
+        case let .newerFormat(path, found, supported):
+            return "\(path): index format version \(found) is newer than this semid reads (up to \(supported)); upgrade semid"
+        case let .checksumMismatch(path, expected, found):
+            return "\(path): checksum mismatch (manifest says sha256 \(expected), file has \(found)); the file is corrupted or was modified"
+        case let .corrupted(path, problem):
+            return "\(path): \(problem)"
+        case .inconsistentInput(let message):
+            return message
+        }
+    }
+}

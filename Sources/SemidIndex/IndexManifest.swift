@@ -1,0 +1,159 @@
+import Foundation
+import SemidQuantization
+import SemidStorage
+
+/// `manifest.json`: what an index holds and how it was made. Written last, read first.
+///
+/// Keys are `snake_case`; the format is specified in `docs/index-format.md`. Everything needed to
+/// reproduce the index is here: every parameter, the seed, and fingerprints of the inputs.
+public struct IndexManifest: Codable, Equatable, Sendable {
+    /// Always `"semid-index"`.
+    public var format: String
+    /// The on-disk format version; readers refuse newer versions.
+    public var formatVersion: Int
+    /// The program that wrote the index, e.g. `"semid 0.1.0"`.
+    public var createdBy: String
+    /// Build parameters.
+    public var parameters: BuildParameters
+    /// Fingerprints of the build inputs.
+    public var inputs: [InputFingerprint]
+    /// Number of items.
+    public var items: Int
+    /// Codes per final semantic ID (levels, plus one for the `suffix` policy).
+    public var idLength: Int
+    /// Vocabulary size at each ID position (`idLength` values): `K` per quantizer level, then the
+    /// suffix level's size (the largest colliding group) when there is one.
+    public var codeSizes: [Int]
+    /// Figures measured at build time (reconstruction error, training report, collision resolution).
+    public var statistics: BuildStatistics
+    /// The build (batch 0) and every later `semid add`.
+    public var batches: [Batch]
+    /// Every shard file with its array, row range, size and checksum.
+    public var shards: [ShardEntry]
+    /// The catalog file's size and checksum at the time the manifest was written.
+    public var catalog: FileFingerprint
+
+    /// The current format version written by this code.
+    public static let currentFormatVersion = 1
+    /// The `format` value.
+    public static let formatName = "semid-index"
+}
+
+/// Parameters of `semid build`.
+public struct BuildParameters: Codable, Equatable, Sendable {
+    /// `"rq-kmeans"` or `"rq-vae"`.
+    public var method: String
+    /// Quantizer levels `L`.
+    public var levels: Int
+    /// Codes per level `K`.
+    public var codebookSize: Int
+    /// Input dimension `d`.
+    public var dimension: Int
+    /// The collision policy and its settings.
+    public var collisionPolicy: CollisionPolicy
+    /// The seed every random choice was drawn from.
+    public var seed: UInt64
+    /// k-means settings (RQ-KMeans).
+    public var kmeans: KMeans.Configuration?
+    /// Maximum rows per shard of a per-item array.
+    public var rowsPerShard: Int
+}
+
+/// Size and SHA-256 of a file.
+public struct FileFingerprint: Codable, Equatable, Sendable {
+    /// File name (no directories, so moving inputs does not change the index).
+    public var file: String
+    /// Size in bytes.
+    public var bytes: Int
+    /// Lowercase hex SHA-256 of the content (as `sha256sum` prints it).
+    public var sha256: String
+}
+
+/// A build input and what was read from it.
+public struct InputFingerprint: Codable, Equatable, Sendable {
+    /// `"embeddings"` or `"items"` (later: `"sequences"`, …).
+    public var role: String
+    /// The file's fingerprint.
+    public var fingerprint: FileFingerprint
+    /// Rows read (vectors or items).
+    public var rows: Int
+    /// Columns (embedding dimension), when the input is a matrix.
+    public var columns: Int?
+}
+
+/// One group of items written together: the original build or an `add`.
+public struct Batch: Codable, Equatable, Sendable {
+    /// 0 for the build, then 1, 2, … for each `add`.
+    public var batch: Int
+    /// `"build"` or `"add"`.
+    public var operation: String
+    /// First item id of the batch.
+    public var firstItem: Int
+    /// Number of items in the batch.
+    public var items: Int
+    /// The inputs of this batch.
+    public var inputs: [InputFingerprint]
+    /// Reconstruction figures over this batch's items.
+    public var reconstruction: ReconstructionStatistics
+}
+
+/// One shard file.
+public struct ShardEntry: Codable, Equatable, Sendable {
+    /// File name inside the index directory, e.g. `"ids-00000.zst"`.
+    public var file: String
+    /// The array this shard is part of, e.g. `"ids"`, `"raw_codes"`, `"codebooks"`.
+    public var array: String
+    /// Element type name (`f32`, `i32`, …).
+    public var dtype: String
+    /// Shape of the part in this shard.
+    public var shape: [Int]
+    /// The range of first-axis rows this shard holds: `[first, end)`.
+    public var rows: [Int]
+    /// Compressed size in bytes.
+    public var bytes: Int
+    /// SHA-256 of the file.
+    public var sha256: String
+}
+
+/// Reconstruction error of a set of vectors by their raw codes.
+public struct ReconstructionStatistics: Codable, Equatable, Sendable {
+    /// Vectors measured.
+    public var vectors: Int
+    /// Mean squared reconstruction error per vector, `mean ‖x − x̂‖²`.
+    public var meanSquaredError: Double
+    /// Mean squared distance to the mean, `mean ‖x − μ‖²` (the data's total variance).
+    public var totalVariance: Double
+    /// `meanSquaredError / totalVariance`.
+    public var relativeMSE: Double
+    /// Mean squared residual norm after each quantizer level (`L` values).
+    public var perLevelMeanSquaredError: [Double]
+}
+
+/// Figures recorded at build time.
+public struct BuildStatistics: Codable, Equatable, Sendable {
+    /// Reconstruction over the build's items.
+    public var reconstruction: ReconstructionStatistics
+    /// Residual k-means training report (RQ-KMeans).
+    public var kmeans: ResidualKMeans.Report?
+    /// What the collision policy did.
+    public var collisions: CollisionResolution.Summary
+}
+
+extension FileFingerprint {
+    /// Size and SHA-256 of the file at `path` (read in 4 MiB chunks); the name excludes directories.
+    public static func of(path: String) throws -> FileFingerprint {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw InputError(path, FileSystem.exists(path) ? "cannot be read" : "file not found")
+        }
+        defer { try? handle.close() }
+        var hash = SHA256()
+        var bytes = 0
+        while true {
+            let chunk = handle.readData(ofLength: 4 << 20)
+            if chunk.isEmpty { break }
+            bytes += chunk.count
+            hash.update(chunk)
+        }
+        return FileFingerprint(file: (path as NSString).lastPathComponent, bytes: bytes, sha256: hash.finalizeHex())
+    }
+}

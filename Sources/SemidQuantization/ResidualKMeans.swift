@@ -1,0 +1,80 @@
+import SemidMath
+
+/// Trains a ``ResidualQuantizer``: k-means on the data, then on what the first level leaves, and so on.
+public enum ResidualKMeans {
+    /// Parameters of residual k-means training. Recorded in the index manifest.
+    public struct Configuration: Codable, Equatable, Sendable {
+        /// Number of levels `L` (≥ 1).
+        public var levels: Int
+        /// Codes per level `K` (≥ 2).
+        public var codebookSize: Int
+        /// The k-means settings used at every level (its `clusters` is `codebookSize`).
+        public var kmeans: KMeans.Configuration
+
+        /// Creates a configuration; `kmeans` defaults to ``KMeans/Configuration`` defaults.
+        public init(levels: Int, codebookSize: Int, kmeans: KMeans.Configuration? = nil) {
+            self.levels = levels
+            self.codebookSize = codebookSize
+            var k = kmeans ?? KMeans.Configuration(clusters: codebookSize)
+            k.clusters = codebookSize
+            self.kmeans = k
+        }
+
+        /// Throws for `levels < 1`, `codebookSize < 2` or bad k-means settings.
+        public func validate(items: Int) throws {
+            if levels < 1 { throw QuantizationError.invalidParameter(name: "--levels", value: "\(levels)", expected: "at least 1") }
+            if codebookSize < 2 { throw QuantizationError.invalidParameter(name: "--codebook-size", value: "\(codebookSize)", expected: "at least 2") }
+            if codebookSize > 65_536 { throw QuantizationError.invalidParameter(name: "--codebook-size", value: "\(codebookSize)", expected: "at most 65536") }
+            if codebookSize > items { throw QuantizationError.tooFewPoints(points: items, clusters: codebookSize) }
+            try kmeans.validate()
+        }
+    }
+
+    /// What training produced besides the quantizer.
+    public struct Report: Codable, Sendable, Equatable {
+        /// Per level: k-means iterations, training points, empty clusters re-seeded, and the mean
+        /// squared norm of the residual after the level (over all rows).
+        public struct Level: Codable, Sendable, Equatable {
+            public var iterations: Int
+            public var trainingPoints: Int
+            public var reseededClusters: Int
+            public var residualMeanSquaredNorm: Double
+        }
+        /// One entry per level.
+        public var levels: [Level]
+    }
+
+    /// Trains on the rows of `data` (`[n, d]`) and encodes them.
+    ///
+    /// Level `l` trains on a fresh random sample of the current residuals (all `n` rows are
+    /// encoded at every level, which is also the final encoding), so training and encoding cost one
+    /// nearest-centroid pass over the data per level plus the k-means iterations on the sample.
+    ///
+    /// - Returns: the quantizer, the greedy codes of every row (`[n, L]`), the final residuals and a report.
+    public static func train(
+        _ data: Matrix, configuration: Configuration, seed: UInt64, progress: ProgressHandler? = nil
+    ) throws -> (quantizer: ResidualQuantizer, codes: CodeMatrix, residual: Matrix, report: Report) {
+        try configuration.validate(items: data.rows)
+        let root = SeededGenerator(seed: seed)
+        var residual = data
+        var books: [Matrix] = []
+        var codes = CodeMatrix(rows: data.rows, levels: configuration.levels)
+        var levelReports: [Report.Level] = []
+        for level in 0..<configuration.levels {
+            var generator = root.derived(UInt64(level))
+            let stage = "level \(level + 1)/\(configuration.levels) k-means"
+            let fit = try KMeans.fit(residual, configuration: configuration.kmeans, generator: &generator,
+                                     stage: stage, progress: progress)
+            let (labels, distances) = Distances.nearest(residual, in: fit.centroids)
+            ResidualQuantizer.subtract(fit.centroids, labels: labels, from: &residual)
+            for i in 0..<data.rows { codes[i, level] = labels[i] }
+            let mean = distances.reduce(0.0) { $0 + Double($1) } / Double(max(data.rows, 1))
+            levelReports.append(.init(iterations: fit.iterations, trainingPoints: fit.trainingPoints,
+                                      reseededClusters: fit.reseededClusters, residualMeanSquaredNorm: mean))
+            books.append(fit.centroids)
+            progress?(ProgressEvent(stage: stage, step: fit.iterations, total: configuration.kmeans.iterations,
+                                    detail: "residual \(mean)", finished: true))
+        }
+        return (try ResidualQuantizer(codebooks: books), codes, residual, Report(levels: levelReports))
+    }
+}

@@ -1,0 +1,118 @@
+import SemidMath
+
+/// Residual k-means ("RQ-KMeans"): `L` codebooks of `K` centroids each; level `l` quantizes what the
+/// previous levels left over. Encoding is greedy (beam 1), so items sharing an ID prefix are close.
+public struct ResidualQuantizer: SemanticQuantizer, Equatable {
+    /// The codebooks, one `[K, d]` matrix per level.
+    public let codebooks: [Matrix]
+
+    /// The dimension of the vectors.
+    public var inputDimension: Int { codebooks.first?.cols ?? 0 }
+    /// The number of levels.
+    public var levels: Int { codebooks.count }
+    /// The codes per level.
+    public var codebookSize: Int { codebooks.first?.rows ?? 0 }
+
+    /// Wraps trained codebooks; all must share one shape `[K, d]`.
+    public init(codebooks: [Matrix]) throws {
+        guard let first = codebooks.first else {
+            throw QuantizationError.invalidParameter(name: "levels", value: "0", expected: "at least 1")
+        }
+        for book in codebooks where book.rows != first.rows || book.cols != first.cols {
+            throw QuantizationError.invalidParameter(
+                name: "codebooks", value: "[\(book.rows), \(book.cols)]",
+                expected: "every level shaped [\(first.rows), \(first.cols)]")
+        }
+        self.codebooks = codebooks
+    }
+
+    /// Greedy codes, level by level; `[n, d]` → `[n, L]`.
+    public func encode(_ x: Matrix) throws -> CodeMatrix {
+        try encodeWithResiduals(x).codes
+    }
+
+    /// Greedy codes plus what is left after all levels (`[n, d]`), and the squared error after each
+    /// level (`L` arrays of `n`).
+    public func encodeWithResiduals(_ x: Matrix, progress: ProgressHandler? = nil)
+        throws -> (codes: CodeMatrix, residual: Matrix)
+    {
+        guard x.cols == inputDimension else {
+            throw QuantizationError.dimensionMismatch(expected: inputDimension, found: x.cols)
+        }
+        var residual = x
+        var codes = CodeMatrix(rows: x.rows, levels: levels)
+        for (level, book) in codebooks.enumerated() {
+            let (labels, _) = Distances.nearest(residual, in: book)
+            Self.subtract(book, labels: labels, from: &residual)
+            for i in 0..<x.rows { codes[i, level] = labels[i] }
+            progress?(ProgressEvent(stage: "encoding", step: level + 1, total: levels))
+        }
+        return (codes, residual)
+    }
+
+    /// The sum of each row's codewords; `[n, L]` → `[n, d]`.
+    public func reconstruct(_ codes: CodeMatrix) throws -> Matrix {
+        try reconstruct(codes, levels: levels)
+    }
+
+    /// The sum of each row's codewords over the first `count` levels.
+    public func reconstruct(_ codes: CodeMatrix, levels count: Int) throws -> Matrix {
+        try checkCodes(codes)
+        let d = inputDimension
+        var out = Matrix(rows: codes.rows, cols: d)
+        out.values.withUnsafeMutableBufferPointer { o in
+            for level in 0..<min(count, levels) {
+                codebooks[level].values.withUnsafeBufferPointer { b in
+                    for i in 0..<codes.rows {
+                        let src = b.baseAddress! + Int(codes[i, level]) * d
+                        let dst = o.baseAddress! + i * d
+                        for t in 0..<d { dst[t] += src[t] }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Squared distances from the residual before the last level to every last-level centroid (`[n, K]`).
+    public func lastLevelDistances(_ x: Matrix, codes: CodeMatrix) throws -> Matrix {
+        guard x.cols == inputDimension else {
+            throw QuantizationError.dimensionMismatch(expected: inputDimension, found: x.cols)
+        }
+        var residual = x
+        let partial = try reconstruct(codes, levels: levels - 1)
+        for i in residual.values.indices { residual.values[i] -= partial.values[i] }
+        return Distances.squaredDistances(from: residual, to: codebooks[levels - 1])
+    }
+
+    func checkCodes(_ codes: CodeMatrix) throws {
+        guard codes.levels >= levels else {
+            throw QuantizationError.invalidParameter(name: "codes", value: "\(codes.levels) levels", expected: "at least \(levels)")
+        }
+        for i in 0..<codes.rows {
+            for level in 0..<levels {
+                let c = Int(codes[i, level])
+                if c < 0 || c >= codebookSize {
+                    throw QuantizationError.codeOutOfRange(row: i, level: level, code: c, codebookSize: codebookSize)
+                }
+            }
+        }
+    }
+
+    /// `residual[i] -= book[labels[i]]` for every row.
+    static func subtract(_ book: Matrix, labels: [Int32], from residual: inout Matrix) {
+        let d = book.cols
+        book.values.withUnsafeBufferPointer { b in
+            residual.values.withUnsafeMutableBufferPointer { r in
+                let rb = SharedMutablePointer(r.baseAddress!)
+                let bb = b.baseAddress!
+                Parallel.forEachChunk(count: labels.count, minimumChunk: 4096) { range in
+                    for i in range {
+                        let src = bb + Int(labels[i]) * d, dst = rb.pointer + i * d
+                        for t in 0..<d { dst[t] -= src[t] }
+                    }
+                }
+            }
+        }
+    }
+}
