@@ -38,13 +38,31 @@ struct BuildCommand: ParsableCommand {
     var seed: UInt64 = 0
 
     @Option(help: "Maximum full-dimensional k-means iterations per level.")
-    var kmeansIterations: Int = 12
+    var kmeansIterations: Int = 40
+
+    @Option(help: "Stop k-means when an iteration improves the mean squared error by less than this fraction.")
+    var kmeansTolerance: Double = 1e-5
 
     @Option(help: "Train each level on at most this many points per code (0 = all points).")
     var maxPointsPerCentroid: Int = 256
 
     @Option(help: "k-means seeding: kmeans++ or random.")
     var kmeansInit: String = KMeans.Initialization.kMeansPlusPlus.rawValue
+
+    @Option(help: "Principal-subspace dimensions clustered before the full space, comma-separated: \"auto\" (4, 8, 16, … up to d/2) or \"none\".")
+    var kmeansWarmup: String = "auto"
+
+    @Option(help: "k-means iterations in each warm-up subspace.")
+    var warmupIterations: Int = 10
+
+    @Option(help: "Stop a warm-up stage when an iteration improves its error by less than this fraction.")
+    var warmupTolerance: Double = 1e-5
+
+    @Option(help: "Independent k-means fits per level; the lowest-error one is kept.")
+    var kmeansRestarts: Int = 1
+
+    @Option(help: "Passes of Hartigan single-point moves after k-means converges (0 = plain Lloyd).")
+    var kmeansRefinement: Int = 2
 
     @Option(help: "Maximum rows per shard for per-item arrays.")
     var rowsPerShard: Int = 262_144
@@ -57,6 +75,15 @@ struct BuildCommand: ParsableCommand {
 
     @Flag(help: "No progress output.")
     var quiet = false
+
+    /// `--kmeans-warmup` parsed: `.some(nil)` for auto, `nil` if malformed.
+    var warmupDimensions: [Int]?? {
+        if kmeansWarmup == "auto" { return .some(nil) }
+        if kmeansWarmup == "none" { return .some([]) }
+        let parts = kmeansWarmup.split(separator: ",", omittingEmptySubsequences: true)
+        let values = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        return values.count == parts.count && values.allSatisfy({ $0 > 0 }) ? values : nil
+    }
 
     func validate() throws {
         if levels < 1 { throw ValidationError("--levels must be at least 1 (got \(levels))") }
@@ -72,8 +99,14 @@ struct BuildCommand: ParsableCommand {
             throw ValidationError("--kmeans-init must be kmeans++ or random (got \(kmeansInit))")
         }
         if kmeansIterations < 1 { throw ValidationError("--kmeans-iterations must be at least 1 (got \(kmeansIterations))") }
+        if !(kmeansTolerance >= 0) { throw ValidationError("--kmeans-tolerance must be 0 or more") }
         if maxPointsPerCentroid < 0 { throw ValidationError("--max-points-per-centroid must be 0 or more") }
         if rowsPerShard < 1 { throw ValidationError("--rows-per-shard must be at least 1") }
+        if warmupDimensions == nil { throw ValidationError("--kmeans-warmup must be positive integers separated by commas (got \(kmeansWarmup))") }
+        if !(warmupTolerance >= 0) { throw ValidationError("--warmup-tolerance must be 0 or more") }
+        if kmeansRefinement < 0 { throw ValidationError("--kmeans-refinement must be 0 or more") }
+        if kmeansRestarts < 1 { throw ValidationError("--kmeans-restarts must be at least 1") }
+        if warmupIterations < 0 { throw ValidationError("--warmup-iterations must be 0 or more") }
     }
 
     func run() throws {
@@ -82,8 +115,7 @@ struct BuildCommand: ParsableCommand {
         let progress = Console.progress(quiet: quiet)
 
         let matrix = try NpyFile.readMatrix(at: embeddings)
-        var inputs = [InputFingerprint(role: "embeddings", fingerprint: try .of(path: embeddings),
-                                       rows: matrix.rows, columns: matrix.cols)]
+        var inputs = [try InputFingerprint(role: "embeddings", path: embeddings, rows: matrix.rows, columns: matrix.cols)]
         var records: [ItemRecord]?
         if let items {
             let read = try ItemCatalogFile.read(at: items)
@@ -93,16 +125,22 @@ struct BuildCommand: ParsableCommand {
                     "\(items) lists \(read.count) items but \(embeddings) has \(matrix.rows) rows; row i of the embeddings must be item i")
             }
             records = read
-            inputs.append(InputFingerprint(role: "items", fingerprint: try .of(path: items), rows: read.count, columns: nil))
+            inputs.append(try InputFingerprint(role: "items", path: items, rows: read.count, columns: nil))
         }
 
         var configuration = BuildConfiguration(levels: levels, codebookSize: codebookSize,
                                                collisionPolicy: CollisionPolicy(name: collisions) ?? .suffix, seed: seed)
         configuration.method = QuantizationMethod(rawValue: method) ?? .rqKMeans
         configuration.kmeans.iterations = kmeansIterations
+        configuration.kmeans.tolerance = kmeansTolerance
         configuration.kmeans.maxPointsPerCentroid = maxPointsPerCentroid
         configuration.kmeans.initialization = KMeans.Initialization(rawValue: kmeansInit) ?? .kMeansPlusPlus
         configuration.rowsPerShard = rowsPerShard
+        configuration.kmeans.warmupDimensions = warmupDimensions ?? nil
+        configuration.kmeans.warmupIterations = warmupIterations
+        configuration.kmeans.warmupTolerance = warmupTolerance
+        configuration.kmeans.restarts = kmeansRestarts
+        configuration.kmeans.refinementPasses = kmeansRefinement
 
         let built = try IndexBuilder.build(embeddings: matrix, items: records, inputs: inputs,
                                            configuration: configuration, progress: progress)

@@ -49,7 +49,7 @@ public struct SemidCommand: ParsableCommand {
                 Foundation.exit(2)
             }
             // Every semid error type describes itself in one line naming the file and the problem.
-            fail((error as? CustomStringConvertible)?.description ?? error.localizedDescription)
+            fail(String(describing: error))
         }
     }
 

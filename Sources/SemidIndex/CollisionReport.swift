@@ -170,7 +170,7 @@ public struct CollisionReport: Codable, Equatable, Sendable {
         let addedVectors = added.reduce(0) { $0 + $1.reconstruction.vectors }
         let addedError = added.reduce(0.0) { $0 + $1.reconstruction.meanSquaredError * Double($1.reconstruction.vectors) }
         reconstruction = Reconstruction(
-            relativeMse: stats.relativeMSE, mse: stats.meanSquaredError, totalVariance: stats.totalVariance,
+            relativeMse: stats.relativeMse, mse: stats.meanSquaredError, totalVariance: stats.totalVariance,
             addedRelativeMse: addedVectors > 0 && stats.totalVariance > 0
                 ? addedError / Double(addedVectors) / stats.totalVariance : nil)
         itemsAdded = added.reduce(0) { $0 + $1.items }

@@ -130,7 +130,7 @@ public enum IndexBuilder {
         let variance = max(0, sumSquares / count - meanNormSquared)
         let mse = error / count
         return ReconstructionStatistics(vectors: n, meanSquaredError: mse, totalVariance: variance,
-                                        relativeMSE: variance > 0 ? mse / variance : 0,
+                                        relativeMse: variance > 0 ? mse / variance : 0,
                                         perLevelMeanSquaredError: perLevel)
     }
 }

@@ -40,9 +40,14 @@ public enum BLASRuntime {
         return nil
     }
 
+    /// The library version, e.g. `"OpenBLAS 0.3.21"` (the first two words of its configuration string).
+    public static var version: String {
+        String(cString: openblas_get_config()).split(separator: " ").prefix(2).joined(separator: " ")
+    }
+
     /// One line describing the BLAS in use, for `--version` and benchmark headers.
     public static var summary: String {
-        "OpenBLAS \(String(cString: openblas_get_config())) core \(coreName), \(threadCount) thread\(threadCount == 1 ? "" : "s")"
+        "\(version), core \(coreName), \(threadCount) thread\(threadCount == 1 ? "" : "s")"
     }
 }
 

@@ -77,8 +77,9 @@ public enum Distances {
     /// and the squared distance to it. Ties go to the lower index. Runs on all cores for large `n`.
     ///
     /// - Parameter centroidNorms: `‖c‖²` per centroid when already known.
+    ///   - pointNorms: `‖x‖²` per point when already known (e.g. across Lloyd iterations).
     public static func nearest(
-        _ points: Matrix, in centroids: Matrix, centroidNorms: [Float]? = nil
+        _ points: Matrix, in centroids: Matrix, centroidNorms: [Float]? = nil, pointNorms: [Float]? = nil
     ) -> (indices: [Int32], squaredDistances: [Float]) {
         precondition(points.cols == centroids.cols)
         let n = points.rows, k = centroids.rows, d = points.cols
@@ -90,9 +91,11 @@ public enum Distances {
         points.values.withUnsafeBufferPointer { pBuf in
             centroids.values.withUnsafeBufferPointer { cBuf in
                 cn.withUnsafeBufferPointer { cnBuf in
+                  (pointNorms ?? []).withUnsafeBufferPointer { pnBuf in
                     indices.withUnsafeMutableBufferPointer { iBuf in
                         best.withUnsafeMutableBufferPointer { bBuf in
                             let pBase = pBuf.baseAddress!, cBase = cBuf.baseAddress!, cnBase = cnBuf.baseAddress!
+                            let pnBase: UnsafePointer<Float>? = pointNorms == nil ? nil : pnBuf.baseAddress
                             let iOut = SharedMutablePointer(iBuf.baseAddress!), bOut = SharedMutablePointer(bBuf.baseAddress!)
                             BLASRuntime.withThreadCount(blocks > 1 ? 1 : BLASRuntime.defaultThreadCount) {
                                 Parallel.forEachChunk(count: blocks) { blockRange in
@@ -104,14 +107,8 @@ public enum Distances {
                                             BLAS.sgemm(transposeB: true, m: rows, n: k, k: d, alpha: -2,
                                                        a: pBase + lo * d, lda: d, b: cBase, ldb: d, c: s, ldc: k)
                                             for r in 0..<rows {
-                                                let row = s + r * k
-                                                var bestJ = 0
-                                                var bestV = row[0] + cnBase[0]
-                                                for j in 1..<k {
-                                                    let v = row[j] + cnBase[j]
-                                                    if v < bestV { bestV = v; bestJ = j }
-                                                }
-                                                let xn = squaredNorm(pBase + (lo + r) * d, count: d)
+                                                let (bestJ, bestV) = argminSum(s + r * k, cnBase, count: k)
+                                                let xn = pnBase.map { $0[lo + r] } ?? squaredNorm(pBase + (lo + r) * d, count: d)
                                                 iOut.pointer[lo + r] = Int32(bestJ)
                                                 bOut.pointer[lo + r] = max(0, bestV + xn)
                                             }
@@ -123,7 +120,42 @@ public enum Distances {
                     }
                 }
             }
+          }
         }
         return (indices, best)
+    }
+
+    /// The index and value of the smallest `a[j] + b[j]` over `count ≥ 1` values (lowest index on ties),
+    /// sixteen lanes at a time.
+    @inlinable
+    public static func argminSum(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> (Int, Float) {
+        var j = 0
+        var bestJ = 0
+        var bestV = Float.infinity
+        if count >= 16 {
+            var minV = SIMD16<Float>(repeating: .infinity)
+            var minI = SIMD16<Int32>(repeating: 0)
+            var lane = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+            let step = SIMD16<Int32>(repeating: 16)
+            let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+            while j + 16 <= count {
+                let v = ra.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
+                    + rb.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
+                let better = v .< minV
+                minV.replace(with: v, where: better)
+                minI.replace(with: lane, where: better)
+                lane &+= step
+                j += 16
+            }
+            bestV = minV.min()
+            bestJ = Int.max
+            for l in 0..<16 where minV[l] == bestV && Int(minI[l]) < bestJ { bestJ = Int(minI[l]) }
+        }
+        while j < count {
+            let v = a[j] + b[j]
+            if v < bestV { bestV = v; bestJ = j }
+            j += 1
+        }
+        return (bestJ, bestV)
     }
 }

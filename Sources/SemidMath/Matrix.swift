@@ -89,6 +89,18 @@ public struct Matrix: Sendable, Equatable {
     /// The index of the first value that is NaN or infinite, as `(row, column)`, or `nil`.
     public func firstNonFinite() -> (row: Int, column: Int)? {
         values.withUnsafeBufferPointer { buffer in
+            // x − x is 0 for finite x and NaN otherwise; a vectorised sum finds any such value.
+            var acc = SIMD16<Float>()
+            var i = 0
+            let raw = UnsafeRawPointer(buffer.baseAddress!)
+            while i + 16 <= buffer.count {
+                let x = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+                acc += x - x
+                i += 16
+            }
+            var tail: Float = 0
+            while i < buffer.count { tail += buffer[i] - buffer[i]; i += 1 }
+            if acc.sum() + tail == 0 { return nil }
             for (offset, value) in buffer.enumerated() where !value.isFinite {
                 return (offset / Swift.max(cols, 1), offset % Swift.max(cols, 1))
             }
