@@ -51,6 +51,12 @@ public struct CodeTrie: Sendable {
         offsets.count * 4 + tokens.count * 2 + bits.count * 8 + leafItems.count * 4 + leafOfItem.count * 4
     }
 
+    /// ``memoryBytes`` per array: `offsets`, `tokens`, `bitsets`, `leafItems`, `leafOfItem`.
+    public var memoryBreakdown: [String: Int] {
+        ["offsets": offsets.count * 4, "tokens": tokens.count * 2, "bitsets": bits.count * 8,
+         "leafItems": leafItems.count * 4, "leafOfItem": leafOfItem.count * 4]
+    }
+
     /// ``memoryBytes`` divided by the number of items.
     public var bytesPerItem: Double { Double(memoryBytes) / Double(max(itemCount, 1)) }
 
