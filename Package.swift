@@ -7,6 +7,7 @@ import PackageDescription
 //   SemidQuantization          k-means, residual k-means, RQ-VAE, Sinkhorn
 //   SemidStorage               .npy / JSONL / TSV readers, zstd shards, SHA-256, SQLite catalog
 //   SemidIndex                 semantic IDs, collision policies and reports, the on-disk index
+//   SemidDecoding              code trie, NextTokenScorer, constrained beam search (SemidMath only for now)
 //   SemidCLI                   the `semid` commands (a thin layer over the library)
 //   semid                      the executable
 let package = Package(
@@ -34,6 +35,7 @@ let package = Package(
         .target(name: "SemidQuantization", dependencies: ["SemidMath"]),
         .target(name: "SemidStorage", dependencies: ["SemidMath", "CZstd", "CSQLite"]),
         .target(name: "SemidIndex", dependencies: ["SemidQuantization", "SemidStorage"]),
+        .target(name: "SemidDecoding", dependencies: ["SemidMath"]),
         .target(
             name: "SemidCLI",
             dependencies: [
@@ -46,6 +48,7 @@ let package = Package(
         .testTarget(name: "SemidQuantizationTests", dependencies: ["SemidQuantization"]),
         .testTarget(name: "SemidStorageTests", dependencies: ["SemidStorage"]),
         .testTarget(name: "SemidIndexTests", dependencies: ["SemidIndex"]),
+        .testTarget(name: "SemidDecodingTests", dependencies: ["SemidDecoding"]),
         .testTarget(name: "SemidCLITests", dependencies: ["SemidCLI"]),
     ]
 )
