@@ -25,12 +25,11 @@ import Testing
         for i in 0..<data.rows {
             var residual = data.row(i)
             for level in 0..<2 {
-                var best = 0
                 var bestDistance = Float.infinity
                 for j in 0..<8 {
                     var s: Float = 0
                     for t in 0..<5 { let v = residual[t] - q.codebooks[level][j, t]; s += v * v }
-                    if s < bestDistance { bestDistance = s; best = j }
+                    bestDistance = min(bestDistance, s)
                 }
                 var chosenDistance: Float = 0
                 let chosen = Int(trained.codes[i, level])
