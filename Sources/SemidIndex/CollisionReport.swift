@@ -70,7 +70,7 @@ public struct CollisionReport: Codable, Equatable, Sendable {
         public var deadCodes: Int
         /// Distinct ID prefixes of length `level`.
         public var distinctPrefixes: Int
-        /// Mean squared residual norm after this level (build items), relative to the total variance.
+        /// Mean squared residual after this level over the variance of the quantized vectors (build items).
         public var relativeResidual: Double?
     }
 
@@ -158,8 +158,7 @@ public struct CollisionReport: Codable, Equatable, Sendable {
             var prefixes = Set<ArraySlice<Int32>>()
             prefixes.reserveCapacity(n)
             for i in 0..<n { prefixes.insert(rawCodes.values[(i * rawCodes.levels)..<(i * rawCodes.levels + level + 1)]) }
-            let residual = level < stats.perLevelMeanSquaredError.count && stats.totalVariance > 0
-                ? stats.perLevelMeanSquaredError[level] / stats.totalVariance : nil
+            let residual = level < stats.residualFractionByLevel.count ? stats.residualFractionByLevel[level] : nil
             figures.append(LevelFigures(level: level + 1, usedCodes: used, utilization: Double(used) / Double(k),
                                         perplexity: Foundation.exp(entropy), deadCodes: k - used,
                                         distinctPrefixes: prefixes.count, relativeResidual: residual))

@@ -69,17 +69,12 @@ public enum IndexBuilder {
         if let bad = embeddings.firstNonFinite() {
             throw IndexError.inconsistentInput("embeddings row \(bad.row), column \(bad.column) is not finite")
         }
-        var rk = ResidualKMeans.Configuration(levels: configuration.levels, codebookSize: configuration.codebookSize,
-                                              kmeans: configuration.kmeans)
-        rk.kmeans.clusters = configuration.codebookSize
-        try rk.validate(items: n)
         if configuration.rowsPerShard < 1 {
             throw QuantizationError.invalidParameter(name: "--rows-per-shard", value: "\(configuration.rowsPerShard)", expected: "at least 1")
         }
-
-        let trained = try ResidualKMeans.train(embeddings, configuration: rk, seed: configuration.seed, progress: progress)
-        let reconstruction = Self.reconstruction(of: embeddings, residual: trained.residual,
-                                                 perLevel: trained.report.levels.map(\.residualMeanSquaredNorm))
+        let trained = try trainQuantizer(embeddings, configuration: configuration, progress: progress)
+        let reconstruction = try Self.reconstruction(of: embeddings, quantizer: trained.quantizer, codes: trained.codes,
+                                                     residualFractions: trained.residualFractions)
         let quantizer = trained.quantizer
         let context = ResolutionContext { rows in
             try quantizer.lastLevelDistances(embeddings.gatheringRows(rows), codes: trained.codes.gatheringRows(rows))
@@ -94,13 +89,14 @@ public enum IndexBuilder {
                 method: configuration.method.rawValue, levels: configuration.levels,
                 codebookSize: configuration.codebookSize, dimension: embeddings.cols,
                 collisionPolicy: configuration.collisionPolicy, seed: configuration.seed,
-                kmeans: rk.kmeans, rowsPerShard: configuration.rowsPerShard),
+                kmeans: configuration.method == .rqKMeans ? trained.kmeansConfiguration : nil,
+                rowsPerShard: configuration.rowsPerShard),
             inputs: inputs, items: n, idLength: resolution.ids.levels, codeSizes: resolution.codeSizes,
-            statistics: BuildStatistics(reconstruction: reconstruction, kmeans: trained.report,
-                                        collisions: resolution.summary),
+            statistics: BuildStatistics(reconstruction: reconstruction, kmeans: trained.kmeansReport,
+                                        rqvae: trained.methodReport, collisions: resolution.summary),
             batches: [Batch(batch: 0, operation: "build", firstItem: 0, items: n, inputs: inputs,
                             reconstruction: reconstruction)],
-            shards: [], catalog: FileFingerprint(file: IndexStore.catalogFile, bytes: 0, sha256: ""))
+            shards: [], catalog: FileFingerprint(file: IndexStore.catalogFile, bytes: 0, sha256: ""), extensions: nil)
         let index = SemanticIndex(manifest: manifest, quantizer: quantizer, rawCodes: trained.codes, ids: resolution.ids)
         let rows = (0..<n).map { i in
             CatalogItem(id: i, sourceID: items?[i].sourceID, title: items?[i].title,
@@ -109,28 +105,70 @@ public enum IndexBuilder {
         return (index, rows)
     }
 
-    /// Reconstruction figures from the data and what quantization left of it (`[n, d]` each).
-    public static func reconstruction(of data: Matrix, residual: Matrix, perLevel: [Double]) -> ReconstructionStatistics {
+    /// What training a quantizer produced.
+    struct TrainedQuantizer {
+        var quantizer: any SemanticQuantizer
+        /// Raw codes of the training data, `[n, L]`.
+        var codes: CodeMatrix
+        /// Mean squared residual after each level over the variance of the quantized vectors.
+        var residualFractions: [Double]
+        var kmeansConfiguration: KMeans.Configuration?
+        var kmeansReport: ResidualKMeans.Report?
+        var methodReport: JSONValue?
+    }
+
+    /// Trains the configured quantizer on `embeddings`.
+    static func trainQuantizer(_ embeddings: Matrix, configuration: BuildConfiguration,
+                               progress: ProgressHandler?) throws -> TrainedQuantizer {
+        switch configuration.method {
+        case .rqKMeans:
+            var rk = ResidualKMeans.Configuration(levels: configuration.levels, codebookSize: configuration.codebookSize,
+                                                  kmeans: configuration.kmeans)
+            rk.kmeans.clusters = configuration.codebookSize
+            try rk.validate(items: embeddings.rows)
+            let trained = try ResidualKMeans.train(embeddings, configuration: rk, seed: configuration.seed, progress: progress)
+            let variance = totalVariance(embeddings)
+            return TrainedQuantizer(
+                quantizer: trained.quantizer, codes: trained.codes,
+                residualFractions: trained.report.levels.map { variance > 0 ? $0.residualMeanSquaredNorm / variance : 0 },
+                kmeansConfiguration: rk.kmeans, kmeansReport: trained.report, methodReport: nil)
+        }
+    }
+
+    /// `mean ‖x − μ‖²` over the rows of `data`.
+    public static func totalVariance(_ data: Matrix) -> Double {
         let n = data.rows, d = data.cols
         var mean = [Double](repeating: 0, count: d)
         var sumSquares = 0.0
-        var error = 0.0
         data.values.withUnsafeBufferPointer { x in
-            residual.values.withUnsafeBufferPointer { r in
-                for i in 0..<n {
-                    let row = x.baseAddress! + i * d
-                    for t in 0..<d { mean[t] += Double(row[t]) }
-                    sumSquares += Double(Distances.squaredNorm(row, count: d))
-                    error += Double(Distances.squaredNorm(r.baseAddress! + i * d, count: d))
-                }
+            for i in 0..<n {
+                let row = x.baseAddress! + i * d
+                for t in 0..<d { mean[t] += Double(row[t]) }
+                sumSquares += Double(Distances.squaredNorm(row, count: d))
             }
         }
         let count = Double(max(n, 1))
         let meanNormSquared = mean.reduce(0) { $0 + ($1 / count) * ($1 / count) }
-        let variance = max(0, sumSquares / count - meanNormSquared)
-        let mse = error / count
+        return max(0, sumSquares / count - meanNormSquared)
+    }
+
+    /// Reconstruction figures of `data` (`[n, d]`) by `quantizer.reconstruct(codes)`.
+    public static func reconstruction(of data: Matrix, quantizer: any SemanticQuantizer, codes: CodeMatrix,
+                                      residualFractions: [Double]) throws -> ReconstructionStatistics {
+        let recon = try quantizer.reconstruct(codes)
+        let n = data.rows, d = data.cols
+        var error = 0.0
+        data.values.withUnsafeBufferPointer { x in
+            recon.values.withUnsafeBufferPointer { r in
+                for i in 0..<n {
+                    error += Double(Distances.squaredDistance(x.baseAddress! + i * d, r.baseAddress! + i * d, count: d))
+                }
+            }
+        }
+        let variance = totalVariance(data)
+        let mse = error / Double(max(n, 1))
         return ReconstructionStatistics(vectors: n, meanSquaredError: mse, totalVariance: variance,
                                         relativeMse: variance > 0 ? mse / variance : 0,
-                                        perLevelMeanSquaredError: perLevel)
+                                        residualFractionByLevel: residualFractions)
     }
 }

@@ -32,6 +32,8 @@ public struct IndexManifest: Codable, Equatable, Sendable {
     public var shards: [ShardEntry]
     /// The catalog file's size and checksum at the time the manifest was written.
     public var catalog: FileFingerprint
+    /// Sections owned by later stages, by name (e.g. `"model"`, `"users"`); absent when empty.
+    public var extensions: [String: JSONValue]?
 
     /// The current format version written by this code.
     public static let currentFormatVersion = 1
@@ -154,8 +156,9 @@ public struct ReconstructionStatistics: Codable, Equatable, Sendable {
     public var totalVariance: Double
     /// `meanSquaredError / totalVariance`.
     public var relativeMse: Double
-    /// Mean squared residual norm after each quantizer level (`L` values).
-    public var perLevelMeanSquaredError: [Double]
+    /// Per quantizer level, the mean squared residual after the level divided by the variance of
+    /// the quantized vectors (the inputs for RQ-KMeans, the encoder's latents for RQ-VAE); `L` values.
+    public var residualFractionByLevel: [Double]
 }
 
 /// Figures recorded at build time.
@@ -164,6 +167,8 @@ public struct BuildStatistics: Codable, Equatable, Sendable {
     public var reconstruction: ReconstructionStatistics
     /// Residual k-means training report (RQ-KMeans).
     public var kmeans: ResidualKMeans.Report?
+    /// RQ-VAE training report (RQ-VAE), as written by the quantization layer.
+    public var rqvae: JSONValue?
     /// What the collision policy did.
     public var collisions: CollisionResolution.Summary
 }
