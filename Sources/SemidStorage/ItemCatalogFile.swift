@@ -90,7 +90,7 @@ public enum ItemCatalogFile {
             do {
                 parsed = try JSONSerialization.jsonObject(with: Data(line), options: .fragmentsAllowed)
             } catch {
-                var problem = "not valid JSON (\(JSONSerialization.failureReason(error))): \(excerpt(line))"
+                var problem = "not valid JSON (\(JSONSerialization.failureReason(error, in: Array(line)))): \(excerpt(line))"
                 if line.count <= 2 && line.first == UInt8(ascii: "{") {
                     problem += "; a single JSON object spread over many lines must be in a file named *.json"
                 }
@@ -132,7 +132,7 @@ public enum ItemCatalogFile {
         do {
             parsed = try JSONSerialization.jsonObject(with: Data(bytes), options: .fragmentsAllowed)
         } catch {
-            throw InputError(path, "not valid JSON (\(JSONSerialization.failureReason(error))); expected one object mapping item ids to items, as in LC-Rec's *.item.json")
+            throw InputError(path, "not valid JSON (\(JSONSerialization.failureReason(error, in: bytes))); expected one object mapping item ids to items, as in LC-Rec's *.item.json")
         }
         guard case .object(let items) = JSONFieldValue(parsed) else {
             throw InputError(path, "expected one JSON object mapping item ids to items, as in LC-Rec's *.item.json, found \(JSONFieldValue(parsed).summary)")

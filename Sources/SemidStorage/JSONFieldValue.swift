@@ -55,12 +55,17 @@ enum JSONFieldValue {
     }
 
     /// A short description for error messages: `the string "3"`, `2.5`, `-1`, `null`, `an array`.
+    /// A whole number written as a float (`3.0`) gets a hint to drop the decimal point.
     var summary: String {
         switch self {
         case .null: return "null"
         case .boolean(let flag): return flag ? "true" : "false"
         case .integer(let value): return String(value)
-        case .otherNumber(let text): return text
+        case .otherNumber(let text):
+            if let value = Double(text), value.rounded() == value, abs(value) < 1e18 {
+                return text + " (write whole numbers without a decimal point or exponent)"
+            }
+            return text
         case .string(let text):
             let shown = text.count > 40 ? String(text.prefix(40)) + "…" : text
             return "the string \"\(shown)\""
@@ -72,9 +77,16 @@ enum JSONFieldValue {
 
 extension JSONSerialization {
     /// Foundation's own explanation of a parse failure (e.g. "Invalid value around character 8."),
-    /// or a generic phrase.
-    static func failureReason(_ error: Error) -> String {
-        let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
-        return reason ?? "not valid JSON"
+    /// or a generic phrase. When the explanation gives a character offset into `text`, the
+    /// 1-based line of that offset is added, which is what a user needs in a large file.
+    static func failureReason(_ error: Error, in text: [UInt8]) -> String {
+        guard let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String else {
+            return "not valid JSON"
+        }
+        guard let marker = reason.range(of: "character ") else { return reason }
+        let offset = Int(reason[marker.upperBound...].prefix { $0.isNumber }) ?? -1
+        guard offset >= 0, offset <= text.count, text.contains(0x0A) else { return reason }
+        let line = 1 + text[..<offset].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        return reason + " (line \(line))"
     }
 }

@@ -162,7 +162,7 @@ public enum SequenceFile {
         do {
             parsed = try JSONSerialization.jsonObject(with: Data(bytes), options: .fragmentsAllowed)
         } catch {
-            throw InputError(path, "not valid JSON (\(JSONSerialization.failureReason(error))); expected one object mapping user ids to item-id arrays, as in LC-Rec's *.inter.json")
+            throw InputError(path, "not valid JSON (\(JSONSerialization.failureReason(error, in: bytes))); expected one object mapping user ids to item-id arrays, as in LC-Rec's *.inter.json")
         }
         guard case .object(let users) = JSONFieldValue(parsed) else {
             throw InputError(path, "expected one JSON object mapping user ids to item-id arrays, as in LC-Rec's *.inter.json, found \(JSONFieldValue(parsed).summary)")
@@ -185,7 +185,7 @@ public enum SequenceFile {
                 throw InputError(path, field: field, "expected an array of item ids, found \(JSONFieldValue(value).summary)")
             }
             guard !elements.isEmpty else {
-                throw InputError(path, field: field, "user \(user) has no items")
+                throw InputError(path, field: field, "the item list is empty")
             }
             var items: [Int] = []
             items.reserveCapacity(elements.count)
