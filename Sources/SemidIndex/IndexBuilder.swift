@@ -13,6 +13,8 @@ public enum SemidVersion {
 public enum QuantizationMethod: String, Codable, Sendable, CaseIterable {
     /// Residual k-means.
     case rqKMeans = "rq-kmeans"
+    /// RQ-VAE: MLP encoder, residual codebooks in its latent space, MLP decoder.
+    case rqVAE = "rq-vae"
 }
 
 /// Everything `semid build` needs besides the data.
@@ -29,16 +31,19 @@ public struct BuildConfiguration: Sendable {
     public var seed: UInt64 = 0
     /// k-means settings for RQ-KMeans (`clusters` is set to `codebookSize`).
     public var kmeans: KMeans.Configuration
+    /// RQ-VAE settings (`levels` and `codebookSize` are set from this configuration's).
+    public var rqvae: RQVAE.Configuration
     /// Maximum rows per shard for per-item arrays.
     public var rowsPerShard: Int = 262_144
 
-    /// A configuration with default k-means settings.
+    /// A configuration with default k-means and RQ-VAE settings.
     public init(levels: Int, codebookSize: Int, collisionPolicy: CollisionPolicy = .suffix, seed: UInt64 = 0) {
         self.levels = levels
         self.codebookSize = codebookSize
         self.collisionPolicy = collisionPolicy
         self.seed = seed
         self.kmeans = KMeans.Configuration(clusters: codebookSize)
+        self.rqvae = RQVAE.Configuration(levels: levels, codebookSize: codebookSize)
     }
 }
 
@@ -90,6 +95,7 @@ public enum IndexBuilder {
                 codebookSize: configuration.codebookSize, dimension: embeddings.cols,
                 collisionPolicy: configuration.collisionPolicy, seed: configuration.seed,
                 kmeans: configuration.method == .rqKMeans ? trained.kmeansConfiguration : nil,
+                rqvae: configuration.method == .rqVAE ? trained.rqvaeConfiguration : nil,
                 rowsPerShard: configuration.rowsPerShard),
             inputs: inputs, items: n, idLength: resolution.ids.levels, codeSizes: resolution.codeSizes,
             statistics: BuildStatistics(reconstruction: reconstruction, kmeans: trained.kmeansReport,
@@ -114,6 +120,7 @@ public enum IndexBuilder {
         var residualFractions: [Double]
         var kmeansConfiguration: KMeans.Configuration?
         var kmeansReport: ResidualKMeans.Report?
+        var rqvaeConfiguration: RQVAE.Configuration?
         var methodReport: JSONValue?
     }
 
@@ -132,6 +139,18 @@ public enum IndexBuilder {
                 quantizer: trained.quantizer, codes: trained.codes,
                 residualFractions: trained.report.levels.map { variance > 0 ? $0.residualMeanSquaredNorm / variance : 0 },
                 kmeansConfiguration: rk.kmeans, kmeansReport: trained.report, methodReport: nil)
+        case .rqVAE:
+            var rc = configuration.rqvae
+            rc.levels = configuration.levels
+            rc.codebookSize = configuration.codebookSize
+            try rc.validate(items: embeddings.rows, dimension: embeddings.cols)
+            let trained = try RQVAE.train(embeddings, configuration: rc, seed: configuration.seed, progress: progress)
+            let e = trained.evaluation
+            return TrainedQuantizer(
+                quantizer: trained.quantizer, codes: trained.codes,
+                residualFractions: e.latentResidualError.map { e.latentVariance > 0 ? $0 / e.latentVariance : 0 },
+                kmeansConfiguration: nil, kmeansReport: nil, rqvaeConfiguration: rc,
+                methodReport: try JSONValue(encoding: trained.report))
         }
     }
 
