@@ -109,21 +109,26 @@ public struct AdamW: Sendable {
         let eps = Float(c.epsilon)
         let decayFactor = Float(1 - lr * c.weightDecay)
         let count = m.count
+        let decayed = c.weightDecay != 0 ? decayedRanges : []
+        let params = SharedMutablePointer(parameters)
         m.withUnsafeMutableBufferPointer { mb in
             v.withUnsafeMutableBufferPointer { vb in
-                let mp = mb.baseAddress!, vp = vb.baseAddress!
-                if c.weightDecay != 0 {
-                    for range in decayedRanges {
-                        for i in range { parameters[i] *= decayFactor }
+                let mp = SharedMutablePointer(mb.baseAddress!), vp = SharedMutablePointer(vb.baseAddress!)
+                // Element-wise, so splitting over the cores changes nothing in the result.
+                Parallel.forEachChunk(count: count, minimumChunk: 65_536) { chunk in
+                    let p = params.pointer, mp = mp.pointer, vp = vp.pointer
+                    for range in decayed {
+                        let lo = Swift.max(range.lowerBound, chunk.lowerBound), hi = Swift.min(range.upperBound, chunk.upperBound)
+                        if lo < hi { for i in lo..<hi { p[i] *= decayFactor } }
                     }
-                }
-                for i in 0..<count {
-                    let g = gradients[i]
-                    let mi = b1 * mp[i] + (1 - b1) * g
-                    let vi = b2 * vp[i] + (1 - b2) * g * g
-                    mp[i] = mi
-                    vp[i] = vi
-                    parameters[i] -= stepSize * mi / (vi.squareRoot() * invSqrtC2 + eps)
+                    for i in chunk {
+                        let g = gradients[i]
+                        let mi = b1 * mp[i] + (1 - b1) * g
+                        let vi = b2 * vp[i] + (1 - b2) * g * g
+                        mp[i] = mi
+                        vp[i] = vi
+                        p[i] -= stepSize * mi / (vi.squareRoot() * invSqrtC2 + eps)
+                    }
                 }
             }
         }

@@ -219,7 +219,7 @@ public enum RQVAE {
         let sample = samples == 0 || samples >= n ? data : data.gatheringRows(g.sample(samples, from: n).sorted())
         var residual = latents(sample, network: network, parameters: parameters)
         let K = network.codebookSize, m = network.latentDimension
-        let config = KMeans.Configuration(clusters: K, refinementPasses: 0)
+        let config = KMeans.Configuration(clusters: K, iterations: 20, refinementPasses: 0)
         for level in 0..<network.levels {
             var levelGenerator = g.derived(UInt64(level))
             let fit = try KMeans.fit(residual, configuration: config, generator: &levelGenerator,

@@ -13,7 +13,7 @@ extension RQVAE {
         /// Encoder hidden widths, input side first; the decoder mirrors them (`--hidden`).
         public var hidden: [Int] = [512, 256, 128]
         /// Maximum passes over the data (`--epochs`).
-        public var epochs: Int = 40
+        public var epochs: Int = 100
         /// Rows per optimizer step (`--batch`).
         public var batchSize: Int = 1024
         /// AdamW settings and learning-rate schedule (`--lr`, `--weight-decay`, `--warmup-steps`, `--lr-decay`).
