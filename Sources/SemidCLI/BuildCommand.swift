@@ -31,8 +31,17 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "Codes per level K.")
     var codebookSize: Int = 256
 
-    @Option(help: "Collision policy: none (report only) or suffix (TIGER: one extra level = rank in the colliding group).")
+    @Option(help: "Collision policy: none (report only), suffix (TIGER: one extra level = rank in the colliding group) or sinkhorn (LC-Rec uniform mapping, finished so every ID is unique at the same length).")
     var collisions: String = "suffix"
+
+    @Option(help: "sinkhorn: entropic regularisation on standardised distances.")
+    var sinkhornEpsilon: Double = 0.003
+
+    @Option(help: "sinkhorn: Sinkhorn-Knopp iterations per round.")
+    var sinkhornIterations: Int = 50
+
+    @Option(help: "sinkhorn: maximum rounds before the deterministic next-best-free-code step.")
+    var sinkhornRounds: Int = 20
 
     @Option(help: "Seed for every random choice.")
     var seed: UInt64 = 0
@@ -85,7 +94,16 @@ struct BuildCommand: ParsableCommand {
         return values.count == parts.count && values.allSatisfy({ $0 > 0 }) ? values : nil
     }
 
+    /// The policy with its settings.
+    var collisionPolicy: CollisionPolicy {
+        if collisions == "sinkhorn" {
+            return .sinkhorn(SinkhornPolicy(epsilon: sinkhornEpsilon, iterations: sinkhornIterations, rounds: sinkhornRounds))
+        }
+        return CollisionPolicy(name: collisions) ?? .suffix
+    }
+
     func validate() throws {
+        do { try collisionPolicy.validate() } catch { throw ValidationError("\(error)") }
         if levels < 1 { throw ValidationError("--levels must be at least 1 (got \(levels))") }
         if codebookSize < 2 { throw ValidationError("--codebook-size must be at least 2 (got \(codebookSize))") }
         if codebookSize > 65_536 { throw ValidationError("--codebook-size must be at most 65536 (got \(codebookSize))") }
@@ -129,7 +147,7 @@ struct BuildCommand: ParsableCommand {
         }
 
         var configuration = BuildConfiguration(levels: levels, codebookSize: codebookSize,
-                                               collisionPolicy: CollisionPolicy(name: collisions) ?? .suffix, seed: seed)
+                                               collisionPolicy: collisionPolicy, seed: seed)
         configuration.method = QuantizationMethod(rawValue: method) ?? .rqKMeans
         configuration.kmeans.iterations = kmeansIterations
         configuration.kmeans.tolerance = kmeansTolerance

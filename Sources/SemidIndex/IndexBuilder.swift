@@ -72,6 +72,7 @@ public enum IndexBuilder {
         if configuration.rowsPerShard < 1 {
             throw QuantizationError.invalidParameter(name: "--rows-per-shard", value: "\(configuration.rowsPerShard)", expected: "at least 1")
         }
+        try configuration.collisionPolicy.validate()
         let trained = try trainQuantizer(embeddings, configuration: configuration, progress: progress)
         let reconstruction = try Self.reconstruction(of: embeddings, quantizer: trained.quantizer, codes: trained.codes,
                                                      residualFractions: trained.residualFractions)
@@ -91,8 +92,8 @@ public enum IndexBuilder {
                 collisionPolicy: configuration.collisionPolicy, seed: configuration.seed,
                 kmeans: configuration.method == .rqKMeans ? trained.kmeansConfiguration : nil,
                 rowsPerShard: configuration.rowsPerShard),
-            inputs: inputs, items: n, idLength: resolution.ids.levels, codeSizes: resolution.codeSizes,
-            statistics: BuildStatistics(reconstruction: reconstruction, kmeans: trained.kmeansReport,
+            items: n, idLength: resolution.ids.levels, codeSizes: resolution.codeSizes,
+            statistics: BuildStatistics(kmeans: trained.kmeansReport,
                                         rqvae: trained.methodReport, collisions: resolution.summary),
             batches: [Batch(batch: 0, operation: "build", firstItem: 0, items: n, inputs: inputs,
                             reconstruction: reconstruction)],
