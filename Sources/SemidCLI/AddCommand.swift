@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SemidDecoding
 import SemidIndex
 import SemidStorage
 
@@ -36,8 +37,12 @@ struct AddCommand: ParsableCommand {
             inputs.append(try InputFingerprint(role: "items", path: items, rows: read.count, columns: nil))
         }
         let before = try IndexStore.readManifest(at: index).items
-        let updated = try IndexAdder.add(to: index, embeddings: matrix, items: records, inputs: inputs,
-                                         progress: Console.progress(quiet: quiet))
+        let updated = try IndexAdder.add(
+            to: index, embeddings: matrix, items: records, inputs: inputs,
+            refreshDerivedArrays: { index in
+                do { try CodeTrie.attach(to: &index) } catch DecodingError.duplicateID {}
+            },
+            progress: Console.progress(quiet: quiet))
         let report = try updated.report(groupLimit: 0)
         Console.out("added \(updated.itemCount - before) items to \(index): \(updated.itemCount) items, "
                     + "\(report.final.distinctIds) distinct IDs, final collision rate \(Format.percent(report.final.collisionRate))")

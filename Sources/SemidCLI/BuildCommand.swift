@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SemidDecoding
 import SemidIndex
 import SemidMath
 import SemidQuantization
@@ -160,8 +161,15 @@ struct BuildCommand: ParsableCommand {
         configuration.kmeans.restarts = kmeansRestarts
         configuration.kmeans.refinementPasses = kmeansRefinement
 
-        let built = try IndexBuilder.build(embeddings: matrix, items: records, inputs: inputs,
+        var built = try IndexBuilder.build(embeddings: matrix, items: records, inputs: inputs,
                                            configuration: configuration, progress: progress)
+        // The decoding trie is stored with the index when IDs are unique (not under --collisions none
+        // with collisions left, where generation would be ambiguous anyway).
+        do {
+            try CodeTrie.attach(to: &built.index)
+        } catch DecodingError.duplicateID {
+            Console.err("note: IDs are not unique (policy \(collisions)), so no decoding trie is stored")
+        }
         try IndexStore.write(built.index, catalog: .new(built.catalog), to: out, overwrite: force, progress: progress)
         let index = try IndexStore.open(at: out)
         let report = try index.report(groupLimit: 3)

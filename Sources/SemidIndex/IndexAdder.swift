@@ -13,9 +13,13 @@ public enum IndexAdder {
     /// Adds `embeddings` (`[m, d]`, row `j` = item `n + j`) with metadata `items` (ids must be
     /// exactly `n ..< n + m`, or `nil` for untitled items) to the index at `path`.
     ///
+    /// - Parameter refreshDerivedArrays: recomputes attachments derived from the IDs (the decoding
+    ///   trie) on the updated index before it is written; attachments named `trie.*` are dropped
+    ///   first, so without it the trie is rebuilt from the IDs when next needed.
     /// - Returns: the updated index as written.
     @discardableResult
     public static func add(to path: String, embeddings: Matrix, items: [ItemRecord]?, inputs: [InputFingerprint],
+                           refreshDerivedArrays: ((inout SemanticIndex) throws -> Void)? = nil,
                            progress: ProgressHandler? = nil) throws -> SemanticIndex {
         var index = try IndexStore.open(at: path)
         let n = index.itemCount, m = embeddings.rows
@@ -61,6 +65,8 @@ public enum IndexAdder {
         index.manifest.codeSizes = codeSizes
         index.manifest.batches.append(Batch(batch: batchNumber, operation: "add", firstItem: n, items: m,
                                             inputs: inputs, reconstruction: reconstruction))
+        index.attachments = index.attachments.filter { !$0.key.hasPrefix("trie.") }
+        try refreshDerivedArrays?(&index)
         let rows = (0..<m).map { j in
             CatalogItem(id: n + j, sourceID: items?[j].sourceID, title: items?[j].title,
                         semanticID: Array(newIDs.row(j)), batch: batchNumber)
