@@ -134,6 +134,11 @@ struct BuildCommand: ParsableCommand {
         let progress = Console.progress(quiet: quiet)
 
         let matrix = try NpyFile.readMatrix(at: embeddings)
+        if codebookSize > matrix.rows {
+            // Checked here (and again by the quantizer) so the message names the file.
+            throw InputError(embeddings, "has \(matrix.rows) rows, fewer than --codebook-size \(codebookSize): "
+                             + "need at least as many vectors as codes per level (lower --codebook-size)")
+        }
         var inputs = [try InputFingerprint(role: "embeddings", path: embeddings, rows: matrix.rows, columns: matrix.cols)]
         var records: [ItemRecord]?
         if let items {

@@ -134,7 +134,7 @@ public enum IndexStore {
             throw InputError(file, field: "format", "expected \"\(IndexManifest.formatName)\" with a format_version")
         }
         if version > IndexManifest.currentFormatVersion {
-            throw IndexError.newerFormat(path: path, found: version, supported: IndexManifest.currentFormatVersion)
+            throw IndexError.newerFormat(path: file, found: version, supported: IndexManifest.currentFormatVersion)
         }
         do {
             return try decoder.decode(IndexManifest.self, from: bytes)
