@@ -130,6 +130,9 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         if FileSystem.exists(out) && !force { throw IndexError.outputExists(path: out) }
+        if FileSystem.exists(out) && !FileSystem.exists(out + "/" + IndexStore.manifestFile) {
+            throw IndexError.inconsistentInput("\(out) exists and is not a semid index; refusing to replace it even with --force")
+        }
         let started = Date()
         let progress = Console.progress(quiet: quiet)
 

@@ -45,6 +45,10 @@ public struct BuildConfiguration: Sendable {
 /// Builds an index in memory from embeddings and item metadata: train, encode, resolve collisions,
 /// measure. ``IndexStore/write(_:catalog:to:overwrite:progress:)`` then puts it on disk.
 public enum IndexBuilder {
+    /// The largest embedding magnitude accepted: squared distances of 1e4 × d-dimensional vectors
+    /// stay far inside float32's range.
+    public static let maximumMagnitude: Float = 1e12
+
     /// Trains the quantizer on `embeddings` (`[n, d]`, row `i` = item `i`) and assigns final IDs.
     ///
     /// - Parameters:
@@ -68,6 +72,10 @@ public enum IndexBuilder {
         }
         if let bad = embeddings.firstNonFinite() {
             throw IndexError.inconsistentInput("embeddings row \(bad.row), column \(bad.column) is not finite")
+        }
+        if let large = embeddings.values.firstIndex(where: { abs($0) > Self.maximumMagnitude }) {
+            throw IndexError.inconsistentInput(
+                "embeddings row \(large / embeddings.cols), column \(large % embeddings.cols) is \(embeddings.values[large]); values beyond ±\(Self.maximumMagnitude) overflow squared distances in float32 (rescale the embeddings)")
         }
         if configuration.rowsPerShard < 1 {
             throw QuantizationError.invalidParameter(name: "--rows-per-shard", value: "\(configuration.rowsPerShard)", expected: "at least 1")

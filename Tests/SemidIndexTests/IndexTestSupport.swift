@@ -65,16 +65,16 @@ enum IndexFixture {
                          reconstruction: ReconstructionStatistics? = nil) -> IndexManifest {
         let stats = reconstruction ?? ReconstructionStatistics(
             vectors: items, meanSquaredError: 0.5, totalVariance: 2, relativeMse: 0.25,
-            perLevelMeanSquaredError: (0..<levels).map { 1.0 / Double($0 + 1) })
+            residualFractionByLevel: (0..<levels).map { 0.5 / Double($0 + 1) })
         return IndexManifest(
             format: IndexManifest.formatName, formatVersion: IndexManifest.currentFormatVersion, createdBy: "tests",
             parameters: BuildParameters(method: "rq-kmeans", levels: levels, codebookSize: codebookSize, dimension: 2,
                                         collisionPolicy: policy, seed: 0, kmeans: nil, rowsPerShard: 100),
-            inputs: [], items: items, idLength: codeSizes.count, codeSizes: codeSizes,
-            statistics: BuildStatistics(reconstruction: stats, kmeans: nil,
+            items: items, idLength: codeSizes.count, codeSizes: codeSizes,
+            statistics: BuildStatistics(kmeans: nil, rqvae: nil,
                                         collisions: .init(itemsMoved: 0, suffixSize: policy == .suffix ? codeSizes.last : nil, rounds: [])),
             batches: [Batch(batch: 0, operation: "build", firstItem: 0, items: items, inputs: [], reconstruction: stats)],
-            shards: [], catalog: FileFingerprint(file: IndexStore.catalogFile, bytes: 0, sha256: ""))
+            shards: [], catalog: FileFingerprint(file: IndexStore.catalogFile, bytes: 0, sha256: ""), extensions: nil)
     }
 
     /// A resolution context that records an issue if a policy that should not need distances asks for them.
