@@ -32,9 +32,12 @@ demo: release
 	    --levels 3 --codebook-size 256 --collisions suffix --seed 7 --out $(OUT)/beauty.semid --force
 	$(SEMID) export $(OUT)/beauty.semid --format lcrec --out $(OUT)/beauty.index.json --force
 
+## Tests run optimised (numerics in debug builds are 10-30x slower); @testable needs -enable-testing,
+## so they build in their own folder and do not invalidate the release build of `make demo`.
+TEST_FLAGS := -c release -Xswiftc -enable-testing --scratch-path .build-tests
 test: deps
-	swift build --build-tests
-	swift test
+	swift build $(TEST_FLAGS) --build-tests
+	swift test $(TEST_FLAGS) --skip-build
 
 ## Side-by-side with faiss (needs network access to PyPI for faiss-cpu on first use).
 bench-faiss: release
@@ -44,4 +47,4 @@ bench-faiss: release
 	    $(SEMID) build --embeddings {npy} --levels 4 --codebook-size 256 --collisions none --out {out}
 
 clean:
-	rm -rf .build $(OUT)
+	rm -rf .build .build-tests $(OUT)

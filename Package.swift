@@ -7,7 +7,7 @@ import PackageDescription
 //   SemidQuantization          k-means, residual k-means, RQ-VAE, Sinkhorn
 //   SemidStorage               .npy / JSONL / TSV readers, zstd shards, SHA-256, SQLite catalog
 //   SemidIndex                 semantic IDs, collision policies and reports, the on-disk index
-//   SemidDecoding              code trie, NextTokenScorer, constrained beam search (SemidMath only for now)
+//   SemidDecoding              code trie (stored in the index), NextTokenScorer, constrained beam search
 //   SemidCLI                   the `semid` commands (a thin layer over the library)
 //   semid                      the executable
 let package = Package(
@@ -15,7 +15,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "semid", targets: ["semid"]),
-        .library(name: "SemidIndex", targets: ["SemidIndex"]),
+        .library(name: "Semid", targets: ["SemidMath", "SemidQuantization", "SemidStorage", "SemidIndex", "SemidDecoding"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -35,11 +35,11 @@ let package = Package(
         .target(name: "SemidQuantization", dependencies: ["SemidMath"]),
         .target(name: "SemidStorage", dependencies: ["SemidMath", "CZstd", "CSQLite"]),
         .target(name: "SemidIndex", dependencies: ["SemidQuantization", "SemidStorage"]),
-        .target(name: "SemidDecoding", dependencies: ["SemidMath"]),
+        .target(name: "SemidDecoding", dependencies: ["SemidIndex"]),
         .target(
             name: "SemidCLI",
             dependencies: [
-                "SemidIndex",
+                "SemidDecoding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "semid", dependencies: ["SemidCLI"]),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SemidDecoding
 import SemidIndex
 import SemidMath
 import SemidQuantization
@@ -39,8 +40,17 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "Codes per level K.")
     var codebookSize: Int = 256
 
-    @Option(help: "Collision policy: none (report only) or suffix (TIGER: one extra level = rank in the colliding group).")
+    @Option(help: "Collision policy: none (report only), suffix (TIGER: one extra level = rank in the colliding group) or sinkhorn (LC-Rec uniform mapping, finished so every ID is unique at the same length).")
     var collisions: String = "suffix"
+
+    @Option(help: "sinkhorn: entropic regularisation on standardised distances.")
+    var sinkhornEpsilon: Double = 0.003
+
+    @Option(help: "sinkhorn: Sinkhorn-Knopp iterations per round.")
+    var sinkhornIterations: Int = 50
+
+    @Option(help: "sinkhorn: maximum rounds before the deterministic next-best-free-code step.")
+    var sinkhornRounds: Int = 20
 
     @Option(help: "Seed for every random choice.")
     var seed: UInt64 = 0
@@ -194,7 +204,16 @@ struct BuildCommand: ParsableCommand {
         return c
     }
 
+    /// The policy with its settings.
+    var collisionPolicy: CollisionPolicy {
+        if collisions == "sinkhorn" {
+            return .sinkhorn(SinkhornPolicy(epsilon: sinkhornEpsilon, iterations: sinkhornIterations, rounds: sinkhornRounds))
+        }
+        return CollisionPolicy(name: collisions) ?? .suffix
+    }
+
     func validate() throws {
+        do { try collisionPolicy.validate() } catch { throw ValidationError("\(error)") }
         if levels < 1 { throw ValidationError("--levels must be at least 1 (got \(levels))") }
         if codebookSize < 2 { throw ValidationError("--codebook-size must be at least 2 (got \(codebookSize))") }
         if codebookSize > 65_536 { throw ValidationError("--codebook-size must be at most 65536 (got \(codebookSize))") }
@@ -241,10 +260,18 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         if FileSystem.exists(out) && !force { throw IndexError.outputExists(path: out) }
+        if FileSystem.exists(out) && !FileSystem.exists(out + "/" + IndexStore.manifestFile) {
+            throw IndexError.inconsistentInput("\(out) exists and is not a semid index; refusing to replace it even with --force")
+        }
         let started = Date()
         let progress = Console.progress(quiet: quiet)
 
         let matrix = try NpyFile.readMatrix(at: embeddings)
+        if codebookSize > matrix.rows {
+            // Checked here (and again by the quantizer) so the message names the file.
+            throw InputError(embeddings, "has \(matrix.rows) rows, fewer than --codebook-size \(codebookSize): "
+                             + "need at least as many vectors as codes per level (lower --codebook-size)")
+        }
         var inputs = [try InputFingerprint(role: "embeddings", path: embeddings, rows: matrix.rows, columns: matrix.cols)]
         var records: [ItemRecord]?
         if let items {
@@ -259,7 +286,7 @@ struct BuildCommand: ParsableCommand {
         }
 
         var configuration = BuildConfiguration(levels: levels, codebookSize: codebookSize,
-                                               collisionPolicy: CollisionPolicy(name: collisions) ?? .suffix, seed: seed)
+                                               collisionPolicy: collisionPolicy, seed: seed)
         configuration.method = QuantizationMethod(rawValue: method) ?? .rqKMeans
         configuration.kmeans.iterations = kmeansIterations
         configuration.kmeans.tolerance = kmeansTolerance
@@ -273,8 +300,15 @@ struct BuildCommand: ParsableCommand {
         configuration.kmeans.refinementPasses = kmeansRefinement
         configuration.rqvae = vaeConfiguration()
 
-        let built = try IndexBuilder.build(embeddings: matrix, items: records, inputs: inputs,
+        var built = try IndexBuilder.build(embeddings: matrix, items: records, inputs: inputs,
                                            configuration: configuration, progress: progress)
+        // The decoding trie is stored with the index when IDs are unique (not under --collisions none
+        // with collisions left, where generation would be ambiguous anyway).
+        do {
+            try CodeTrie.attach(to: &built.index)
+        } catch DecodingError.duplicateID {
+            Console.err("note: IDs are not unique (policy \(collisions)), so no decoding trie is stored")
+        }
         try IndexStore.write(built.index, catalog: .new(built.catalog), to: out, overwrite: force, progress: progress)
         let index = try IndexStore.open(at: out)
         let report = try index.report(groupLimit: 3)

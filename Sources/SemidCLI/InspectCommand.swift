@@ -25,6 +25,8 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         let opened = try IndexStore.open(at: index)
+        // inspect is the full check: the catalog's checksum too (other commands only read it).
+        try IndexStore.verifyCatalog(at: index, manifest: opened.manifest)
         let report = try opened.report(groupLimit: groups)
         if json {
             let encoder = JSONEncoder()

@@ -17,7 +17,7 @@ public struct SemidCommand: ParsableCommand {
               semid export beauty.semid --format lcrec --out beauty.index.json
             """,
         version: SemidCommand.versionText,
-        subcommands: [BuildCommand.self, InspectCommand.self, ExportCommand.self])
+        subcommands: [BuildCommand.self, AddCommand.self, InspectCommand.self, ExportCommand.self, BenchCommand.self])
 
     public init() {}
 
@@ -45,7 +45,9 @@ public struct SemidCommand: ParsableCommand {
                     Console.out(fullMessage(for: error))
                     Foundation.exit(0)
                 }
-                Console.err(fullMessage(for: error))
+                // One line, like every other error: ArgumentParser's full message adds usage lines.
+                let help = helpCommand(arguments ?? Array(CommandLine.arguments.dropFirst()))
+                Console.err("semid: error: \(oneLine(message(for: error))) (see '\(help)')")
                 Foundation.exit(2)
             }
             // Every semid error type describes itself in one line naming the file and the problem.
@@ -53,12 +55,29 @@ public struct SemidCommand: ParsableCommand {
         }
     }
 
+    /// `text` on one line: its non-empty lines, trimmed, joined by "; ".
+    static func oneLine(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+            .joined(separator: "; ")
+    }
+
+    /// `semid SUBCOMMAND --help` for the subcommand named in `arguments`, else `semid --help`.
+    static func helpCommand(_ arguments: [String]) -> String {
+        let names = configuration.subcommands.compactMap { $0.configuration.commandName }
+        if let sub = arguments.first(where: { !$0.hasPrefix("-") }), names.contains(sub) {
+            return "semid \(sub) --help"
+        }
+        return "semid --help"
+    }
+
     static func isArgumentParserError(_ error: Error) -> Bool {
         String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
     }
 
     static func fail(_ message: String) -> Never {
-        Console.err("semid: error: \(message)")
+        Console.err("semid: error: \(oneLine(message))")
         Foundation.exit(1)
     }
 }

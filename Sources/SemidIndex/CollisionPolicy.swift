@@ -10,15 +10,19 @@ public enum CollisionPolicy: Equatable, Sendable, Codable, CustomStringConvertib
     case none
     /// TIGER: append one level holding the item's rank inside its group of identical raw codes.
     case suffix
+    /// LC-Rec's uniform semantic mapping: re-assign the last level of colliding items by
+    /// Sinkhorn–Knopp, then make every ID unique with the next-best free last-level code.
+    case sinkhorn(SinkhornPolicy)
 
     /// Every policy name accepted by `--collisions`.
-    public static let names = ["none", "suffix"]
+    public static let names = ["none", "suffix", "sinkhorn"]
 
-    /// Parses a `--collisions` value.
+    /// Parses a `--collisions` value (`sinkhorn` with default settings).
     public init?(name: String) {
         switch name {
         case "none": self = .none
         case "suffix": self = .suffix
+        case "sinkhorn": self = .sinkhorn(SinkhornPolicy())
         default: return nil
         }
     }
@@ -28,6 +32,7 @@ public enum CollisionPolicy: Equatable, Sendable, Codable, CustomStringConvertib
         switch self {
         case .none: return "none"
         case .suffix: return "suffix"
+        case .sinkhorn: return "sinkhorn"
         }
     }
 
@@ -36,29 +41,73 @@ public enum CollisionPolicy: Equatable, Sendable, Codable, CustomStringConvertib
     /// Whether final IDs have one more level than the quantizer.
     public var addsLevel: Bool { self == .suffix }
 
+    /// Throws for invalid policy settings.
+    public func validate() throws {
+        if case .sinkhorn(let settings) = self { try settings.validate() }
+    }
+
     /// The implementation of this policy.
     public var resolver: any CollisionResolver {
         switch self {
         case .none: return UnresolvedCollisions()
         case .suffix: return SuffixResolver()
+        case .sinkhorn(let settings): return SinkhornResolver(settings: settings)
         }
     }
 
-    private enum CodingKeys: String, CodingKey { case name }
+    private enum CodingKeys: String, CodingKey { case name, epsilon, iterations, rounds }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let name = try c.decode(String.self, forKey: .name)
-        guard let policy = CollisionPolicy(name: name) else {
-            throw DecodingError.dataCorruptedError(forKey: .name, in: c,
-                debugDescription: "unknown collision policy \"\(name)\" (known: \(Self.names.joined(separator: ", ")))")
+        switch name {
+        case "sinkhorn":
+            self = .sinkhorn(SinkhornPolicy(
+                epsilon: try c.decode(Double.self, forKey: .epsilon),
+                iterations: try c.decode(Int.self, forKey: .iterations),
+                rounds: try c.decode(Int.self, forKey: .rounds)))
+        default:
+            guard let policy = CollisionPolicy(name: name) else {
+                throw DecodingError.dataCorruptedError(forKey: .name, in: c,
+                    debugDescription: "unknown collision policy \"\(name)\" (known: \(Self.names.joined(separator: ", ")))")
+            }
+            self = policy
         }
-        self = policy
     }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(name, forKey: .name)
+        if case .sinkhorn(let settings) = self {
+            try c.encode(settings.epsilon, forKey: .epsilon)
+            try c.encode(settings.iterations, forKey: .iterations)
+            try c.encode(settings.rounds, forKey: .rounds)
+        }
+    }
+}
+
+/// Settings of the `sinkhorn` policy.
+public struct SinkhornPolicy: Equatable, Sendable {
+    /// Entropic regularisation on standardised distances (LC-Rec: 0.003).
+    public var epsilon: Double
+    /// Sinkhorn–Knopp iterations per round (LC-Rec: 50).
+    public var iterations: Int
+    /// Maximum Sinkhorn rounds before the deterministic finishing step.
+    public var rounds: Int
+
+    /// LC-Rec's settings with at most 20 rounds.
+    public init(epsilon: Double = 0.003, iterations: Int = 50, rounds: Int = 20) {
+        self.epsilon = epsilon
+        self.iterations = iterations
+        self.rounds = rounds
+    }
+
+    /// Throws for out-of-range settings.
+    public func validate() throws {
+        try Sinkhorn.Configuration(epsilon: epsilon, iterations: iterations).validate()
+        if rounds < 0 {
+            throw QuantizationError.invalidParameter(name: "--sinkhorn-rounds", value: "\(rounds)", expected: "0 or more")
+        }
     }
 }
 
@@ -174,5 +223,160 @@ public struct SuffixResolver: CollisionResolver {
             sizes[levels] = max(sizes[levels], Int(rank) + 1)
         }
         return (newRaw.appendingLevel(suffix), sizes)
+    }
+}
+
+/// `sinkhorn` (LC-Rec's uniform semantic mapping, made exact): for items whose raw IDs collide,
+/// the last-level code is re-assigned by a balanced Sinkhorn–Knopp assignment over their distances
+/// to the last level's codes, for up to `rounds` rounds while collisions remain (stopping early
+/// once a round shrinks the colliding set by less than 1%); then a
+/// deterministic step gives every item still colliding the nearest last-level code that no other
+/// item with the same prefix uses. IDs keep the quantizer's length, and all are unique unless some
+/// prefix (first L−1 codes) holds more items than there are codes (then it is an error).
+public struct SinkhornResolver: CollisionResolver {
+    /// The settings.
+    public var settings: SinkhornPolicy
+
+    /// Creates the resolver.
+    public init(settings: SinkhornPolicy) { self.settings = settings }
+
+    public func resolve(raw: CodeMatrix, codebookSize: Int, context: ResolutionContext) throws -> CollisionResolution {
+        try settings.validate()
+        var ids = raw
+        let last = raw.levels - 1
+        var rounds: [CollisionResolution.Summary.Round] = []
+        var moved = Set<Int>()
+        // Distances of an item to every last-level code, computed once per item on demand.
+        var distanceCache: [Int: [Float]] = [:]
+        func distances(_ rows: [Int]) throws -> [[Float]] {
+            let missing = rows.filter { distanceCache[$0] == nil }
+            if !missing.isEmpty {
+                let m = try context.lastLevelDistances(missing)
+                for (r, item) in missing.enumerated() { distanceCache[item] = m.row(r) }
+            }
+            return rows.map { distanceCache[$0] ?? [] }
+        }
+        for _ in 0..<settings.rounds {
+            let colliding = Self.collidingItems(ids)
+            if colliding.isEmpty { break }
+            let d = try distances(colliding)
+            let costs = Matrix(rows: colliding.count, cols: codebookSize, values: d.flatMap { $0 })
+            let assignment = Sinkhorn.assign(costs: costs, configuration: .init(epsilon: settings.epsilon, iterations: settings.iterations))
+            var changed = 0
+            var increase = 0.0
+            for (r, item) in colliding.enumerated() {
+                let old = Int(ids[item, last]), new = assignment[r]
+                guard new != old else { continue }
+                ids[item, last] = Int32(new)
+                changed += 1
+                increase += Double(d[r][new] - d[r][old])
+                moved.insert(item)
+            }
+            rounds.append(.init(collidingItems: colliding.count, itemsMoved: changed,
+                                meanErrorIncrease: changed > 0 ? increase / Double(changed) : 0))
+            if changed == 0 { break }
+            // Stop once a round no longer shrinks the colliding set by at least 1%.
+            if rounds.count >= 2 {
+                let before = rounds[rounds.count - 2].collidingItems
+                if Double(before - colliding.count) < 0.01 * Double(before) { break }
+            }
+        }
+        // Deterministic finish: next-best free last-level code.
+        let colliding = Self.collidingItems(ids)
+        if !colliding.isEmpty {
+            let d = try distances(colliding)
+            let byItem = Dictionary(uniqueKeysWithValues: zip(colliding, d))
+            let (finished, changed, increase) = try Self.finish(ids: ids, colliding: colliding, distances: byItem,
+                                                                codebookSize: codebookSize)
+            ids = finished
+            for item in changed { moved.insert(item) }
+            rounds.append(.init(collidingItems: colliding.count, itemsMoved: changed.count,
+                                meanErrorIncrease: changed.isEmpty ? 0 : increase / Double(changed.count)))
+        }
+        // Items whose final code differs from the raw code.
+        let itemsMoved = moved.filter { ids[$0, last] != raw[$0, last] }.count
+        return CollisionResolution(ids: ids, codeSizes: Array(repeating: codebookSize, count: raw.levels),
+                                   summary: .init(itemsMoved: itemsMoved, suffixSize: nil, rounds: rounds))
+    }
+
+    public func extend(existingRaw: CodeMatrix, existingIDs: CodeMatrix, codeSizes: [Int],
+                       newRaw: CodeMatrix, context: ResolutionContext) throws -> (ids: CodeMatrix, codeSizes: [Int]) {
+        let last = newRaw.levels - 1
+        var used = Set<ArraySlice<Int32>>(minimumCapacity: existingIDs.rows + newRaw.rows)
+        for i in 0..<existingIDs.rows { used.insert(existingIDs.row(i)) }
+        var ids = newRaw
+        let taken = (0..<newRaw.rows).filter { used.contains(newRaw.row($0)) || !used.insert(newRaw.row($0)).inserted }
+        // Items whose raw ID is free keep it (inserted above); the others take the nearest free code.
+        if !taken.isEmpty {
+            let d = try context.lastLevelDistances(taken)
+            for (r, item) in taken.enumerated() {
+                let order = (0..<d.cols).sorted { d[r, $0] != d[r, $1] ? d[r, $0] < d[r, $1] : $0 < $1 }
+                var assigned = false
+                for code in order {
+                    ids[item, last] = Int32(code)
+                    if used.insert(ids.row(item)).inserted { assigned = true; break }
+                }
+                if !assigned {
+                    throw IndexError.inconsistentInput(
+                        "new item \(existingIDs.rows + item): every last-level code under prefix \(Array(newRaw.row(item).dropLast())) is taken; rebuild with a larger --codebook-size or --collisions suffix")
+                }
+            }
+        }
+        return (ids, codeSizes)
+    }
+
+    /// Items that share their ID with another item, in item order.
+    static func collidingItems(_ ids: CodeMatrix) -> [Int] {
+        var counts: [ArraySlice<Int32>: Int] = [:]
+        counts.reserveCapacity(ids.rows)
+        for i in 0..<ids.rows { counts[ids.row(i), default: 0] += 1 }
+        return (0..<ids.rows).filter { counts[ids.row($0), default: 0] > 1 }
+    }
+
+    /// Makes every ID unique: within each group of equal IDs (groups in order of their first item),
+    /// the item nearest to the shared code keeps it and the others, nearest first, take the
+    /// nearest last-level code that is free under their prefix.
+    static func finish(ids: CodeMatrix, colliding: [Int], distances: [Int: [Float]], codebookSize: Int) throws
+        -> (ids: CodeMatrix, changed: [Int], errorIncrease: Double)
+    {
+        var ids = ids
+        let last = ids.levels - 1
+        var used = Set<ArraySlice<Int32>>(minimumCapacity: ids.rows)
+        let collidingSet = Set(colliding)
+        for i in 0..<ids.rows where !collidingSet.contains(i) { used.insert(ids.row(i)) }
+        var groups: [ArraySlice<Int32>: [Int]] = [:]
+        var order: [ArraySlice<Int32>] = []
+        for item in colliding {
+            let key = ids.row(item)
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(item)
+        }
+        var changed: [Int] = []
+        var increase = 0.0
+        for key in order {
+            guard let members = groups[key] else { continue }
+            let code = Int(key.last ?? 0)
+            let ranked = members.sorted {
+                let a = distances[$0]?[code] ?? 0, b = distances[$1]?[code] ?? 0
+                return a != b ? a < b : $0 < $1
+            }
+            for (rank, item) in ranked.enumerated() {
+                if rank == 0 && used.insert(ids.row(item)).inserted { continue }
+                let d = distances[item] ?? []
+                let candidates = (0..<codebookSize).sorted { d[$0] != d[$1] ? d[$0] < d[$1] : $0 < $1 }
+                var assigned = false
+                for c in candidates {
+                    ids[item, last] = Int32(c)
+                    if used.insert(ids.row(item)).inserted { assigned = true; break }
+                }
+                if !assigned {
+                    throw IndexError.inconsistentInput(
+                        "item \(item): all \(codebookSize) last-level codes under prefix \(Array(key.dropLast())) are taken; more items share that prefix than there are codes (use --collisions suffix or a larger --codebook-size)")
+                }
+                changed.append(item)
+                increase += Double(d[Int(ids[item, last])] - d[code])
+            }
+        }
+        return (ids, changed, increase)
     }
 }

@@ -141,7 +141,8 @@ public struct CollisionReport: Codable, Equatable, Sendable {
                              maxGroup: finalCounts.values.max() ?? 0)
 
         // Per level.
-        let stats = manifest.statistics.reconstruction
+        let stats = manifest.batches.first?.reconstruction
+            ?? ReconstructionStatistics(vectors: 0, meanSquaredError: 0, totalVariance: 0, relativeMse: 0, residualFractionByLevel: [])
         var figures: [LevelFigures] = []
         for level in 0..<rawCodes.levels {
             var counts = [Int](repeating: 0, count: k)

@@ -50,6 +50,10 @@ public struct BuildConfiguration: Sendable {
 /// Builds an index in memory from embeddings and item metadata: train, encode, resolve collisions,
 /// measure. ``IndexStore/write(_:catalog:to:overwrite:progress:)`` then puts it on disk.
 public enum IndexBuilder {
+    /// The largest embedding magnitude accepted: squared distances of 1e4 × d-dimensional vectors
+    /// stay far inside float32's range.
+    public static let maximumMagnitude: Float = 1e12
+
     /// Trains the quantizer on `embeddings` (`[n, d]`, row `i` = item `i`) and assigns final IDs.
     ///
     /// - Parameters:
@@ -74,9 +78,14 @@ public enum IndexBuilder {
         if let bad = embeddings.firstNonFinite() {
             throw IndexError.inconsistentInput("embeddings row \(bad.row), column \(bad.column) is not finite")
         }
+        if let large = embeddings.values.firstIndex(where: { abs($0) > Self.maximumMagnitude }) {
+            throw IndexError.inconsistentInput(
+                "embeddings row \(large / embeddings.cols), column \(large % embeddings.cols) is \(embeddings.values[large]); values beyond ±\(Self.maximumMagnitude) overflow squared distances in float32 (rescale the embeddings)")
+        }
         if configuration.rowsPerShard < 1 {
             throw QuantizationError.invalidParameter(name: "--rows-per-shard", value: "\(configuration.rowsPerShard)", expected: "at least 1")
         }
+        try configuration.collisionPolicy.validate()
         let trained = try trainQuantizer(embeddings, configuration: configuration, progress: progress)
         let reconstruction = try Self.reconstruction(of: embeddings, quantizer: trained.quantizer, codes: trained.codes,
                                                      residualFractions: trained.residualFractions)
@@ -97,8 +106,8 @@ public enum IndexBuilder {
                 kmeans: configuration.method == .rqKMeans ? trained.kmeansConfiguration : nil,
                 rqvae: configuration.method == .rqVAE ? trained.rqvaeConfiguration : nil,
                 rowsPerShard: configuration.rowsPerShard),
-            inputs: inputs, items: n, idLength: resolution.ids.levels, codeSizes: resolution.codeSizes,
-            statistics: BuildStatistics(reconstruction: reconstruction, kmeans: trained.kmeansReport,
+            items: n, idLength: resolution.ids.levels, codeSizes: resolution.codeSizes,
+            statistics: BuildStatistics(kmeans: trained.kmeansReport,
                                         rqvae: trained.methodReport, collisions: resolution.summary),
             batches: [Batch(batch: 0, operation: "build", firstItem: 0, items: n, inputs: inputs,
                             reconstruction: reconstruction)],

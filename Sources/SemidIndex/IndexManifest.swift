@@ -15,8 +15,6 @@ public struct IndexManifest: Codable, Equatable, Sendable {
     public var createdBy: String
     /// Build parameters.
     public var parameters: BuildParameters
-    /// Fingerprints of the build inputs.
-    public var inputs: [InputFingerprint]
     /// Number of items.
     public var items: Int
     /// Codes per final semantic ID (levels, plus one for the `suffix` policy).
@@ -26,7 +24,7 @@ public struct IndexManifest: Codable, Equatable, Sendable {
     public var codeSizes: [Int]
     /// Figures measured at build time (reconstruction error, training report, collision resolution).
     public var statistics: BuildStatistics
-    /// The build (batch 0) and every later `semid add`.
+    /// The build (batch 0, whose `inputs` are the build's input fingerprints) and every later `semid add`.
     public var batches: [Batch]
     /// Every shard file with its array, row range, size and checksum.
     public var shards: [ShardEntry]
@@ -163,10 +161,8 @@ public struct ReconstructionStatistics: Codable, Equatable, Sendable {
     public var residualFractionByLevel: [Double]
 }
 
-/// Figures recorded at build time.
+/// Figures recorded at build time (reconstruction figures are per batch, in ``Batch``).
 public struct BuildStatistics: Codable, Equatable, Sendable {
-    /// Reconstruction over the build's items.
-    public var reconstruction: ReconstructionStatistics
     /// Residual k-means training report (RQ-KMeans).
     public var kmeans: ResidualKMeans.Report?
     /// RQ-VAE training report (RQ-VAE), as written by the quantization layer.

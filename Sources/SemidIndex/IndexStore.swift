@@ -134,7 +134,7 @@ public enum IndexStore {
             throw InputError(file, field: "format", "expected \"\(IndexManifest.formatName)\" with a format_version")
         }
         if version > IndexManifest.currentFormatVersion {
-            throw IndexError.newerFormat(path: path, found: version, supported: IndexManifest.currentFormatVersion)
+            throw IndexError.newerFormat(path: file, found: version, supported: IndexManifest.currentFormatVersion)
         }
         do {
             return try decoder.decode(IndexManifest.self, from: bytes)
@@ -169,8 +169,11 @@ public enum IndexStore {
                     throw IndexError.corrupted(path: file, problem: "shard listed in the manifest is missing")
                 }
                 let bytes = try FileSystem.read(file)
+                guard bytes.count == entry.bytes else {
+                    throw IndexError.corrupted(path: file, problem: "shard is \(bytes.count) bytes, the manifest says \(entry.bytes) (truncated or modified)")
+                }
                 let digest = SHA256.hex(bytes)
-                guard bytes.count == entry.bytes, digest == entry.sha256 else {
+                guard digest == entry.sha256 else {
                     throw IndexError.checksumMismatch(path: file, expected: entry.sha256, found: digest)
                 }
                 let piece = try ShardArray(decoding: bytes, source: file)
@@ -196,6 +199,17 @@ public enum IndexStore {
         return arrays
     }
 
+    /// Checks `catalog.sqlite` against the size and SHA-256 the manifest recorded.
+    public static func verifyCatalog(at path: String, manifest: IndexManifest) throws {
+        let file = path + "/" + manifest.catalog.file
+        guard FileSystem.exists(file) else { throw IndexError.corrupted(path: file, problem: "the catalog is missing") }
+        let bytes = try FileSystem.read(file)
+        let digest = SHA256.hex(bytes)
+        guard bytes.count == manifest.catalog.bytes, digest == manifest.catalog.sha256 else {
+            throw IndexError.checksumMismatch(path: file, expected: manifest.catalog.sha256, found: digest)
+        }
+    }
+
     /// Opens the index at `path`: manifest, quantizer, codes and IDs, all verified.
     public static func open(at path: String) throws -> SemanticIndex {
         let manifest = try readManifest(at: path)
@@ -211,6 +225,9 @@ public enum IndexStore {
             return CodeMatrix(rows: a.shape[0], levels: a.shape[1], values: try a.int32Values(source: path + "/" + name))
         }
         let raw = try codes("raw_codes", levels: manifest.parameters.levels)
+        for (position, code) in raw.values.enumerated() where code < 0 || Int(code) >= manifest.parameters.codebookSize {
+            throw IndexError.corrupted(path: path, problem: "item \(position / raw.levels) has raw code \(code) at level \(position % raw.levels), outside 0..<\(manifest.parameters.codebookSize)")
+        }
         let ids = try codes("ids", levels: manifest.idLength)
         guard manifest.codeSizes.count == manifest.idLength else {
             throw IndexError.corrupted(path: path, problem: "code_sizes has \(manifest.codeSizes.count) entries for id_length \(manifest.idLength)")

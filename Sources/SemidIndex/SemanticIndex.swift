@@ -38,7 +38,13 @@ public struct SemanticIndex: Sendable {
     /// The catalog of an index read from disk (read-only).
     public func catalog() throws -> Catalog {
         guard let path else { throw IndexError.inconsistentInput("this index has not been written to disk yet") }
-        return try Catalog.open(at: path + "/" + IndexStore.catalogFile)
+        let file = path + "/" + IndexStore.catalogFile
+        guard FileSystem.exists(file) else { throw IndexError.corrupted(path: file, problem: "the catalog is missing") }
+        do {
+            return try Catalog.open(at: file)
+        } catch let error as StorageError {
+            throw IndexError.corrupted(path: file, problem: "cannot be read as an SQLite catalog; it is corrupted (\(error))")
+        }
     }
 
     /// Collision and codebook figures, with titles of the `groupLimit` largest groups from the catalog.

@@ -74,7 +74,8 @@ public enum FileSystem {
     }
 
     /// Creates a fresh hidden staging directory next to `destination` (same file system, so it can
-    /// be renamed into place).
+    /// be renamed into place). Staging directories for the same destination left behind by
+    /// processes that no longer run (a killed build) are removed first.
     public static func makeStagingDirectory(for destination: String) throws -> String {
         let parent = (destination as NSString).deletingLastPathComponent
         let name = (destination as NSString).lastPathComponent
@@ -82,6 +83,7 @@ public enum FileSystem {
         guard isDirectory(base) else {
             throw StorageError.fileSystem(path: base, message: "output directory does not exist")
         }
+        removeAbandonedStagingDirectories(in: base, name: name)
         let staging = "\(base)/.\(name).staging-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {
             try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
@@ -89,6 +91,17 @@ public enum FileSystem {
             throw StorageError.fileSystem(path: staging, message: "cannot create staging directory: \(error.localizedDescription)")
         }
         return staging
+    }
+
+    /// Removes `.NAME.staging-PID-*` directories in `directory` whose process `PID` is gone.
+    static func removeAbandonedStagingDirectories(in directory: String, name: String) {
+        let prefix = ".\(name).staging-"
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where entry.hasPrefix(prefix) {
+            let rest = entry.dropFirst(prefix.count)
+            guard let pidText = rest.split(separator: "-").first, let pid = Int32(pidText), pid != getpid() else { continue }
+            // kill(pid, 0) fails with ESRCH when no such process exists.
+            if kill(pid, 0) != 0 && errno == ESRCH { remove(directory + "/" + entry) }
+        }
     }
 
     /// Moves the complete directory `staging` to `destination`.

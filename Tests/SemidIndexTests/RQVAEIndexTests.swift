@@ -77,7 +77,7 @@ import SemidStorage
         var error = 0.0
         for i in recon.values.indices { let e = Double(recon.values[i] - Self.embeddings.values[i]); error += e * e }
         let expected = error / 400 / IndexBuilder.totalVariance(Self.embeddings)
-        #expect(abs(opened.manifest.statistics.reconstruction.relativeMse - expected) < 1e-6)
+        #expect(abs(opened.manifest.batches[0].reconstruction.relativeMse - expected) < 1e-6)
         // And a rewrite of the opened index keeps its network.
         try IndexStore.write(opened, catalog: .new([]), to: dir + "/b.semid", overwrite: false)
         #expect(try IndexStore.open(at: dir + "/b.semid").quantizer as? RQVAEQuantizer == original)
@@ -117,5 +117,21 @@ import SemidStorage
         #expect(throws: IndexError.self) { try StoredQuantizer.load(method: "rq-vae", arrays: wrong, path: "x") }
         #expect(try StoredQuantizer.load(method: "rq-vae", arrays: arrays, path: "x") as? RQVAEQuantizer
                 == index.quantizer as? RQVAEQuantizer)
+    }
+
+    @Test func addingItemsAfterAReloadEncodesThemWithTheStoredNetwork() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = Self.configuration()
+        let first = Self.embeddings.rows(0..<350), rest = Self.embeddings.rows(350..<400)
+        let built = try IndexBuilder.build(embeddings: first, items: nil, inputs: [], configuration: config)
+        try IndexStore.write(built.index, catalog: .new(built.catalog), to: dir + "/a.semid", overwrite: false)
+        let final = try IndexAdder.add(to: dir + "/a.semid", embeddings: rest, items: nil, inputs: [])
+        let original = try #require(built.index.quantizer as? RQVAEQuantizer)
+        // New items' raw codes are the trained network's greedy codes; existing IDs did not move.
+        #expect(final.rawCodes.gatheringRows(Array(350..<400)) == (try original.encode(rest)))
+        #expect(final.ids.gatheringRows(Array(0..<350)) == built.index.ids)
+        // The suffix policy keeps every ID unique.
+        #expect(Set((0..<400).map { Array(final.ids.row($0)) }).count == 400)
     }
 }

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import SemidDecoding
+import SemidIndex
+
+/// `semid bench`: performance measurements that are too slow or too noisy for unit tests.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks (release builds; timings vary with machine load — compare ratios from one run).",
+        subcommands: [DecodeBench.self])
+}
+
+/// `semid bench decode`: constrained decoding cost on an index and on synthetic indexes.
+struct DecodeBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decode",
+        abstract: "Trie build time and memory, constraint cost per beam-step and decoding throughput.",
+        discussion: """
+            Measures the index's own IDs and synthetic unique IDs of --synthetic sizes (4 levels × 256
+            codes by default). The table scorer returns precomputed random log-probabilities (its cost
+            is a row copy), so the per-beam-step figures are the decoder's own work; the MLP scorer
+            (64 → 128 → K, two GEMMs per level) shows throughput with a small real model.
+            """)
+
+    @Argument(help: "An index directory (optional when --synthetic is given).")
+    var index: String?
+
+    @Option(help: "Comma-separated item counts of synthetic indexes to add, e.g. 1000000,10000000.")
+    var synthetic: String = ""
+
+    @Option(help: "Levels of the synthetic indexes.")
+    var levels: Int = 4
+
+    @Option(help: "Codes per level of the synthetic indexes.")
+    var codebookSize: Int = 256
+
+    @Option(help: "Beam width.")
+    var beam: Int = 20
+
+    @Option(help: "Items per query.")
+    var top: Int = 10
+
+    @Option(help: "Queries decoded with the table scorer.")
+    var queries: Int = 4000
+
+    @Option(help: "Queries decoded with the MLP scorer.")
+    var mlpQueries: Int = 1000
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    var syntheticSizes: [Int]? {
+        let parts = synthetic.split(separator: ",")
+        let values = parts.compactMap { Int($0.replacingOccurrences(of: "_", with: "")) }
+        return values.count == parts.count && values.allSatisfy({ $0 > 0 }) ? values : nil
+    }
+
+    func validate() throws {
+        if syntheticSizes == nil { throw ValidationError("--synthetic must be positive item counts separated by commas (got \(synthetic))") }
+        if index == nil && (syntheticSizes ?? []).isEmpty { throw ValidationError("give an index directory, --synthetic sizes, or both") }
+        if beam < 1 { throw ValidationError("--beam must be at least 1 (got \(beam))") }
+        if top < 1 { throw ValidationError("--top must be at least 1 (got \(top))") }
+        if top > beam { throw ValidationError("--top (\(top)) must not exceed --beam (\(beam))") }
+        if queries < 1 || mlpQueries < 1 { throw ValidationError("--queries and --mlp-queries must be at least 1") }
+        if levels < 1 || codebookSize < 2 || codebookSize > 65_536 {
+            throw ValidationError("--levels must be ≥ 1 and --codebook-size in 2…65536")
+        }
+    }
+
+    func run() throws {
+        let configuration = DecodeBenchmark.Configuration(beamWidth: beam, topK: top, queries: queries, mlpQueries: mlpQueries)
+        var results: [DecodeBenchmarkResult] = []
+        if let index {
+            let opened = try IndexStore.open(at: index)
+            results.append(try DecodeBenchmark.run(name: (index as NSString).lastPathComponent, ids: opened.ids.values,
+                                                   codebookSizes: opened.manifest.codeSizes, configuration: configuration))
+        }
+        for n in syntheticSizes ?? [] {
+            if !json && Console.stderrIsTerminal { Console.err("synthetic \(n) × \(levels)…") }
+            results.append(try DecodeBenchmark.runSynthetic(items: n, levels: levels, codebookSize: codebookSize,
+                                                            configuration: configuration))
+        }
+        let report = DecodeBenchmarkReport(results: results)
+        if json {
+            Console.out(try report.json())
+        } else {
+            Console.out("BLAS kernel: \(BLASKernelSelection.note)")
+            Console.out(report.table())
+        }
+    }
+}
