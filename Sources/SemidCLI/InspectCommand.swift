@@ -41,7 +41,8 @@ struct InspectCommand: ParsableCommand {
     static func render(_ r: CollisionReport, manifest: IndexManifest) -> String {
         var lines: [String] = []
         let p = manifest.parameters
-        lines.append("index      \(r.items) items, \(r.method) \(r.levels) levels × \(r.codebookSize) codes, d = \(p.dimension), seed \(p.seed)")
+        let source = p.source.map { ", \($0.rawValue) vectors" } ?? ""
+        lines.append("index      \(r.items) items, \(r.method) \(r.levels) levels × \(r.codebookSize) codes, d = \(p.dimension)\(source), seed \(p.seed)")
         lines.append("IDs        length \(r.idLength), policy \(r.collisionPolicy)" + (r.suffixSize.map { ", suffix level size \($0)" } ?? ""))
         if r.itemsAdded > 0 { lines.append("added      \(r.itemsAdded) items in \(r.addBatches) batch\(r.addBatches == 1 ? "" : "es") after the build") }
         lines.append("raw        \(r.raw.distinctIds) distinct IDs, collision rate \(Format.percent(r.raw.collisionRate)), "
@@ -49,7 +50,8 @@ struct InspectCommand: ParsableCommand {
         lines.append("final      \(r.final.distinctIds) distinct IDs, collision rate \(Format.percent(r.final.collisionRate)), largest group \(r.final.maxGroup)")
         var recon = "recon.     relative MSE \(Format.fixed(r.reconstruction.relativeMse)) (MSE \(String(format: "%.5g", r.reconstruction.mse)), total variance \(String(format: "%.5g", r.reconstruction.totalVariance)))"
         if let added = r.reconstruction.addedRelativeMse { recon += "; added items \(Format.fixed(added))" }
-        lines.append(recon)
+        let assigned = QuantizationMethod(rawValue: r.method)?.isAssigned ?? false
+        lines.append(assigned ? "recon.     n/a: \(r.method) IDs are assigned, not quantized from vectors" : recon)
         lines.append("")
         var table = TextTable(["level", "used", "utilization", "perplexity", "dead", "prefixes", "rel. residual"])
         for l in r.perLevel {

@@ -214,7 +214,8 @@ public enum IndexStore {
     public static func open(at path: String) throws -> SemanticIndex {
         let manifest = try readManifest(at: path)
         var arrays = try readArrays(at: path, manifest: manifest)
-        let quantizer = try StoredQuantizer.load(method: manifest.parameters.method, arrays: arrays, path: path)
+        let quantizer = try StoredQuantizer.load(method: manifest.parameters.method, arrays: arrays, path: path,
+                                                 parameters: manifest.parameters)
         func codes(_ name: String, levels: Int) throws -> CodeMatrix {
             guard let a = arrays.removeValue(forKey: name), a.shape.count == 2 else {
                 throw IndexError.corrupted(path: path, problem: "array \(name) is missing or not 2-D")

@@ -7,6 +7,8 @@ enum StoredQuantizer {
     /// The arrays that hold `quantizer`, by array name.
     static func arrays(of quantizer: any SemanticQuantizer) throws -> [(name: String, array: ShardArray)] {
         switch quantizer {
+        case is AssignedCodes:
+            return []
         case let rq as ResidualQuantizer:
             let values = rq.codebooks.flatMap(\.values)
             return [("codebooks", ShardArray(float32: values, shape: [rq.levels, rq.codebookSize, rq.inputDimension]))]
@@ -16,8 +18,11 @@ enum StoredQuantizer {
     }
 
     /// Re-creates the quantizer of `method` from its arrays; `path` names the index in errors.
-    static func load(method: String, arrays: [String: ShardArray], path: String) throws -> any SemanticQuantizer {
+    static func load(method: String, arrays: [String: ShardArray], path: String,
+                     parameters: BuildParameters) throws -> any SemanticQuantizer {
         switch method {
+        case "random", "sequential":
+            return AssignedCodes(method: method, levels: parameters.levels, codebookSize: parameters.codebookSize)
         case "rq-kmeans":
             guard let books = arrays["codebooks"], books.shape.count == 3 else {
                 throw IndexError.corrupted(path: path, problem: "the codebooks array is missing or not 3-D")
