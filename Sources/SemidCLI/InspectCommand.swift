@@ -27,13 +27,19 @@ struct InspectCommand: ParsableCommand {
         // inspect is the full check: the catalog's checksum too (other commands only read it).
         try IndexStore.verifyCatalog(at: index, manifest: opened.manifest)
         let report = try opened.report(groupLimit: groups)
+        let users = try UserIDs.load(from: opened)
         if json {
+            var object = try JSONValue(encoding: report)
+            if let users, case .object(var fields) = object {
+                fields["users"] = try JSONValue(encoding: users.report(groupLimit: 0))
+                object = .object(fields)
+            }
             let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            Console.out(String(decoding: try encoder.encode(report), as: UTF8.self))
+            Console.out(String(decoding: try encoder.encode(object), as: UTF8.self))
         } else {
             Console.out(Self.render(report, manifest: opened.manifest))
+            if let users { Console.out("\n" + Self.renderUsers(users)) }
         }
     }
 
@@ -71,6 +77,26 @@ struct InspectCommand: ParsableCommand {
                 if g.items.count > 8 { lines.append("    … \(g.items.count - 8) more") }
             }
         }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The human-readable user-ID section.
+    static func renderUsers(_ users: UserIDs) -> String {
+        let r = users.report(groupLimit: 0)
+        let c = users.section.configuration
+        var lines = ["users      \(r.items) users, rq-kmeans \(r.levels) levels × \(r.codebookSize) codes, d = \(users.section.dimension)"
+                     + (users.section.usesTextEmbeddings ? " (history + text)" : " (history)") + ", seed \(c.seed)"]
+        lines.append("user IDs   length \(r.idLength), policy \(r.collisionPolicy)" + (r.suffixSize.map { ", suffix level size \($0)" } ?? ""))
+        if r.itemsAdded > 0 { lines.append("added      \(r.itemsAdded) users after the first build") }
+        lines.append("raw        \(r.raw.distinctIds) distinct IDs, collision rate \(Format.percent(r.raw.collisionRate)), largest group \(r.raw.maxGroup)")
+        lines.append("final      \(r.final.distinctIds) distinct IDs, collision rate \(Format.percent(r.final.collisionRate))")
+        lines.append("recon.     relative MSE \(Format.fixed(r.reconstruction.relativeMse))")
+        var table = TextTable(["level", "used", "utilization", "perplexity", "dead", "prefixes"])
+        for l in r.perLevel {
+            table.add(["\(l.level)", "\(l.usedCodes)", Format.fixed(l.utilization, 3), String(format: "%.1f", l.perplexity),
+                       "\(l.deadCodes)", "\(l.distinctPrefixes)"])
+        }
+        lines.append(table.render())
         return lines.joined(separator: "\n")
     }
 }

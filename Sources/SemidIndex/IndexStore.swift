@@ -28,6 +28,8 @@ public enum IndexStore {
         case new([CatalogItem])
         /// A copy of the catalog at `path` with these rows added.
         case extending(path: String, adding: [CatalogItem])
+        /// A copy of the catalog at `path`, changed by `edit` (e.g. to store user IDs).
+        case edited(path: String, edit: (Catalog) throws -> Void)
     }
 
     // MARK: Writing
@@ -69,6 +71,9 @@ public enum IndexStore {
                 try FileSystem.write(try FileSystem.read(path), to: catalogPath, sync: false)
                 let db = try Catalog.open(at: catalogPath, readOnly: false)
                 try db.insert(rows)
+            case let .edited(path, edit):
+                try FileSystem.write(try FileSystem.read(path), to: catalogPath, sync: false)
+                try edit(try Catalog.open(at: catalogPath, readOnly: false))
             }
             let catalogBytes = try FileSystem.read(catalogPath)
             manifest.catalog = FileFingerprint(file: catalogFile, bytes: catalogBytes.count, sha256: SHA256.hex(catalogBytes))
