@@ -25,14 +25,32 @@ struct BuildCommand: ParsableCommand {
             relative reconstruction MSE is within --checkpoint-tolerance of the best one.
             """)
 
-    @Option(help: "Item embeddings: a 2-D .npy file (<f4, <f2 or <f8, C order); row i is item i.")
-    var embeddings: String
+    @Option(help: "Item embeddings: a 2-D .npy file (<f4, <f2 or <f8, C order); row i is item i. Needed for --source content|hybrid.")
+    var embeddings: String?
 
     @Option(help: "Item catalog: JSONL (item, source_id, title, text) or LC-Rec *.item.json. Without it items are 0…n−1, untitled.")
     var items: String?
 
-    @Option(help: "Quantizer: rq-kmeans (residual k-means) or rq-vae (residual quantization in a learned latent space).")
+    @Option(help: "How IDs are made: rq-kmeans (residual k-means), rq-vae (residual quantization in a learned latent space), or the baselines random and sequential (numbered by first appearance in --sequences).")
     var method: String = QuantizationMethod.rqKMeans.rawValue
+
+    @Option(help: "Vectors to quantize: content (--embeddings), collaborative (PPMI factorisation of --sequences) or hybrid (both, concatenated).")
+    var source: String = ItemVectorSource.content.rawValue
+
+    @Option(help: "User histories (TSV user<TAB>items… or LC-Rec *.inter.json) for collaborative/hybrid vectors and sequential IDs; the last 2 items per user are held out.")
+    var sequences: String?
+
+    @Option(help: "Dimension of the collaborative vectors.")
+    var collaborativeDim: Int = 64
+
+    @Option(help: "Items at most this many positions apart co-occur (weight 1/distance).")
+    var cooccurrenceWindow: Int = 5
+
+    @Option(help: "hybrid: share of the content view in [0, 1].")
+    var contentWeight: Double = 0.5
+
+    @Option(help: "Items held out at the end of every sequence when using --sequences (2 = leave-one-out validation + test).")
+    var heldOut: Int = 2
 
     @Option(help: "Number of quantizer levels L.")
     var levels: Int = 3
@@ -220,6 +238,12 @@ struct BuildCommand: ParsableCommand {
         if CollisionPolicy(name: collisions) == nil {
             throw ValidationError("--collisions must be one of \(CollisionPolicy.names.joined(separator: ", ")) (got \(collisions))")
         }
+        if ItemVectorSource(rawValue: source) == nil {
+            throw ValidationError("--source must be one of \(ItemVectorSource.allCases.map(\.rawValue).joined(separator: ", ")) (got \(source))")
+        }
+        if embeddings == nil && items == nil {
+            throw ValidationError("give --embeddings (and/or --items for the item count)")
+        }
         if QuantizationMethod(rawValue: method) == nil {
             throw ValidationError("--method must be one of \(QuantizationMethod.allCases.map(\.rawValue).joined(separator: ", ")) (got \(method))")
         }
@@ -266,23 +290,35 @@ struct BuildCommand: ParsableCommand {
         let started = Date()
         let progress = Console.progress(quiet: quiet)
 
-        let matrix = try NpyFile.readMatrix(at: embeddings)
-        if codebookSize > matrix.rows {
-            // Checked here (and again by the quantizer) so the message names the file.
-            throw InputError(embeddings, "has \(matrix.rows) rows, fewer than --codebook-size \(codebookSize): "
-                             + "need at least as many vectors as codes per level (lower --codebook-size)")
+        var matrix: Matrix?
+        var inputs: [InputFingerprint] = []
+        if let embeddings {
+            let read = try NpyFile.readMatrix(at: embeddings)
+            if codebookSize > read.rows && !(QuantizationMethod(rawValue: method)?.isAssigned ?? false) {
+                // Checked here (and again by the quantizer) so the message names the file.
+                throw InputError(embeddings, "has \(read.rows) rows, fewer than --codebook-size \(codebookSize): "
+                                 + "need at least as many vectors as codes per level (lower --codebook-size)")
+            }
+            inputs.append(try InputFingerprint(role: "embeddings", path: embeddings, rows: read.rows, columns: read.cols))
+            matrix = read
         }
-        var inputs = [try InputFingerprint(role: "embeddings", path: embeddings, rows: matrix.rows, columns: matrix.cols)]
         var records: [ItemRecord]?
         if let items {
             let read = try ItemCatalogFile.read(at: items)
             try ItemCatalogFile.validateDense(read, startingAt: 0, source: items)
-            if read.count != matrix.rows {
+            if let matrix, read.count != matrix.rows, let embeddings {
                 throw IndexError.inconsistentInput(
                     "\(items) lists \(read.count) items but \(embeddings) has \(matrix.rows) rows; row i of the embeddings must be item i")
             }
             records = read
             inputs.append(try InputFingerprint(role: "items", path: items, rows: read.count, columns: nil))
+        }
+        var histories: [UserSequence]?
+        if let sequences {
+            let count = matrix?.rows ?? records?.count ?? 0
+            let read = try SequenceFile.read(at: sequences, itemCount: count)
+            histories = read
+            inputs.append(try InputFingerprint(role: "sequences", path: sequences, rows: read.count, columns: nil))
         }
 
         var configuration = BuildConfiguration(levels: levels, codebookSize: codebookSize,
@@ -293,6 +329,9 @@ struct BuildCommand: ParsableCommand {
         configuration.kmeans.maxPointsPerCentroid = maxPointsPerCentroid
         configuration.kmeans.initialization = KMeans.Initialization(rawValue: kmeansInit) ?? .kMeansPlusPlus
         configuration.rowsPerShard = rowsPerShard
+        configuration.source = ItemVectorSource(rawValue: source) ?? .content
+        configuration.collaborative = CollaborativeConfiguration(
+            dimension: collaborativeDim, window: cooccurrenceWindow, heldOutPerUser: heldOut, contentWeight: contentWeight)
         configuration.kmeans.warmupDimensions = warmupDimensions ?? nil
         configuration.kmeans.warmupIterations = warmupIterations
         configuration.kmeans.warmupTolerance = warmupTolerance
@@ -300,7 +339,7 @@ struct BuildCommand: ParsableCommand {
         configuration.kmeans.refinementPasses = kmeansRefinement
         configuration.rqvae = vaeConfiguration()
 
-        var built = try IndexBuilder.build(embeddings: matrix, items: records, inputs: inputs,
+        var built = try IndexBuilder.build(embeddings: matrix, items: records, sequences: histories, inputs: inputs,
                                            configuration: configuration, progress: progress)
         // The decoding trie is stored with the index when IDs are unique (not under --collisions none
         // with collisions left, where generation would be ambiguous anyway).

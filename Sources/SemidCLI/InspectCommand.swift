@@ -28,13 +28,19 @@ struct InspectCommand: ParsableCommand {
         // inspect is the full check: the catalog's checksum too (other commands only read it).
         try IndexStore.verifyCatalog(at: index, manifest: opened.manifest)
         let report = try opened.report(groupLimit: groups)
+        let users = try UserIDs.load(from: opened)
         if json {
+            var object = try JSONValue(encoding: report)
+            if let users, case .object(var fields) = object {
+                fields["users"] = try JSONValue(encoding: users.report(groupLimit: 0))
+                object = .object(fields)
+            }
             let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            Console.out(String(decoding: try encoder.encode(report), as: UTF8.self))
+            Console.out(String(decoding: try encoder.encode(object), as: UTF8.self))
         } else {
             Console.out(Self.render(report, manifest: opened.manifest))
+            if let users { Console.out("\n" + Self.renderUsers(users)) }
         }
     }
 
@@ -42,7 +48,8 @@ struct InspectCommand: ParsableCommand {
     static func render(_ r: CollisionReport, manifest: IndexManifest) -> String {
         var lines: [String] = []
         let p = manifest.parameters
-        lines.append("index      \(r.items) items, \(r.method) \(r.levels) levels × \(r.codebookSize) codes, d = \(p.dimension), seed \(p.seed)")
+        let source = p.source.map { ", \($0.rawValue) vectors" } ?? ""
+        lines.append("index      \(r.items) items, \(r.method) \(r.levels) levels × \(r.codebookSize) codes, d = \(p.dimension)\(source), seed \(p.seed)")
         lines.append("IDs        length \(r.idLength), policy \(r.collisionPolicy)" + (r.suffixSize.map { ", suffix level size \($0)" } ?? ""))
         if r.itemsAdded > 0 { lines.append("added      \(r.itemsAdded) items in \(r.addBatches) batch\(r.addBatches == 1 ? "" : "es") after the build") }
         lines.append("raw        \(r.raw.distinctIds) distinct IDs, collision rate \(Format.percent(r.raw.collisionRate)), "
@@ -50,7 +57,8 @@ struct InspectCommand: ParsableCommand {
         lines.append("final      \(r.final.distinctIds) distinct IDs, collision rate \(Format.percent(r.final.collisionRate)), largest group \(r.final.maxGroup)")
         var recon = "recon.     relative MSE \(Format.fixed(r.reconstruction.relativeMse)) (MSE \(String(format: "%.5g", r.reconstruction.mse)), total variance \(String(format: "%.5g", r.reconstruction.totalVariance)))"
         if let added = r.reconstruction.addedRelativeMse { recon += "; added items \(Format.fixed(added))" }
-        lines.append(recon)
+        let assigned = QuantizationMethod(rawValue: r.method)?.isAssigned ?? false
+        lines.append(assigned ? "recon.     n/a: \(r.method) IDs are assigned, not quantized from vectors" : recon)
         if let json = manifest.statistics.rqvae, let t = try? json.decode(RQVAE.Report.self, source: "statistics.rqvae") {
             lines.append("training   rq-vae \(t.epochsRun) epochs (\(t.steps) steps\(t.stoppedEarly ? ", stopped by --patience" : "")), "
                          + "kept epoch \(t.selectedEpoch), \(t.deadCodeResets.reduce(0, +)) dead codes re-seeded; rule: \(t.selectionRule)")
@@ -74,6 +82,26 @@ struct InspectCommand: ParsableCommand {
                 if g.items.count > 8 { lines.append("    … \(g.items.count - 8) more") }
             }
         }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The human-readable user-ID section.
+    static func renderUsers(_ users: UserIDs) -> String {
+        let r = users.report(groupLimit: 0)
+        let c = users.section.configuration
+        var lines = ["users      \(r.items) users, rq-kmeans \(r.levels) levels × \(r.codebookSize) codes, d = \(users.section.dimension)"
+                     + (users.section.usesTextEmbeddings ? " (history + text)" : " (history)") + ", seed \(c.seed)"]
+        lines.append("user IDs   length \(r.idLength), policy \(r.collisionPolicy)" + (r.suffixSize.map { ", suffix level size \($0)" } ?? ""))
+        if r.itemsAdded > 0 { lines.append("added      \(r.itemsAdded) users after the first build") }
+        lines.append("raw        \(r.raw.distinctIds) distinct IDs, collision rate \(Format.percent(r.raw.collisionRate)), largest group \(r.raw.maxGroup)")
+        lines.append("final      \(r.final.distinctIds) distinct IDs, collision rate \(Format.percent(r.final.collisionRate))")
+        lines.append("recon.     relative MSE \(Format.fixed(r.reconstruction.relativeMse))")
+        var table = TextTable(["level", "used", "utilization", "perplexity", "dead", "prefixes"])
+        for l in r.perLevel {
+            table.add(["\(l.level)", "\(l.usedCodes)", Format.fixed(l.utilization, 3), String(format: "%.1f", l.perplexity),
+                       "\(l.deadCodes)", "\(l.distinctPrefixes)"])
+        }
+        lines.append(table.render())
         return lines.joined(separator: "\n")
     }
 }

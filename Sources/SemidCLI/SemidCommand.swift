@@ -17,7 +17,7 @@ public struct SemidCommand: ParsableCommand {
               semid export beauty.semid --format lcrec --out beauty.index.json
             """,
         version: SemidCommand.versionText,
-        subcommands: [BuildCommand.self, AddCommand.self, InspectCommand.self, ExportCommand.self, BenchCommand.self])
+        subcommands: [BuildCommand.self, AddCommand.self, UsersCommand.self, InspectCommand.self, ExportCommand.self, BenchCommand.self])
 
     public init() {}
 

@@ -256,8 +256,10 @@ public struct SinkhornResolver: CollisionResolver {
             }
             return rows.map { distanceCache[$0] ?? [] }
         }
+        // Only items whose raw ID collides may move; an item with a unique raw ID keeps it.
+        let movable = Set(Self.collidingItems(ids))
         for _ in 0..<settings.rounds {
-            let colliding = Self.collidingItems(ids)
+            let colliding = Self.collidingItems(ids).filter { movable.contains($0) }
             if colliding.isEmpty { break }
             let d = try distances(colliding)
             let costs = Matrix(rows: colliding.count, cols: codebookSize, values: d.flatMap { $0 })
@@ -282,7 +284,7 @@ public struct SinkhornResolver: CollisionResolver {
             }
         }
         // Deterministic finish: next-best free last-level code.
-        let colliding = Self.collidingItems(ids)
+        let colliding = Self.collidingItems(ids).filter { movable.contains($0) }
         if !colliding.isEmpty {
             let d = try distances(colliding)
             let byItem = Dictionary(uniqueKeysWithValues: zip(colliding, d))
@@ -333,9 +335,10 @@ public struct SinkhornResolver: CollisionResolver {
         return (0..<ids.rows).filter { counts[ids.row($0), default: 0] > 1 }
     }
 
-    /// Makes every ID unique: within each group of equal IDs (groups in order of their first item),
-    /// the item nearest to the shared code keeps it and the others, nearest first, take the
-    /// nearest last-level code that is free under their prefix.
+    /// Makes every ID unique. `colliding` are the movable items that share their ID (with each
+    /// other or with an item that may not move). Within each group of equal IDs (groups in order of
+    /// their first item), the item nearest to the shared code keeps it, unless an unmovable item
+    /// holds it; the others, nearest first, take the nearest last-level code free under their prefix.
     static func finish(ids: CodeMatrix, colliding: [Int], distances: [Int: [Float]], codebookSize: Int) throws
         -> (ids: CodeMatrix, changed: [Int], errorIncrease: Double)
     {

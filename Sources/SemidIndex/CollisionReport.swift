@@ -110,14 +110,29 @@ public struct CollisionReport: Codable, Equatable, Sendable {
     ///   - groupLimit: how many of the largest groups to list.
     public init(manifest: IndexManifest, rawCodes: CodeMatrix, finalIDs ids: CodeMatrix,
                 groupLimit: Int = 10, titles: ([Int]) throws -> [Int: String]) rethrows {
+        try self.init(rawCodes: rawCodes, finalIDs: ids, codebookSize: manifest.parameters.codebookSize,
+                      collisionPolicy: manifest.parameters.collisionPolicy, method: manifest.parameters.method,
+                      codeSizes: manifest.codeSizes, batches: manifest.batches, groupLimit: groupLimit, titles: titles)
+    }
+
+    /// Computes the report for any set of codes (items, or users).
+    ///
+    /// - Parameters:
+    ///   - rawCodes: raw quantizer codes, `[n, L]`.
+    ///   - finalIDs: final IDs, `[n, idLength]`.
+    ///   - codeSizes: vocabulary per ID position.
+    ///   - batches: the build and later additions, with their reconstruction figures.
+    ///   - titles: looks up titles for the members of the largest groups.
+    public init(rawCodes: CodeMatrix, finalIDs ids: CodeMatrix, codebookSize k: Int, collisionPolicy policy: CollisionPolicy,
+                method: String, codeSizes: [Int], batches: [Batch], groupLimit: Int = 10,
+                titles: ([Int]) throws -> [Int: String]) rethrows {
         let n = rawCodes.rows
-        let k = manifest.parameters.codebookSize
         items = n
         levels = rawCodes.levels
         codebookSize = k
         idLength = ids.levels
-        collisionPolicy = manifest.parameters.collisionPolicy.name
-        method = manifest.parameters.method
+        collisionPolicy = policy.name
+        self.method = method
 
         // Raw groups.
         var groups: [ArraySlice<Int32>: [Int]] = [:]
@@ -141,7 +156,7 @@ public struct CollisionReport: Codable, Equatable, Sendable {
                              maxGroup: finalCounts.values.max() ?? 0)
 
         // Per level.
-        let stats = manifest.batches.first?.reconstruction
+        let stats = batches.first?.reconstruction
             ?? ReconstructionStatistics(vectors: 0, meanSquaredError: 0, totalVariance: 0, relativeMse: 0, residualFractionByLevel: [])
         var figures: [LevelFigures] = []
         for level in 0..<rawCodes.levels {
@@ -166,7 +181,7 @@ public struct CollisionReport: Codable, Equatable, Sendable {
         }
         perLevel = figures
 
-        let added = manifest.batches.filter { $0.batch > 0 }
+        let added = batches.filter { $0.batch > 0 }
         let addedVectors = added.reduce(0) { $0 + $1.reconstruction.vectors }
         let addedError = added.reduce(0.0) { $0 + $1.reconstruction.meanSquaredError * Double($1.reconstruction.vectors) }
         reconstruction = Reconstruction(
@@ -175,7 +190,7 @@ public struct CollisionReport: Codable, Equatable, Sendable {
                 ? addedError / Double(addedVectors) / stats.totalVariance : nil)
         itemsAdded = added.reduce(0) { $0 + $1.items }
         addBatches = added.count
-        suffixSize = manifest.statistics.collisions.suffixSize.map { _ in manifest.codeSizes.last ?? 0 }
+        suffixSize = policy.addsLevel ? codeSizes.last : nil
 
         // Largest groups: by size, then by first item.
         let top = colliding.sorted { $0.count != $1.count ? $0.count > $1.count : $0[0] < $1[0] }.prefix(groupLimit)

@@ -9,12 +9,19 @@ public enum SemidVersion {
     public static let current = "0.1.0"
 }
 
-/// The quantization method of a build.
+/// How a build makes IDs.
 public enum QuantizationMethod: String, Codable, Sendable, CaseIterable {
     /// Residual k-means.
     case rqKMeans = "rq-kmeans"
     /// RQ-VAE: MLP encoder, residual codebooks in its latent space, MLP decoder.
     case rqVAE = "rq-vae"
+    /// Baseline: random unique codes (no vectors).
+    case random
+    /// Baseline: items numbered by first appearance in the training sequences, written as digits.
+    case sequential
+
+    /// Whether IDs are assigned without quantizing vectors.
+    public var isAssigned: Bool { self == .random || self == .sequential }
 }
 
 /// Everything `semid build` needs besides the data.
@@ -35,6 +42,10 @@ public struct BuildConfiguration: Sendable {
     public var rqvae: RQVAE.Configuration
     /// Maximum rows per shard for per-item arrays.
     public var rowsPerShard: Int = 262_144
+    /// The vectors the quantizer sees.
+    public var source: ItemVectorSource = .content
+    /// Settings for collaborative and hybrid vectors (and the held-out items of sequential IDs).
+    public var collaborative = CollaborativeConfiguration()
 
     /// A configuration with default k-means and RQ-VAE settings.
     public init(levels: Int, codebookSize: Int, collisionPolicy: CollisionPolicy = .suffix, seed: UInt64 = 0) {
@@ -54,17 +65,24 @@ public enum IndexBuilder {
     /// stay far inside float32's range.
     public static let maximumMagnitude: Float = 1e12
 
-    /// Trains the quantizer on `embeddings` (`[n, d]`, row `i` = item `i`) and assigns final IDs.
+    /// Makes IDs for the items: computes the configured vectors, trains the quantizer and assigns
+    /// final IDs (or assigns baseline IDs).
     ///
     /// - Parameters:
+    ///   - embeddings: content embeddings `[n, d]`, row `i` = item `i`; needed for the `content`
+    ///     and `hybrid` sources.
     ///   - items: metadata for items `0..<n` (ids must be exactly `0..<n`), or `nil` for untitled items.
+    ///   - sequences: user histories; needed for the `collaborative` and `hybrid` sources and for
+    ///     `sequential` IDs. Only their training part (all but the last `heldOutPerUser` items) is used.
     ///   - inputs: fingerprints of the input files, recorded in the manifest.
     /// - Returns: the index and its catalog rows.
     public static func build(
-        embeddings: Matrix, items: [ItemRecord]?, inputs: [InputFingerprint],
+        embeddings: Matrix?, items: [ItemRecord]?, sequences: [UserSequence]? = nil, inputs: [InputFingerprint],
         configuration: BuildConfiguration, progress: ProgressHandler? = nil
     ) throws -> (index: SemanticIndex, catalog: [CatalogItem]) {
-        let n = embeddings.rows
+        guard let n = embeddings?.rows ?? items?.count else {
+            throw IndexError.inconsistentInput("give the items (--items) or their embeddings (--embeddings)")
+        }
         if let items {
             guard items.count == n else {
                 throw IndexError.inconsistentInput(
@@ -75,23 +93,30 @@ public enum IndexBuilder {
                     "item ids must be exactly 0..<\(n) (row i of the embeddings is item i); id \(position) is missing")
             }
         }
-        if let bad = embeddings.firstNonFinite() {
-            throw IndexError.inconsistentInput("embeddings row \(bad.row), column \(bad.column) is not finite")
+        if let embeddings {
+            if let bad = embeddings.firstNonFinite() {
+                throw IndexError.inconsistentInput("embeddings row \(bad.row), column \(bad.column) is not finite")
+            }
+            if let large = embeddings.values.firstIndex(where: { abs($0) > Self.maximumMagnitude }) {
+                throw IndexError.inconsistentInput(
+                    "embeddings row \(large / embeddings.cols), column \(large % embeddings.cols) is \(embeddings.values[large]); values beyond ±\(Self.maximumMagnitude) overflow squared distances in float32 (rescale the embeddings)")
+            }
         }
-        if let large = embeddings.values.firstIndex(where: { abs($0) > Self.maximumMagnitude }) {
-            throw IndexError.inconsistentInput(
-                "embeddings row \(large / embeddings.cols), column \(large % embeddings.cols) is \(embeddings.values[large]); values beyond ±\(Self.maximumMagnitude) overflow squared distances in float32 (rescale the embeddings)")
+        if configuration.method.isAssigned {
+            return try buildAssigned(items: items, count: n, sequences: sequences, inputs: inputs, configuration: configuration)
         }
+        let (vectors, vectorStatistics) = try itemVectors(embeddings: embeddings, count: n, sequences: sequences,
+                                                          configuration: configuration, progress: progress)
         if configuration.rowsPerShard < 1 {
             throw QuantizationError.invalidParameter(name: "--rows-per-shard", value: "\(configuration.rowsPerShard)", expected: "at least 1")
         }
         try configuration.collisionPolicy.validate()
-        let trained = try trainQuantizer(embeddings, configuration: configuration, progress: progress)
-        let reconstruction = try Self.reconstruction(of: embeddings, quantizer: trained.quantizer, codes: trained.codes,
+        let trained = try trainQuantizer(vectors, configuration: configuration, progress: progress)
+        let reconstruction = try Self.reconstruction(of: vectors, quantizer: trained.quantizer, codes: trained.codes,
                                                      residualFractions: trained.residualFractions)
         let quantizer = trained.quantizer
         let context = ResolutionContext { rows in
-            try quantizer.lastLevelDistances(embeddings.gatheringRows(rows), codes: trained.codes.gatheringRows(rows))
+            try quantizer.lastLevelDistances(vectors.gatheringRows(rows), codes: trained.codes.gatheringRows(rows))
         }
         let resolution = try configuration.collisionPolicy.resolver.resolve(
             raw: trained.codes, codebookSize: configuration.codebookSize, context: context)
@@ -101,14 +126,16 @@ public enum IndexBuilder {
             createdBy: "semid \(SemidVersion.current)",
             parameters: BuildParameters(
                 method: configuration.method.rawValue, levels: configuration.levels,
-                codebookSize: configuration.codebookSize, dimension: embeddings.cols,
+                codebookSize: configuration.codebookSize, dimension: vectors.cols,
                 collisionPolicy: configuration.collisionPolicy, seed: configuration.seed,
                 kmeans: configuration.method == .rqKMeans ? trained.kmeansConfiguration : nil,
                 rqvae: configuration.method == .rqVAE ? trained.rqvaeConfiguration : nil,
-                rowsPerShard: configuration.rowsPerShard),
+                rowsPerShard: configuration.rowsPerShard, source: configuration.source,
+                collaborative: configuration.source == .content ? nil : configuration.collaborative),
             items: n, idLength: resolution.ids.levels, codeSizes: resolution.codeSizes,
             statistics: BuildStatistics(kmeans: trained.kmeansReport,
-                                        rqvae: trained.methodReport, collisions: resolution.summary),
+                                        rqvae: trained.methodReport, collisions: resolution.summary,
+                                        collaborative: vectorStatistics),
             batches: [Batch(batch: 0, operation: "build", firstItem: 0, items: n, inputs: inputs,
                             reconstruction: reconstruction)],
             shards: [], catalog: FileFingerprint(file: IndexStore.catalogFile, bytes: 0, sha256: ""), extensions: nil)
@@ -116,6 +143,81 @@ public enum IndexBuilder {
         let rows = (0..<n).map { i in
             CatalogItem(id: i, sourceID: items?[i].sourceID, title: items?[i].title,
                         semanticID: Array(resolution.ids.row(i)), batch: 0)
+        }
+        return (index, rows)
+    }
+
+    /// The vectors the quantizer sees, per ``BuildConfiguration/source``.
+    static func itemVectors(embeddings: Matrix?, count: Int, sequences: [UserSequence]?, configuration: BuildConfiguration,
+                            progress: ProgressHandler?) throws -> (Matrix, ItemVectors.Statistics?) {
+        func collaborative() throws -> (Matrix, ItemVectors.Statistics) {
+            guard let sequences else {
+                throw IndexError.inconsistentInput("--source \(configuration.source.rawValue) needs the user sequences (--sequences)")
+            }
+            progress?(ProgressEvent(stage: "collaborative vectors from \(sequences.count) sequences"))
+            return try ItemVectors.collaborative(sequences: sequences, itemCount: count,
+                                                 configuration: configuration.collaborative, seed: configuration.seed)
+        }
+        func content() throws -> Matrix {
+            guard let embeddings else {
+                throw IndexError.inconsistentInput("--source \(configuration.source.rawValue) needs the item embeddings (--embeddings)")
+            }
+            return embeddings
+        }
+        switch configuration.source {
+        case .content:
+            return (try content(), nil)
+        case .collaborative:
+            let (vectors, statistics) = try collaborative()
+            return (vectors, statistics)
+        case .hybrid:
+            let c = try content()
+            let (u, statistics) = try collaborative()
+            return (ItemVectors.hybrid(content: c, collaborative: u, contentWeight: configuration.collaborative.contentWeight), statistics)
+        }
+    }
+
+    /// Random or sequential baseline IDs: no quantizer, no collisions.
+    static func buildAssigned(items: [ItemRecord]?, count n: Int, sequences: [UserSequence]?, inputs: [InputFingerprint],
+                              configuration: BuildConfiguration) throws -> (index: SemanticIndex, catalog: [CatalogItem]) {
+        if configuration.levels < 1 {
+            throw QuantizationError.invalidParameter(name: "--levels", value: "\(configuration.levels)", expected: "at least 1")
+        }
+        let ids: CodeMatrix
+        let size: Int
+        switch configuration.method {
+        case .sequential:
+            guard let sequences else {
+                throw IndexError.inconsistentInput("--method sequential needs the user sequences (--sequences) to number items by first appearance")
+            }
+            (ids, size) = try AssignedIDs.sequential(items: n, levels: configuration.levels, sequences: sequences,
+                                                     heldOut: configuration.collaborative.heldOutPerUser)
+        default:
+            if configuration.codebookSize < 2 {
+                throw QuantizationError.invalidParameter(name: "--codebook-size", value: "\(configuration.codebookSize)", expected: "at least 2")
+            }
+            ids = try AssignedIDs.random(items: n, levels: configuration.levels, codebookSize: configuration.codebookSize,
+                                         seed: configuration.seed)
+            size = configuration.codebookSize
+        }
+        let none = ReconstructionStatistics(vectors: 0, meanSquaredError: 0, totalVariance: 0, relativeMse: 0,
+                                            residualFractionByLevel: [])
+        let manifest = IndexManifest(
+            format: IndexManifest.formatName, formatVersion: IndexManifest.currentFormatVersion,
+            createdBy: "semid \(SemidVersion.current)",
+            parameters: BuildParameters(
+                method: configuration.method.rawValue, levels: configuration.levels, codebookSize: size, dimension: 0,
+                collisionPolicy: .none, seed: configuration.seed, kmeans: nil, rqvae: nil, rowsPerShard: configuration.rowsPerShard,
+                source: nil, collaborative: configuration.method == .sequential ? configuration.collaborative : nil),
+            items: n, idLength: configuration.levels, codeSizes: Array(repeating: size, count: configuration.levels),
+            statistics: BuildStatistics(kmeans: nil, rqvae: nil,
+                                        collisions: .init(itemsMoved: 0, suffixSize: nil, rounds: []), collaborative: nil),
+            batches: [Batch(batch: 0, operation: "build", firstItem: 0, items: n, inputs: inputs, reconstruction: none)],
+            shards: [], catalog: FileFingerprint(file: IndexStore.catalogFile, bytes: 0, sha256: ""), extensions: nil)
+        let quantizer = AssignedCodes(method: configuration.method.rawValue, levels: configuration.levels, codebookSize: size)
+        let index = SemanticIndex(manifest: manifest, quantizer: quantizer, rawCodes: ids, ids: ids)
+        let rows = (0..<n).map { i in
+            CatalogItem(id: i, sourceID: items?[i].sourceID, title: items?[i].title, semanticID: Array(ids.row(i)), batch: 0)
         }
         return (index, rows)
     }
@@ -137,6 +239,8 @@ public enum IndexBuilder {
     static func trainQuantizer(_ embeddings: Matrix, configuration: BuildConfiguration,
                                progress: ProgressHandler?) throws -> TrainedQuantizer {
         switch configuration.method {
+        case .random, .sequential:
+            throw IndexError.inconsistentInput("\(configuration.method.rawValue) IDs are assigned, not trained")
         case .rqKMeans:
             var rk = ResidualKMeans.Configuration(levels: configuration.levels, codebookSize: configuration.codebookSize,
                                                   kmeans: configuration.kmeans)

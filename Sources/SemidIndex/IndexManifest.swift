@@ -59,6 +59,10 @@ public struct BuildParameters: Codable, Equatable, Sendable {
     public var rqvae: RQVAE.Configuration?
     /// Maximum rows per shard of a per-item array.
     public var rowsPerShard: Int
+    /// The vectors that were quantized (`content`, `collaborative`, `hybrid`); `nil` for assigned IDs.
+    public var source: ItemVectorSource?
+    /// Settings of collaborative/hybrid vectors (and the held-out items of sequential IDs).
+    public var collaborative: CollaborativeConfiguration?
 }
 
 /// Size and SHA-256 of a file.
@@ -169,4 +173,6 @@ public struct BuildStatistics: Codable, Equatable, Sendable {
     public var rqvae: JSONValue?
     /// What the collision policy did.
     public var collisions: CollisionResolution.Summary
+    /// What building collaborative vectors found (collaborative and hybrid sources).
+    public var collaborative: ItemVectors.Statistics?
 }

@@ -28,6 +28,8 @@ public enum IndexStore {
         case new([CatalogItem])
         /// A copy of the catalog at `path` with these rows added.
         case extending(path: String, adding: [CatalogItem])
+        /// A copy of the catalog at `path`, changed by `edit` (e.g. to store user IDs).
+        case edited(path: String, edit: (Catalog) throws -> Void)
     }
 
     // MARK: Writing
@@ -69,6 +71,9 @@ public enum IndexStore {
                 try FileSystem.write(try FileSystem.read(path), to: catalogPath, sync: false)
                 let db = try Catalog.open(at: catalogPath, readOnly: false)
                 try db.insert(rows)
+            case let .edited(path, edit):
+                try FileSystem.write(try FileSystem.read(path), to: catalogPath, sync: false)
+                try edit(try Catalog.open(at: catalogPath, readOnly: false))
             }
             let catalogBytes = try FileSystem.read(catalogPath)
             manifest.catalog = FileFingerprint(file: catalogFile, bytes: catalogBytes.count, sha256: SHA256.hex(catalogBytes))
@@ -214,7 +219,8 @@ public enum IndexStore {
     public static func open(at path: String) throws -> SemanticIndex {
         let manifest = try readManifest(at: path)
         var arrays = try readArrays(at: path, manifest: manifest)
-        let quantizer = try StoredQuantizer.load(method: manifest.parameters.method, arrays: arrays, path: path)
+        let quantizer = try StoredQuantizer.load(method: manifest.parameters.method, arrays: arrays, path: path,
+                                                 parameters: manifest.parameters)
         func codes(_ name: String, levels: Int) throws -> CodeMatrix {
             guard let a = arrays.removeValue(forKey: name), a.shape.count == 2 else {
                 throw IndexError.corrupted(path: path, problem: "array \(name) is missing or not 2-D")

@@ -21,6 +21,8 @@ enum StoredQuantizer {
     /// The arrays that hold `quantizer`, by array name.
     static func arrays(of quantizer: any SemanticQuantizer) throws -> [(name: String, array: ShardArray)] {
         switch quantizer {
+        case is AssignedCodes:
+            return []
         case let rq as ResidualQuantizer:
             let values = rq.codebooks.flatMap(\.values)
             return [("codebooks", ShardArray(float32: values, shape: [rq.levels, rq.codebookSize, rq.inputDimension]))]
@@ -34,8 +36,11 @@ enum StoredQuantizer {
     }
 
     /// Re-creates the quantizer of `method` from its arrays; `path` names the index in errors.
-    static func load(method: String, arrays: [String: ShardArray], path: String) throws -> any SemanticQuantizer {
+    static func load(method: String, arrays: [String: ShardArray], path: String,
+                     parameters: BuildParameters) throws -> any SemanticQuantizer {
         switch method {
+        case "random", "sequential":
+            return AssignedCodes(method: method, levels: parameters.levels, codebookSize: parameters.codebookSize)
         case "rq-kmeans":
             guard let books = arrays["codebooks"], books.shape.count == 3 else {
                 throw IndexError.corrupted(path: path, problem: "the codebooks array is missing or not 3-D")
@@ -47,7 +52,14 @@ enum StoredQuantizer {
             }
             return try ResidualQuantizer(codebooks: books3)
         case "rq-vae":
-            return try loadRQVAE(arrays: arrays, path: path)
+            let vae = try loadRQVAE(arrays: arrays, path: path)
+            guard vae.levels == parameters.levels, vae.codebookSize == parameters.codebookSize,
+                  vae.inputDimension == parameters.dimension else {
+                throw IndexError.corrupted(
+                    path: path, problem: "the RQ-VAE arrays hold \(vae.levels) levels × \(vae.codebookSize) codes on dimension "
+                        + "\(vae.inputDimension), the manifest says \(parameters.levels) × \(parameters.codebookSize) on \(parameters.dimension)")
+            }
+            return vae
         default:
             throw IndexError.corrupted(path: path, problem: "unknown quantizer method \"\(method)\"")
         }

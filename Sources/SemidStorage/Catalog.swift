@@ -24,6 +24,26 @@ public struct CatalogItem: Sendable, Equatable {
     public var semanticIDText: String { Catalog.text(of: semanticID) }
 }
 
+/// One user of the catalog's `users` table: the user's semantic ID.
+public struct CatalogUser: Sendable, Equatable {
+    /// Dense user id (as in the sequences file).
+    public var id: Int
+    /// The final user semantic ID.
+    public var semanticID: [Int32]
+    /// Items in the user's training history when the ID was made.
+    public var historyLength: Int
+    /// 0 for users of the first `semid users`, `k` for the `k`-th addition.
+    public var batch: Int
+
+    /// Creates a catalog row.
+    public init(id: Int, semanticID: [Int32], historyLength: Int, batch: Int) {
+        self.id = id
+        self.semanticID = semanticID
+        self.historyLength = historyLength
+        self.batch = batch
+    }
+}
+
 /// The index's SQLite catalog (`catalog.sqlite`): items with source id, title and semantic ID,
 /// looked up by item, by full ID or by ID prefix. Readable with the `sqlite3` shell:
 ///
@@ -167,5 +187,71 @@ public final class Catalog {
         CatalogItem(id: s.int(0), sourceID: s.text(1), title: s.text(2),
                     semanticID: (0..<idLength).map { Int32(truncatingIfNeeded: s.int(Int32(4 + $0))) },
                     batch: s.int(3))
+    }
+
+    // MARK: Users
+
+    /// Creates (or, with `replace`, re-creates) the `users` table for user IDs of `idLength` codes.
+    public func createUsersTable(idLength: Int, replace: Bool) throws {
+        let codeColumns = (0..<idLength).map { "c\($0) INTEGER NOT NULL" }.joined(separator: ", ")
+        let codeList = (0..<idLength).map { "c\($0)" }.joined(separator: ", ")
+        try database.execute("""
+            \(replace ? "DROP TABLE IF EXISTS users;" : "")
+            CREATE TABLE users (
+                user INTEGER PRIMARY KEY,
+                semantic_id TEXT NOT NULL,
+                \(codeColumns),
+                history_length INTEGER NOT NULL,
+                batch INTEGER NOT NULL DEFAULT 0
+            );
+            CREATE INDEX users_by_code ON users (\(codeList), user);
+            """)
+        try setMeta("user_id_length", "\(idLength)")
+    }
+
+    /// Inserts `users` in one transaction.
+    public func insertUsers(_ users: [CatalogUser]) throws {
+        guard let length = try userIDLength() else {
+            throw InputError(database.path, field: "users", "the catalog has no users table")
+        }
+        let codeList = (0..<length).map { "c\($0)" }.joined(separator: ", ")
+        let placeholders = Array(repeating: "?", count: length + 4).joined(separator: ", ")
+        try database.transaction {
+            let s = try database.prepare(
+                "INSERT INTO users (user, semantic_id, history_length, batch, \(codeList)) VALUES (\(placeholders))")
+            for user in users {
+                guard user.semanticID.count == length else {
+                    throw InputError(database.path, field: "user \(user.id)",
+                                     "semantic ID has \(user.semanticID.count) codes, the catalog expects \(length)")
+                }
+                try s.bind(user.id, at: 1)
+                try s.bind(Catalog.text(of: user.semanticID), at: 2)
+                try s.bind(user.historyLength, at: 3)
+                try s.bind(user.batch, at: 4)
+                for (l, code) in user.semanticID.enumerated() { try s.bind(Int(code), at: Int32(5 + l)) }
+                try s.step()
+                s.reset()
+            }
+        }
+    }
+
+    /// The user ID length, or `nil` when the catalog has no users.
+    public func userIDLength() throws -> Int? {
+        let s = try database.prepare("SELECT value FROM meta WHERE key = 'user_id_length'")
+        guard try s.step(), let text = s.text(0) else { return nil }
+        return Int(text)
+    }
+
+    /// Every user, ordered by id (empty when there is no users table).
+    public func allUsers() throws -> [CatalogUser] {
+        guard let length = try userIDLength() else { return [] }
+        let codes = (0..<length).map { "c\($0)" }.joined(separator: ", ")
+        let s = try database.prepare("SELECT user, history_length, batch, \(codes) FROM users ORDER BY user")
+        var out: [CatalogUser] = []
+        while try s.step() {
+            out.append(CatalogUser(id: s.int(0), semanticID: (0..<length).map { Int32(truncatingIfNeeded: s.int(Int32(3 + $0))) },
+                                   historyLength: s.int(1), batch: s.int(2)))
+        }
+        return out
     }
 }

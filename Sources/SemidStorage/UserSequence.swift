@@ -12,3 +12,11 @@ public struct UserSequence: Sendable, Equatable {
         self.items = items
     }
 }
+
+extension UserSequence {
+    /// The items of the leave-one-out training part: all but the last `heldOut` items (the last
+    /// is the test target, the second-last the validation target when `heldOut` is 2).
+    public func trainingItems(heldOut: Int = 2) -> ArraySlice<Int> {
+        items.dropLast(heldOut)
+    }
+}

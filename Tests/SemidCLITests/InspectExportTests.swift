@@ -165,7 +165,7 @@ struct InspectExportTests {
         let dir = try TemporaryDirectory()
         let path = try Self.buildIndex(in: dir)
         let text = try Semid.succeed(["inspect", path]).stdout
-        #expect(text.hasPrefix("index      300 items, rq-kmeans 3 levels × 8 codes, d = 16, seed 0\n"))
+        #expect(text.hasPrefix("index      300 items, rq-kmeans 3 levels × 8 codes, d = 16, content vectors, seed 0\n"))
         #expect(text.contains("IDs        length 4, policy suffix"))
         #expect(text.contains("final      300 distinct IDs, collision rate 0.00%, largest group 1"))
     }

@@ -111,11 +111,14 @@ import SemidStorage
         for (name, array) in try StoredQuantizer.arrays(of: index.quantizer) { arrays[name] = array }
         var missing = arrays
         missing["rqvae.decoder.1.bias"] = nil
-        #expect(throws: IndexError.self) { try StoredQuantizer.load(method: "rq-vae", arrays: missing, path: "x") }
+        #expect(throws: IndexError.self) { try StoredQuantizer.load(method: "rq-vae", arrays: missing, path: "x", parameters: index.manifest.parameters) }
         var wrong = arrays
         wrong["rqvae.decoder.0.weight"] = ShardArray(float32: [Float](repeating: 0, count: 6), shape: [2, 3])
-        #expect(throws: IndexError.self) { try StoredQuantizer.load(method: "rq-vae", arrays: wrong, path: "x") }
-        #expect(try StoredQuantizer.load(method: "rq-vae", arrays: arrays, path: "x") as? RQVAEQuantizer
+        #expect(throws: IndexError.self) { try StoredQuantizer.load(method: "rq-vae", arrays: wrong, path: "x", parameters: index.manifest.parameters) }
+        var otherShape = index.manifest.parameters
+        otherShape.codebookSize = 16
+        #expect(throws: IndexError.self) { try StoredQuantizer.load(method: "rq-vae", arrays: arrays, path: "x", parameters: otherShape) }
+        #expect(try StoredQuantizer.load(method: "rq-vae", arrays: arrays, path: "x", parameters: index.manifest.parameters) as? RQVAEQuantizer
                 == index.quantizer as? RQVAEQuantizer)
     }
 

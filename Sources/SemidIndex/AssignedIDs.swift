@@ -1,0 +1,90 @@
+import Foundation
+import SemidMath
+import SemidQuantization
+import SemidStorage
+
+/// The indexing baselines of "How to Index Item IDs for Recommendation Foundation Models" (Hua et
+/// al. 2023), built into the same index format so the same model and decoder run on them.
+public enum AssignedIDs {
+    /// Random IDs: every item gets `levels` codes drawn uniformly from `0..<codebookSize`,
+    /// redrawn until unique. Needs `codebookSize^levels ≥ items`.
+    public static func random(items: Int, levels: Int, codebookSize: Int, seed: UInt64) throws -> CodeMatrix {
+        let capacity = Foundation.pow(Double(codebookSize), Double(levels))
+        guard capacity >= Double(items) else {
+            throw IndexError.inconsistentInput("random IDs of \(levels) levels × \(codebookSize) codes can name only \(Int(capacity)) items, fewer than \(items)")
+        }
+        var generator = SeededGenerator(seed: seed).derived(0x4A4D)
+        var ids = CodeMatrix(rows: items, levels: levels)
+        var used = Set<[Int32]>(minimumCapacity: items)
+        for i in 0..<items {
+            var code: [Int32]
+            repeat {
+                code = (0..<levels).map { _ in Int32(generator.nextInt(below: codebookSize)) }
+            } while !used.insert(code).inserted
+            for l in 0..<levels { ids[i, l] = code[l] }
+        }
+        return ids
+    }
+
+    /// Sequential IDs: items numbered in order of first appearance in the training part of the
+    /// sequences (users in file order), then items never seen there by id; number `r` is written
+    /// in base `b = ⌈items^(1/levels)⌉` with `levels` digits, most significant first.
+    ///
+    /// - Returns: the IDs and the base `b` (every level's vocabulary size).
+    public static func sequential(items: Int, levels: Int, sequences: [UserSequence], heldOut: Int) throws
+        -> (ids: CodeMatrix, base: Int)
+    {
+        var base = max(2, Int(Foundation.pow(Double(items), 1 / Double(levels)).rounded(.up)))
+        while Foundation.pow(Double(base - 1), Double(levels)) >= Double(items) && base > 2 { base -= 1 }
+        while Foundation.pow(Double(base), Double(levels)) < Double(items) { base += 1 }
+        var rank = [Int](repeating: -1, count: items)
+        var next = 0
+        for sequence in sequences {
+            for item in sequence.trainingItems(heldOut: heldOut) {
+                guard item >= 0 && item < items else {
+                    throw IndexError.inconsistentInput("sequence of user \(sequence.user) mentions item \(item), outside 0..<\(items)")
+                }
+                if rank[item] < 0 { rank[item] = next; next += 1 }
+            }
+        }
+        for item in 0..<items where rank[item] < 0 { rank[item] = next; next += 1 }
+        var ids = CodeMatrix(rows: items, levels: levels)
+        for item in 0..<items {
+            var r = rank[item]
+            for l in stride(from: levels - 1, through: 0, by: -1) {
+                ids[item, l] = Int32(r % base)
+                r /= base
+            }
+        }
+        return (ids, base)
+    }
+}
+
+/// The "quantizer" of an index whose IDs were assigned (random or sequential) rather than computed
+/// from vectors: it knows the ID shape but cannot encode.
+public struct AssignedCodes: SemanticQuantizer {
+    /// `"random"` or `"sequential"`.
+    public var method: String
+    /// ID length.
+    public var levels: Int
+    /// Codes per level.
+    public var codebookSize: Int
+    /// No input vectors: 0.
+    public var inputDimension: Int { 0 }
+
+    /// Creates the placeholder for an assigned-ID index.
+    public init(method: String, levels: Int, codebookSize: Int) {
+        self.method = method
+        self.levels = levels
+        self.codebookSize = codebookSize
+    }
+
+    private var refusal: QuantizationError {
+        .invalidParameter(name: "method", value: method,
+                          expected: "a quantizer that computes IDs from vectors (\(method) IDs are assigned, so new items cannot be encoded)")
+    }
+
+    public func encode(_ x: Matrix) throws -> CodeMatrix { throw refusal }
+    public func reconstruct(_ codes: CodeMatrix) throws -> Matrix { throw refusal }
+    public func lastLevelDistances(_ x: Matrix, codes: CodeMatrix) throws -> Matrix { throw refusal }
+}
