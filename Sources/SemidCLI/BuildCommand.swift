@@ -142,14 +142,17 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "RQ-VAE: no dead-code re-seeding in the last this-many epochs (default \(vaeDefaults.deadCodeStopEpochs)).")
     var deadCodeStopEpochs: Int?
 
-    @Option(help: "RQ-VAE: items whose latents initialise the codebooks by k-means (0 = all; default \(vaeDefaults.initSamples)).")
-    var initSamples: Int?
+    @Option(help: "RQ-VAE: the codebooks' k-means initialisation uses the latents of this many items per code (0 = all; default \(vaeDefaults.initSamplesPerCode)).")
+    var initSamplesPerCode: Int?
 
     @Option(help: "RQ-VAE: evaluate collisions, utilisation and reconstruction on all items every this many epochs (default \(vaeDefaults.evaluateEvery)).")
     var evalEvery: Int?
 
     @Option(help: "RQ-VAE: stop after this many evaluations without a new selected checkpoint (0 = off; default \(vaeDefaults.patience)).")
     var patience: Int?
+
+    @Option(help: "RQ-VAE: training arithmetic: auto (bfloat16 on Intel AMX when available, else fp32), fp32 or bf16 (default auto). Encoding is always fp32.")
+    var precision: String?
 
     @Option(help: "RQ-VAE: checkpoint rule tolerance: keep the lowest collision rate among evaluations within this fraction of the best reconstruction (default \(vaeDefaults.checkpointTolerance)).")
     var checkpointTolerance: Double?
@@ -178,8 +181,8 @@ struct BuildCommand: ParsableCommand {
             ("--epochs", epochs), ("--lr", lr), ("--batch", batch), ("--weight-decay", weightDecay),
             ("--warmup-steps", warmupSteps), ("--lr-decay", lrDecay), ("--lr-min-fraction", lrMinFraction),
             ("--beta", beta), ("--latent-dim", latentDim), ("--hidden", hidden), ("--dead-code-steps", deadCodeSteps),
-            ("--dead-code-stop-epochs", deadCodeStopEpochs), ("--init-samples", initSamples), ("--eval-every", evalEvery),
-            ("--patience", patience), ("--checkpoint-tolerance", checkpointTolerance),
+            ("--dead-code-stop-epochs", deadCodeStopEpochs), ("--init-samples-per-code", initSamplesPerCode), ("--eval-every", evalEvery),
+            ("--patience", patience), ("--checkpoint-tolerance", checkpointTolerance), ("--precision", precision),
         ]
         return flags.filter { $0.1 != nil }.map(\.0)
     }
@@ -215,10 +218,11 @@ struct BuildCommand: ParsableCommand {
         if let widths = hiddenWidths { c.hidden = widths }
         if let steps = parsedDeadCodeSteps { c.deadCodeSteps = steps }
         if let deadCodeStopEpochs { c.deadCodeStopEpochs = deadCodeStopEpochs }
-        if let initSamples { c.initSamples = initSamples }
+        if let initSamplesPerCode { c.initSamplesPerCode = initSamplesPerCode }
         if let evalEvery { c.evaluateEvery = evalEvery }
         if let patience { c.patience = patience }
         if let checkpointTolerance { c.checkpointTolerance = checkpointTolerance }
+        if let precision, let value = RQVAE.Configuration.Precision(rawValue: precision) { c.precision = value }
         return c
     }
 
@@ -267,6 +271,9 @@ struct BuildCommand: ParsableCommand {
         }
         if let lrDecay, AdamW.Decay(rawValue: lrDecay) == nil {
             throw ValidationError("--lr-decay must be cosine or constant (got \(lrDecay))")
+        }
+        if let precision, RQVAE.Configuration.Precision(rawValue: precision) == nil {
+            throw ValidationError("--precision must be auto, fp32 or bf16 (got \(precision))")
         }
         if hiddenWidths == nil {
             throw ValidationError("--hidden must be positive widths separated by commas, e.g. 512,256,128 (got \(hidden ?? ""))")

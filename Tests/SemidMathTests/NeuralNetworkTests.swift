@@ -168,6 +168,28 @@ import Testing
         #expect(opt.m[0] == 0 && opt.v[0] == 0 && opt.m[1] != 0)
     }
 
+    @Test func adamWVectorAndTailPathsFollowTheSameFormula() {
+        // 37 values: two 16-lane blocks and a tail of 5; decay on a range that straddles them.
+        let config = AdamW.Configuration(learningRate: 0.01, weightDecay: 0.1)
+        var opt = AdamW(parameterCount: 37, configuration: config, totalSteps: 5, decayedRanges: [10..<30])
+        var rng = SeededGenerator(seed: 12)
+        var theta = (0..<37).map { _ in rng.nextGaussian() }
+        var expected = theta.map(Double.init)
+        var m = [Double](repeating: 0, count: 37), v = m
+        for step in 1...3 {
+            let g = (0..<37).map { _ in rng.nextGaussian() }
+            for i in 0..<37 {
+                if (10..<30).contains(i) { expected[i] *= 1 - 0.01 * 0.1 }
+                m[i] = 0.9 * m[i] + 0.1 * Double(g[i])
+                v[i] = 0.999 * v[i] + 0.001 * Double(g[i]) * Double(g[i])
+                let mHat = m[i] / (1 - pow(0.9, Double(step))), vHat = v[i] / (1 - pow(0.999, Double(step)))
+                expected[i] -= 0.01 * mHat / (vHat.squareRoot() + 1e-8)
+            }
+            theta.withUnsafeMutableBufferPointer { opt.update(parameters: $0.baseAddress!, gradients: g) }
+        }
+        for i in 0..<37 { #expect(abs(Double(theta[i]) - expected[i]) < 1e-5, "parameter \(i)") }
+    }
+
     @Test func cosineScheduleWarmsUpThenDecaysToTheFloor() {
         let config = AdamW.Configuration(learningRate: 1, warmupSteps: 10, decay: .cosine, minimumFraction: 0.1)
         let opt = AdamW(parameterCount: 1, configuration: config, totalSteps: 110, decayedRanges: [])

@@ -121,13 +121,31 @@ public struct AdamW: Sendable {
                         let lo = Swift.max(range.lowerBound, chunk.lowerBound), hi = Swift.min(range.upperBound, chunk.upperBound)
                         if lo < hi { for i in lo..<hi { p[i] *= decayFactor } }
                     }
-                    for i in chunk {
+                    // Sixteen lanes at a time, then the tail; the same arithmetic in both.
+                    var i = chunk.lowerBound
+                    let g1 = SIMD16<Float>(repeating: 1 - b1), g2 = SIMD16<Float>(repeating: 1 - b2)
+                    let vb1 = SIMD16<Float>(repeating: b1), vb2 = SIMD16<Float>(repeating: b2)
+                    let vStep = SIMD16<Float>(repeating: stepSize), vInv = SIMD16<Float>(repeating: invSqrtC2)
+                    let vEps = SIMD16<Float>(repeating: eps)
+                    while i + 16 <= chunk.upperBound {
+                        let g = UnsafeRawPointer(gradients + i).loadUnaligned(as: SIMD16<Float>.self)
+                        let mi = vb1 * UnsafeRawPointer(mp + i).loadUnaligned(as: SIMD16<Float>.self) + g1 * g
+                        let vi = vb2 * UnsafeRawPointer(vp + i).loadUnaligned(as: SIMD16<Float>.self) + g2 * (g * g)
+                        UnsafeMutableRawPointer(mp + i).storeBytes(of: mi, as: SIMD16<Float>.self)
+                        UnsafeMutableRawPointer(vp + i).storeBytes(of: vi, as: SIMD16<Float>.self)
+                        let old = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
+                        let new = old - vStep * mi / (vi.squareRoot() * vInv + vEps)
+                        UnsafeMutableRawPointer(p + i).storeBytes(of: new, as: SIMD16<Float>.self)
+                        i += 16
+                    }
+                    while i < chunk.upperBound {
                         let g = gradients[i]
                         let mi = b1 * mp[i] + (1 - b1) * g
-                        let vi = b2 * vp[i] + (1 - b2) * g * g
+                        let vi = b2 * vp[i] + (1 - b2) * (g * g)
                         mp[i] = mi
                         vp[i] = vi
                         p[i] -= stepSize * mi / (vi.squareRoot() * invSqrtC2 + eps)
+                        i += 1
                     }
                 }
             }

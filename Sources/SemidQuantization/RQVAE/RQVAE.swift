@@ -53,14 +53,29 @@ public enum RQVAE {
                                    levels: c.levels, codebookSize: c.codebookSize)
         let root = SeededGenerator(seed: seed)
         var parameters = initialParameters(network, generator: root.derived(1))
-        try initializeCodebooks(data, network: network, parameters: &parameters, samples: c.initSamples,
+        try initializeCodebooks(data, network: network, parameters: &parameters, samples: c.initSamplesPerCode * c.codebookSize,
                                 generator: root.derived(2), progress: progress)
 
         let stepsPerEpoch = c.stepsPerEpoch(items: n)
         var optimizer = AdamW(parameterCount: network.parameterCount, configuration: c.optimizer,
                               totalSteps: c.epochs * stepsPerEpoch, decayedRanges: network.weightRanges)
+        let bf16: Bool
+        switch c.precision {
+        case .fp32: bf16 = false
+        case .auto: bf16 = BF16Matmul.isAvailable
+        case .bf16:
+            guard BF16Matmul.isAvailable else {
+                throw QuantizationError.invalidParameter(
+                    name: "--precision", value: "bf16",
+                    expected: "fp32 or auto on this machine (bf16 needs a CPU with AMX-BF16 and Linux 5.16+)")
+            }
+            bf16 = true
+        }
+        let packed = bf16 ? RQVAEPackedWeights(network: network) : nil
         let shardCapacity = (min(c.batchSize, n) + shards - 1) / shards
-        let workspaces = (0..<shards).map { _ in RQVAEWorkspace(network: network, capacity: shardCapacity, training: true) }
+        let workspaces = (0..<shards).map { _ in
+            RQVAEWorkspace(network: network, capacity: shardCapacity, training: true, bf16: bf16)
+        }
         let L = c.levels, K = c.codebookSize, m = c.latentDimension
         let deadSteps = c.deadCodeSteps ?? stepsPerEpoch
         var lastUsed = [Int](repeating: 0, count: L * K)
@@ -95,13 +110,15 @@ public enum RQVAE {
                                 shardLoss.withUnsafeMutableBufferPointer { lb in
                                     let p = pb.baseAddress!, xs = xb.baseAddress!, rs = rb.baseAddress!
                                     let losses = SharedMutablePointer(lb.baseAddress!)
+                                    packed?.pack(parameters: p)
                                     Parallel.forEach(count: shards) { s in
                                         let lo = rows * s / shards, hi = rows * (s + 1) / shards
                                         let ws = workspaces[s]
                                         for i in lo..<hi {
                                             (ws.input + (i - lo) * d).update(from: xs + rs[i] * d, count: d)
                                         }
-                                        losses.pointer[s] = ws.trainingPass(rows: hi - lo, batchRows: rows, parameters: p, beta: beta)
+                                        losses.pointer[s] = ws.trainingPass(rows: hi - lo, batchRows: rows, parameters: p, beta: beta,
+                                                                            packed: packed)
                                     }
                                 }
                             }
@@ -160,7 +177,10 @@ public enum RQVAE {
                         "rq-vae training diverged at epoch \(epoch) (loss is not finite); lower --lr")
                 }
                 if epoch % c.evaluateEvery == 0 || epoch == c.epochs {
-                    let eval = RQVAEQuantizer.evaluate(data, network: network, parameters: parameters, reconstruct: true)
+                    // In the training arithmetic (cheap); the kept checkpoint is re-evaluated in fp32 at the end.
+                    parameters.withUnsafeBufferPointer { packed?.pack(parameters: $0.baseAddress!) }
+                    let eval = RQVAEQuantizer.evaluate(data, network: network, parameters: parameters, reconstruct: true,
+                                                       packed: packed)
                     let figures = summary(eval, items: n, variance: variance, codebookSize: K)
                     record.evaluation = figures
                     evaluations.append((epoch, figures.relativeMse, figures.collisionRate))
@@ -186,12 +206,17 @@ public enum RQVAE {
             throw QuantizationError.numerical("rq-vae: the selected checkpoint (epoch \(selected)) was not kept")
         }
         let quantizer = try RQVAEQuantizer(network: network, parameters: chosen.parameters)
+        // The index's codes and figures come from fp32 inference, whatever the training arithmetic.
+        let finalEvaluation = bf16
+            ? RQVAEQuantizer.evaluate(data, network: network, parameters: chosen.parameters, reconstruct: true)
+            : chosen.evaluation
         let report = Report(
             selectionRule: "lowest raw collision rate among evaluations whose relative reconstruction MSE is within "
                 + "\(c.checkpointTolerance * 100)% of the lowest (ties: lower MSE, then earlier epoch)",
-            epochsRun: history.count, steps: step, stoppedEarly: stoppedEarly, selectedEpoch: selected,
-            parameterCount: network.parameterCount, deadCodeResets: resets, history: history)
-        return Trained(quantizer: quantizer, codes: chosen.evaluation.codes, report: report, evaluation: chosen.evaluation)
+            precision: bf16 ? "bf16-amx" : "fp32", epochsRun: history.count, steps: step, stoppedEarly: stoppedEarly, selectedEpoch: selected,
+            parameterCount: network.parameterCount, deadCodeResets: resets, history: history,
+            final: summary(finalEvaluation, items: n, variance: variance, codebookSize: K))
+        return Trained(quantizer: quantizer, codes: finalEvaluation.codes, report: report, evaluation: finalEvaluation)
     }
 
     // MARK: - Initialisation
@@ -402,8 +427,11 @@ extension RQVAEWorkspace {
     /// Forward and backward over the first `rows` rows of ``input`` — one shard of a batch of
     /// `batchRows` rows (the loss is normalised by the whole batch). Writes the parameter gradient
     /// and returns `Σ‖x − x̂‖²` and `Σ_l Σ‖r_{l+1}‖²` over the shard.
-    func trainingPass(rows: Int, batchRows: Int, parameters p: UnsafePointer<Float>, beta: Float)
-        -> (recon: Double, quant: Double)
+    ///
+    /// With `packed` weights (and a workspace made with `bf16`), the dense layers' products run in
+    /// bfloat16 on AMX; the quantization (distances, codes, losses) stays in fp32.
+    func trainingPass(rows: Int, batchRows: Int, parameters p: UnsafePointer<Float>, beta: Float,
+                      packed: RQVAEPackedWeights? = nil) -> (recon: Double, quant: Double)
     {
         let net = network
         let d = net.inputDimension, m = net.latentDimension, L = net.levels, K = net.codebookSize
@@ -417,7 +445,8 @@ extension RQVAEWorkspace {
         let codebookScale = 2 / Float(L * batchRows * m)
         let commitScale = beta * codebookScale
 
-        encode(rows: rows, parameters: p)
+        let bf16 = packed != nil && packScratchA != nil
+        encode(rows: rows, parameters: p, packed: bf16 ? packed : nil)
         computeCodeNorms(parameters: p)
         residualSum.update(repeating: 0, count: rows * m)
         var quant = 0.0
@@ -433,7 +462,7 @@ extension RQVAEWorkspace {
                 quant += Double(self.errors[level * self.capacity + r])
             }
         }
-        decode(rows: rows, parameters: p)
+        decode(rows: rows, parameters: p, packed: bf16 ? packed : nil)
         let recon = MeanSquaredError.sumAndGradient(prediction: reconstruction, target: input, count: rows * d,
                                                     scale: 1 / Float(batchRows * d), gradient: gradientA)
         // Decoder backward: the gradient ends in `g` as dL/dzq.
@@ -442,8 +471,14 @@ extension RQVAEWorkspace {
         for i in stride(from: dec.count - 1, through: 0, by: -1) {
             let layer = dec[i], w = decOffsets[i]
             let x = i == 0 ? UnsafePointer(quantized) : UnsafePointer(decoderOutputs[i - 1])
-            layer.backward(input: x, rows: rows, weight: p + w, outputGradient: g,
-                           weightGradient: grad + w, biasGradient: grad + w + layer.weightCount, inputGradient: other)
+            if bf16, let packed {
+                layer.backwardBF16(input: x, rows: rows, packedWeight: packed.decoder[i].backward, outputGradient: g,
+                                   weightGradient: grad + w, biasGradient: grad + w + layer.weightCount, inputGradient: other,
+                                   scratchA: packScratchA!, scratchB: packScratchB!)
+            } else {
+                layer.backward(input: x, rows: rows, weight: p + w, outputGradient: g,
+                               weightGradient: grad + w, biasGradient: grad + w + layer.weightCount, inputGradient: other)
+            }
             if i > 0 { Activations.reluBackward(output: decoderOutputs[i - 1], gradient: other, count: rows * layer.inputs) }
             swap(&g, &other)
         }
@@ -453,9 +488,15 @@ extension RQVAEWorkspace {
         for i in stride(from: enc.count - 1, through: 0, by: -1) {
             let layer = enc[i], w = encOffsets[i]
             let x = i == 0 ? UnsafePointer(input) : UnsafePointer(encoderOutputs[i - 1])
-            layer.backward(input: x, rows: rows, weight: p + w, outputGradient: g,
-                           weightGradient: grad + w, biasGradient: grad + w + layer.weightCount,
-                           inputGradient: i == 0 ? nil : other)
+            if bf16, let packed {
+                layer.backwardBF16(input: x, rows: rows, packedWeight: packed.encoder[i].backward, outputGradient: g,
+                                   weightGradient: grad + w, biasGradient: grad + w + layer.weightCount,
+                                   inputGradient: i == 0 ? nil : other, scratchA: packScratchA!, scratchB: packScratchB!)
+            } else {
+                layer.backward(input: x, rows: rows, weight: p + w, outputGradient: g,
+                               weightGradient: grad + w, biasGradient: grad + w + layer.weightCount,
+                               inputGradient: i == 0 ? nil : other)
+            }
             if i > 0 {
                 Activations.reluBackward(output: encoderOutputs[i - 1], gradient: other, count: rows * layer.inputs)
                 swap(&g, &other)

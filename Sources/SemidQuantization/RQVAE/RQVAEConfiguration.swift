@@ -27,8 +27,10 @@ extension RQVAE {
         /// No re-seeding in the last this-many epochs, so the final codebooks settle
         /// (`--dead-code-stop-epochs`).
         public var deadCodeStopEpochs: Int = 2
-        /// Items whose latents initialise the codebooks by k-means (`--init-samples`; 0 = all).
-        public var initSamples: Int = 65_536
+        /// The codebooks are initialised by k-means on the latents of this many items per code
+        /// (`--init-samples-per-code`; 0 = all items). The reference uses its first batch (4 per code at
+        /// K = 256); most initial codes are re-seeded anyway once the encoder moves.
+        public var initSamplesPerCode: Int = 16
         /// Exact evaluation on all items (collision rate, utilisation, reconstruction) every this many
         /// epochs, and always after the last (`--eval-every`).
         public var evaluateEvery: Int = 5
@@ -38,6 +40,19 @@ extension RQVAE {
         /// Checkpoint rule: among evaluations whose relative reconstruction MSE is within this
         /// fraction of the best one, keep the lowest raw collision rate (`--checkpoint-tolerance`).
         public var checkpointTolerance: Double = 0.05
+        /// Arithmetic of the dense layers' matrix products during training (`--precision`).
+        public var precision: Precision = .auto
+
+        /// How training multiplies matrices. Inference (encoding, evaluations, the stored codes) is
+        /// always fp32.
+        public enum Precision: String, Codable, Sendable, CaseIterable {
+            /// bfloat16 on Intel AMX when the CPU and OS allow it, fp32 otherwise.
+            case auto
+            /// fp32 OpenBLAS `sgemm`.
+            case fp32
+            /// bfloat16 inputs with fp32 accumulation on Intel AMX tiles (an error where unavailable).
+            case bf16
+        }
 
         /// A configuration with the defaults above.
         public init(levels: Int, codebookSize: Int) {
@@ -76,7 +91,7 @@ extension RQVAE {
             if !(beta >= 0 && beta.isFinite) { throw bad("--beta", beta, "0 or more") }
             if let s = deadCodeSteps, s < 0 { throw bad("--dead-code-steps", s, "0 (never) or more") }
             if deadCodeStopEpochs < 0 { throw bad("--dead-code-stop-epochs", deadCodeStopEpochs, "0 or more") }
-            if initSamples < 0 { throw bad("--init-samples", initSamples, "0 (all) or more") }
+            if initSamplesPerCode < 0 { throw bad("--init-samples-per-code", initSamplesPerCode, "0 (all) or more") }
             if evaluateEvery < 1 { throw bad("--eval-every", evaluateEvery, "at least 1") }
             if patience < 0 { throw bad("--patience", patience, "0 (off) or more") }
             if !(checkpointTolerance >= 0 && checkpointTolerance.isFinite) {
@@ -89,6 +104,8 @@ extension RQVAE {
     public struct Report: Codable, Equatable, Sendable {
         /// The checkpoint rule, in words.
         public var selectionRule: String
+        /// The arithmetic training used: `"bf16-amx"` or `"fp32"`.
+        public var precision: String
         /// Epochs run (fewer than configured when `patience` stopped training).
         public var epochsRun: Int
         /// Optimizer steps taken.
@@ -103,6 +120,9 @@ extension RQVAE {
         public var deadCodeResets: [Int]
         /// One entry per epoch.
         public var history: [Epoch]
+        /// The kept checkpoint evaluated in fp32 — the pass that produced the index's raw codes.
+        /// (History evaluations use the training arithmetic, so with bf16 they can differ slightly.)
+        public var final: Evaluation
 
         /// One epoch's figures. Loss parts are means over the epoch's batches.
         public struct Epoch: Codable, Equatable, Sendable {
@@ -122,7 +142,8 @@ extension RQVAE {
             /// Raw collision rate of the codes the batches got during the epoch (an estimate: the
             /// weights change between batches).
             public var trainingCollisionRate: Double
-            /// Exact figures on all items with the weights at the end of the epoch, every `evaluate_every` epochs.
+            /// Figures on all items with the weights at the end of the epoch, every `evaluate_every`
+            /// epochs, computed in the training arithmetic.
             public var evaluation: Evaluation?
         }
 

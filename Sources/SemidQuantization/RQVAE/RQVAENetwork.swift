@@ -124,8 +124,12 @@ final class RQVAEWorkspace {
     let parameterGradient: UnsafeMutablePointer<Float>?
     /// `[cap, L]` codes.
     let codes: UnsafeMutablePointer<Int32>
+    /// Packing scratch for bfloat16 products (when training in bfloat16).
+    let packScratchA: UnsafeMutablePointer<UInt16>?
+    let packScratchB: UnsafeMutablePointer<UInt16>?
+    private let packScratchCount: Int
 
-    init(network: RQVAENetwork, capacity: Int, training: Bool) {
+    init(network: RQVAENetwork, capacity: Int, training: Bool, bf16: Bool = false) {
         self.network = network
         self.capacity = capacity
         let d = network.inputDimension, m = network.latentDimension, L = network.levels, K = network.codebookSize
@@ -154,6 +158,19 @@ final class RQVAEWorkspace {
         parameterGradient = training ? pg : nil
         codes = .allocate(capacity: capacity * L)
         codes.initialize(repeating: 0, count: capacity * L)
+        if bf16 {
+            packScratchCount = (network.encoder + network.decoder).map { $0.bf16ScratchCount(rows: capacity) }.max()!
+            let a = UnsafeMutablePointer<UInt16>.allocate(capacity: packScratchCount)
+            let b = UnsafeMutablePointer<UInt16>.allocate(capacity: packScratchCount)
+            a.initialize(repeating: 0, count: packScratchCount)
+            b.initialize(repeating: 0, count: packScratchCount)
+            packScratchA = a
+            packScratchB = b
+        } else {
+            packScratchCount = 0
+            packScratchA = nil
+            packScratchB = nil
+        }
     }
 
     deinit {
@@ -161,6 +178,10 @@ final class RQVAEWorkspace {
         floats.deallocate()
         codes.deinitialize(count: capacity * network.levels)
         codes.deallocate()
+        for p in [packScratchA, packScratchB] {
+            p?.deinitialize(count: packScratchCount)
+            p?.deallocate()
+        }
     }
 
     /// The latent `z` (`[cap, m]`).
@@ -170,27 +191,32 @@ final class RQVAEWorkspace {
 
     // MARK: Passes
 
-    /// `z = encoder(input)` for the first `rows` rows.
-    func encode(rows: Int, parameters p: UnsafePointer<Float>) {
-        let layers = network.encoder, offsets = network.encoderOffsets
+    /// `z = encoder(input)` for the first `rows` rows (products in bfloat16 when `packed` is given).
+    func encode(rows: Int, parameters p: UnsafePointer<Float>, packed: RQVAEPackedWeights? = nil) {
+        run(network.encoder, offsets: network.encoderOffsets, packed: packed?.encoder, from: input,
+            outputs: encoderOutputs, rows: rows, parameters: p)
+    }
+
+    /// `x̂ = decoder(quantized)` for the first `rows` rows (products in bfloat16 when `packed` is given).
+    func decode(rows: Int, parameters p: UnsafePointer<Float>, packed: RQVAEPackedWeights? = nil) {
+        run(network.decoder, offsets: network.decoderOffsets, packed: packed?.decoder, from: quantized,
+            outputs: decoderOutputs, rows: rows, parameters: p)
+    }
+
+    private func run(_ layers: [DenseLayer], offsets: [Int], packed: [(forward: UnsafeMutablePointer<UInt16>, backward: UnsafeMutablePointer<UInt16>)]?,
+                     from input: UnsafeMutablePointer<Float>, outputs: [UnsafeMutablePointer<Float>], rows: Int,
+                     parameters p: UnsafePointer<Float>) {
         var x = UnsafePointer(input)
         for (i, layer) in layers.enumerated() {
             let w = p + offsets[i]
-            layer.forward(x, rows: rows, weight: w, bias: w + layer.weightCount,
-                          activation: i == layers.count - 1 ? .identity : .relu, output: encoderOutputs[i])
-            x = UnsafePointer(encoderOutputs[i])
-        }
-    }
-
-    /// `x̂ = decoder(quantized)` for the first `rows` rows.
-    func decode(rows: Int, parameters p: UnsafePointer<Float>) {
-        let layers = network.decoder, offsets = network.decoderOffsets
-        var x = UnsafePointer(quantized)
-        for (i, layer) in layers.enumerated() {
-            let w = p + offsets[i]
-            layer.forward(x, rows: rows, weight: w, bias: w + layer.weightCount,
-                          activation: i == layers.count - 1 ? .identity : .relu, output: decoderOutputs[i])
-            x = UnsafePointer(decoderOutputs[i])
+            let activation: DenseLayer.Activation = i == layers.count - 1 ? .identity : .relu
+            if let packed, let scratch = packScratchA {
+                layer.forwardBF16(x, rows: rows, packedWeight: packed[i].forward, bias: w + layer.weightCount,
+                                  activation: activation, output: outputs[i], scratch: scratch)
+            } else {
+                layer.forward(x, rows: rows, weight: w, bias: w + layer.weightCount, activation: activation, output: outputs[i])
+            }
+            x = UnsafePointer(outputs[i])
         }
     }
 
@@ -245,6 +271,49 @@ final class RQVAEWorkspace {
                 let c = books + (level * K + Int(given[r * stride + level])) * m
                 for t in 0..<m { q[t] += c[t] }
             }
+        }
+    }
+}
+
+/// The dense layers' weights packed for bfloat16 products (forward `Wᵀ` and backward `W` per
+/// layer), refreshed once per optimizer step and shared by the shards of the step.
+final class RQVAEPackedWeights {
+    let network: RQVAENetwork
+    private let buffer: UnsafeMutablePointer<UInt16>
+    private let count: Int
+    let encoder: [(forward: UnsafeMutablePointer<UInt16>, backward: UnsafeMutablePointer<UInt16>)]
+    let decoder: [(forward: UnsafeMutablePointer<UInt16>, backward: UnsafeMutablePointer<UInt16>)]
+
+    init(network: RQVAENetwork) {
+        self.network = network
+        let layers = network.encoder + network.decoder
+        count = layers.reduce(0) { $0 + $1.packedForwardWeightCount + $1.packedBackwardWeightCount }
+        buffer = .allocate(capacity: count)
+        buffer.initialize(repeating: 0, count: count)
+        var at = 0
+        var pairs: [(forward: UnsafeMutablePointer<UInt16>, backward: UnsafeMutablePointer<UInt16>)] = []
+        for layer in layers {
+            let f = buffer + at
+            at += layer.packedForwardWeightCount
+            pairs.append((f, buffer + at))
+            at += layer.packedBackwardWeightCount
+        }
+        encoder = Array(pairs[0..<network.encoder.count])
+        decoder = Array(pairs[network.encoder.count...])
+    }
+
+    deinit {
+        buffer.deinitialize(count: count)
+        buffer.deallocate()
+    }
+
+    /// Packs every layer's weight from `p`, layers spread over the cores.
+    func pack(parameters p: UnsafePointer<Float>) {
+        let jobs = zip(network.encoder, network.encoderOffsets).map { ($0, $1) } + zip(network.decoder, network.decoderOffsets).map { ($0, $1) }
+        let targets = encoder + decoder
+        Parallel.forEach(count: jobs.count) { j in
+            let (layer, offset) = jobs[j]
+            layer.packWeight(p + offset, forward: targets[j].forward, backward: targets[j].backward)
         }
     }
 }

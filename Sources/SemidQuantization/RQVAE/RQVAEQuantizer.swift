@@ -134,7 +134,10 @@ public struct RQVAEQuantizer: SemanticQuantizer, Equatable {
     }
 
     /// The pass behind ``evaluate(_:reconstruct:)``, on a raw parameter buffer (used during training).
-    static func evaluate(_ x: Matrix, network: RQVAENetwork, parameters: [Float], reconstruct: Bool) -> Evaluation {
+    /// With `packed` weights (current for `parameters`) the dense layers run in bfloat16 on AMX, as in
+    /// training; otherwise in fp32 like ``encode(_:)``.
+    static func evaluate(_ x: Matrix, network: RQVAENetwork, parameters: [Float], reconstruct: Bool,
+                         packed: RQVAEPackedWeights? = nil) -> Evaluation {
         let n = x.rows, d = network.inputDimension, m = network.latentDimension, L = network.levels
         var codes = CodeMatrix(rows: n, levels: L)
         let blocks = (n + blockRows - 1) / blockRows
@@ -145,14 +148,14 @@ public struct RQVAEQuantizer: SemanticQuantizer, Equatable {
             codes.values.withUnsafeMutableBufferPointer { cb in
                 partial.withUnsafeMutableBufferPointer { pb in
                     let xs = xb.baseAddress!, cs = SharedMutablePointer(cb.baseAddress!), ps = SharedMutablePointer(pb.baseAddress!)
-                    forEachBlock(rows: n, network: network, parameters: parameters) { ws, p, lo, rows in
+                    forEachBlock(rows: n, network: network, parameters: parameters, bf16: packed != nil) { ws, p, lo, rows in
                         ws.input.update(from: xs + lo * d, count: rows * d)
-                        ws.encode(rows: rows, parameters: p)
+                        ws.encode(rows: rows, parameters: p, packed: packed)
                         ws.quantize(rows: rows, parameters: p)
                         (cs.pointer + lo * L).update(from: ws.codes, count: rows * L)
                         let s = ps.pointer + (lo / blockRows) * stats
                         if reconstruct {
-                            ws.decode(rows: rows, parameters: p)
+                            ws.decode(rows: rows, parameters: p, packed: packed)
                             s[0] = MeanSquaredError.sum(ws.reconstruction, ws.input, count: rows * d)
                         }
                         for level in 0..<L {
@@ -185,7 +188,7 @@ public struct RQVAEQuantizer: SemanticQuantizer, Equatable {
         Self.forEachBlock(rows: n, network: network, parameters: parameters, body)
     }
 
-    static func forEachBlock(rows n: Int, network: RQVAENetwork, parameters: [Float],
+    static func forEachBlock(rows n: Int, network: RQVAENetwork, parameters: [Float], bf16: Bool = false,
                              _ body: (RQVAEWorkspace, UnsafePointer<Float>, Int, Int) -> Void) {
         guard n > 0 else { return }
         let blocks = (n + blockRows - 1) / blockRows
@@ -193,7 +196,7 @@ public struct RQVAEQuantizer: SemanticQuantizer, Equatable {
             let p = pb.baseAddress!
             BLASRuntime.withThreadCount(1) {
                 Parallel.forEachChunk(count: blocks) { range in
-                    let ws = RQVAEWorkspace(network: network, capacity: min(blockRows, n), training: false)
+                    let ws = RQVAEWorkspace(network: network, capacity: min(blockRows, n), training: false, bf16: bf16)
                     ws.computeCodeNorms(parameters: p)
                     for block in range {
                         let lo = block * blockRows
