@@ -24,10 +24,15 @@ import SemidMath
 /// ``Configuration/checkpointTolerance`` of the lowest, the one with the lowest raw collision rate
 /// is kept (ties: lower MSE, then the earlier epoch).
 ///
+/// **Arithmetic.** With ``Configuration/Precision/auto`` (default) the dense layers' products run in
+/// bfloat16 on Intel AMX when available (``BF16Matmul``), fp32 `sgemm` otherwise; quantization,
+/// losses and AdamW are fp32. Evaluations during training use the training arithmetic; the kept
+/// checkpoint is re-evaluated in fp32, which gives the returned codes (= ``RQVAEQuantizer/encode(_:)``).
+///
 /// **Threads and determinism.** Each batch is split into ``shards`` fixed halves processed
 /// concurrently, each with single-threaded BLAS and its own gradient buffer; the gradients are
 /// summed in a fixed order. The split does not depend on the core count, so the same data, seed and
-/// configuration give bit-identical weights (on the same BLAS kernel).
+/// configuration give bit-identical weights (on the same BLAS kernel and arithmetic).
 public enum RQVAE {
     /// Pieces each batch is split into (processed concurrently, summed in order).
     public static let shards = 2
