@@ -60,7 +60,7 @@ struct InspectCommand: ParsableCommand {
         let assigned = QuantizationMethod(rawValue: r.method)?.isAssigned ?? false
         lines.append(assigned ? "recon.     n/a: \(r.method) IDs are assigned, not quantized from vectors" : recon)
         if let json = manifest.statistics.rqvae, let t = try? json.decode(RQVAE.Report.self, source: "statistics.rqvae") {
-            lines.append("training   rq-vae \(t.epochsRun) epochs (\(t.steps) steps\(t.stoppedEarly ? ", stopped by --patience" : "")), "
+            lines.append("training   rq-vae \(t.epochsRun) epochs (\(t.steps) steps, \(t.precision)\(t.stoppedEarly ? ", stopped by --patience" : "")), "
                          + "kept epoch \(t.selectedEpoch), \(t.deadCodeResets.reduce(0, +)) dead codes re-seeded; rule: \(t.selectionRule)")
         }
         lines.append("")
