@@ -3,6 +3,7 @@ import PackageDescription
 
 // Layering (each target imports only those above it in this list):
 //   CBLAS, CZstd, CSQLite      system C libraries
+//   CSemidKernels              bfloat16 AMX matrix multiplication (C, used by SemidMath)
 //   SemidMath                  matrices, BLAS, RNG, parallel loops
 //   SemidQuantization          k-means, residual k-means, RQ-VAE, Sinkhorn
 //   SemidStorage               .npy / JSONL / TSV readers, zstd shards, SHA-256, SQLite catalog
@@ -31,7 +32,10 @@ let package = Package(
             name: "CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
 
-        .target(name: "SemidMath", dependencies: ["CBLAS"]),
+        // bfloat16 matrix multiplication on Intel AMX tiles (RQ-VAE training); plain C with target
+        // attributes, unused unless the CPU and kernel allow AMX.
+        .target(name: "CSemidKernels"),
+        .target(name: "SemidMath", dependencies: ["CBLAS", "CSemidKernels"]),
         .target(name: "SemidQuantization", dependencies: ["SemidMath"]),
         .target(name: "SemidStorage", dependencies: ["SemidMath", "CZstd", "CSQLite"]),
         .target(name: "SemidIndex", dependencies: ["SemidQuantization", "SemidStorage"]),

@@ -15,6 +15,14 @@ struct BuildCommand: ParsableCommand {
             The index is written to a temporary directory next to --out and renamed into place, so an
             interrupted build leaves any previous index intact. Same inputs + same --seed give a
             byte-identical index (on the same OpenBLAS kernel).
+
+            --method rq-vae trains an MLP autoencoder (d → --hidden → --latent-dim, mirrored decoder)
+            with --levels residual codebooks of --codebook-size codes in its latent space
+            (straight-through gradients, loss = reconstruction MSE + codebook loss + --beta ×
+            commitment, AdamW). One progress line per epoch; every --eval-every epochs all items are
+            encoded and the raw collision rate, per-level utilisation and reconstruction are measured.
+            The kept checkpoint is the evaluation with the lowest raw collision rate among those whose
+            relative reconstruction MSE is within --checkpoint-tolerance of the best one.
             """)
 
     @Option(help: "Item embeddings: a 2-D .npy file (<f4, <f2 or <f8, C order); row i is item i. Needed for --source content|hybrid.")
@@ -23,7 +31,7 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "Item catalog: JSONL (item, source_id, title, text) or LC-Rec *.item.json. Without it items are 0…n−1, untitled.")
     var items: String?
 
-    @Option(help: "How IDs are made: rq-kmeans (residual k-means), or the baselines random and sequential (numbered by first appearance in --sequences).")
+    @Option(help: "How IDs are made: rq-kmeans (residual k-means), rq-vae (residual quantization in a learned latent space), or the baselines random and sequential (numbered by first appearance in --sequences).")
     var method: String = QuantizationMethod.rqKMeans.rawValue
 
     @Option(help: "Vectors to quantize: content (--embeddings), collaborative (PPMI factorisation of --sequences) or hybrid (both, concatenated).")
@@ -95,6 +103,60 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "Maximum rows per shard for per-item arrays.")
     var rowsPerShard: Int = 262_144
 
+    // RQ-VAE (only with --method rq-vae; nil = the library default shown in the help).
+    static let vaeDefaults = RQVAE.Configuration(levels: 3, codebookSize: 256)
+
+    @Option(help: "RQ-VAE: maximum training epochs (default \(vaeDefaults.epochs)).")
+    var epochs: Int?
+
+    @Option(help: "RQ-VAE: peak AdamW learning rate (default \(vaeDefaults.optimizer.learningRate)).")
+    var lr: Double?
+
+    @Option(help: "RQ-VAE: rows per optimizer step (default \(vaeDefaults.batchSize)).")
+    var batch: Int?
+
+    @Option(help: "RQ-VAE: decoupled AdamW weight decay on the weight matrices (default \(vaeDefaults.optimizer.weightDecay)).")
+    var weightDecay: Double?
+
+    @Option(help: "RQ-VAE: steps of linear learning-rate warm-up (default \(vaeDefaults.optimizer.warmupSteps)).")
+    var warmupSteps: Int?
+
+    @Option(help: "RQ-VAE: learning rate after warm-up: cosine or constant (default \(vaeDefaults.optimizer.decay.rawValue)).")
+    var lrDecay: String?
+
+    @Option(help: "RQ-VAE: final learning rate of the cosine schedule as a fraction of the peak (default \(vaeDefaults.optimizer.minimumFraction)).")
+    var lrMinFraction: Double?
+
+    @Option(help: "RQ-VAE: commitment weight β (default \(vaeDefaults.beta)).")
+    var beta: Double?
+
+    @Option(help: "RQ-VAE: latent dimension of the codewords (default \(vaeDefaults.latentDimension)).")
+    var latentDim: Int?
+
+    @Option(help: "RQ-VAE: encoder hidden widths, comma-separated; the decoder mirrors them (default \(vaeDefaults.hidden.map(String.init).joined(separator: ","))).")
+    var hidden: String?
+
+    @Option(help: "RQ-VAE: re-seed a code unused for this many steps (\"epoch\" = one epoch of steps, 0 = never; default epoch).")
+    var deadCodeSteps: String?
+
+    @Option(help: "RQ-VAE: no dead-code re-seeding in the last this-many epochs (default \(vaeDefaults.deadCodeStopEpochs)).")
+    var deadCodeStopEpochs: Int?
+
+    @Option(help: "RQ-VAE: the codebooks' k-means initialisation uses the latents of this many items per code (0 = all; default \(vaeDefaults.initSamplesPerCode)).")
+    var initSamplesPerCode: Int?
+
+    @Option(help: "RQ-VAE: evaluate collisions, utilisation and reconstruction on all items every this many epochs (default \(vaeDefaults.evaluateEvery)).")
+    var evalEvery: Int?
+
+    @Option(help: "RQ-VAE: stop after this many evaluations without a new selected checkpoint (0 = off; default \(vaeDefaults.patience)).")
+    var patience: Int?
+
+    @Option(help: "RQ-VAE: training arithmetic: auto (bfloat16 on Intel AMX when available, else fp32), fp32 or bf16 (default auto). Encoding is always fp32.")
+    var precision: String?
+
+    @Option(help: "RQ-VAE: checkpoint rule tolerance: keep the lowest collision rate among evaluations within this fraction of the best reconstruction (default \(vaeDefaults.checkpointTolerance)).")
+    var checkpointTolerance: Double?
+
     @Option(help: "Where to write the index directory.")
     var out: String
 
@@ -111,6 +173,57 @@ struct BuildCommand: ParsableCommand {
         let parts = kmeansWarmup.split(separator: ",", omittingEmptySubsequences: true)
         let values = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         return values.count == parts.count && values.allSatisfy({ $0 > 0 }) ? values : nil
+    }
+
+    /// The RQ-VAE flags that were given, by name.
+    var givenVAEFlags: [String] {
+        let flags: [(String, Any?)] = [
+            ("--epochs", epochs), ("--lr", lr), ("--batch", batch), ("--weight-decay", weightDecay),
+            ("--warmup-steps", warmupSteps), ("--lr-decay", lrDecay), ("--lr-min-fraction", lrMinFraction),
+            ("--beta", beta), ("--latent-dim", latentDim), ("--hidden", hidden), ("--dead-code-steps", deadCodeSteps),
+            ("--dead-code-stop-epochs", deadCodeStopEpochs), ("--init-samples-per-code", initSamplesPerCode), ("--eval-every", evalEvery),
+            ("--patience", patience), ("--checkpoint-tolerance", checkpointTolerance), ("--precision", precision),
+        ]
+        return flags.filter { $0.1 != nil }.map(\.0)
+    }
+
+    /// `--hidden` parsed, `nil` if malformed.
+    var hiddenWidths: [Int]? {
+        guard let hidden else { return Self.vaeDefaults.hidden }
+        if hidden.trimmingCharacters(in: .whitespaces).isEmpty || hidden == "none" { return [] }
+        let parts = hidden.split(separator: ",", omittingEmptySubsequences: false)
+        let values = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        return values.count == parts.count && values.allSatisfy({ $0 > 0 }) ? values : nil
+    }
+
+    /// `--dead-code-steps` parsed: `.some(nil)` for one epoch, `nil` if malformed.
+    var parsedDeadCodeSteps: Int?? {
+        guard let deadCodeSteps, deadCodeSteps != "epoch" else { return .some(nil) }
+        guard let value = Int(deadCodeSteps), value >= 0 else { return nil }
+        return .some(value)
+    }
+
+    /// The RQ-VAE configuration from the flags.
+    func vaeConfiguration() -> RQVAE.Configuration {
+        var c = RQVAE.Configuration(levels: levels, codebookSize: codebookSize)
+        if let epochs { c.epochs = epochs }
+        if let lr { c.optimizer.learningRate = lr }
+        if let batch { c.batchSize = batch }
+        if let weightDecay { c.optimizer.weightDecay = weightDecay }
+        if let warmupSteps { c.optimizer.warmupSteps = warmupSteps }
+        if let lrDecay, let decay = AdamW.Decay(rawValue: lrDecay) { c.optimizer.decay = decay }
+        if let lrMinFraction { c.optimizer.minimumFraction = lrMinFraction }
+        if let beta { c.beta = beta }
+        if let latentDim { c.latentDimension = latentDim }
+        if let widths = hiddenWidths { c.hidden = widths }
+        if let steps = parsedDeadCodeSteps { c.deadCodeSteps = steps }
+        if let deadCodeStopEpochs { c.deadCodeStopEpochs = deadCodeStopEpochs }
+        if let initSamplesPerCode { c.initSamplesPerCode = initSamplesPerCode }
+        if let evalEvery { c.evaluateEvery = evalEvery }
+        if let patience { c.patience = patience }
+        if let checkpointTolerance { c.checkpointTolerance = checkpointTolerance }
+        if let precision, let value = RQVAE.Configuration.Precision(rawValue: precision) { c.precision = value }
+        return c
     }
 
     /// The policy with its settings.
@@ -150,6 +263,30 @@ struct BuildCommand: ParsableCommand {
         if kmeansRefinement < 0 { throw ValidationError("--kmeans-refinement must be 0 or more") }
         if kmeansRestarts < 1 { throw ValidationError("--kmeans-restarts must be at least 1") }
         if warmupIterations < 0 { throw ValidationError("--warmup-iterations must be 0 or more") }
+        if QuantizationMethod(rawValue: method) != .rqVAE {
+            if let flag = givenVAEFlags.first {
+                throw ValidationError("\(flag) applies to --method rq-vae only (got --method \(method))")
+            }
+            return
+        }
+        if let lrDecay, AdamW.Decay(rawValue: lrDecay) == nil {
+            throw ValidationError("--lr-decay must be cosine or constant (got \(lrDecay))")
+        }
+        if let precision, RQVAE.Configuration.Precision(rawValue: precision) == nil {
+            throw ValidationError("--precision must be auto, fp32 or bf16 (got \(precision))")
+        }
+        if hiddenWidths == nil {
+            throw ValidationError("--hidden must be positive widths separated by commas, e.g. 512,256,128 (got \(hidden ?? ""))")
+        }
+        if parsedDeadCodeSteps == nil {
+            throw ValidationError("--dead-code-steps must be \"epoch\" or a whole number ≥ 0 (got \(deadCodeSteps ?? ""))")
+        }
+        do {
+            // Item count is checked against K when the data is read.
+            try vaeConfiguration().validate(items: Int.max, dimension: 1)
+        } catch let error as QuantizationError {
+            throw ValidationError(error.description)
+        }
     }
 
     func run() throws {
@@ -207,6 +344,7 @@ struct BuildCommand: ParsableCommand {
         configuration.kmeans.warmupTolerance = warmupTolerance
         configuration.kmeans.restarts = kmeansRestarts
         configuration.kmeans.refinementPasses = kmeansRefinement
+        configuration.rqvae = vaeConfiguration()
 
         var built = try IndexBuilder.build(embeddings: matrix, items: records, sequences: histories, inputs: inputs,
                                            configuration: configuration, progress: progress)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SemidIndex
+import SemidQuantization
 import SemidStorage
 
 /// `semid inspect`: collision and codebook-health figures of an index.
@@ -58,6 +59,10 @@ struct InspectCommand: ParsableCommand {
         if let added = r.reconstruction.addedRelativeMse { recon += "; added items \(Format.fixed(added))" }
         let assigned = QuantizationMethod(rawValue: r.method)?.isAssigned ?? false
         lines.append(assigned ? "recon.     n/a: \(r.method) IDs are assigned, not quantized from vectors" : recon)
+        if let json = manifest.statistics.rqvae, let t = try? json.decode(RQVAE.Report.self, source: "statistics.rqvae") {
+            lines.append("training   rq-vae \(t.epochsRun) epochs (\(t.steps) steps\(t.stoppedEarly ? ", stopped by --patience" : "")), "
+                         + "kept epoch \(t.selectedEpoch), \(t.deadCodeResets.reduce(0, +)) dead codes re-seeded; rule: \(t.selectionRule)")
+        }
         lines.append("")
         var table = TextTable(["level", "used", "utilization", "perplexity", "dead", "prefixes", "rel. residual"])
         for l in r.perLevel {

@@ -13,6 +13,8 @@ public enum SemidVersion {
 public enum QuantizationMethod: String, Codable, Sendable, CaseIterable {
     /// Residual k-means.
     case rqKMeans = "rq-kmeans"
+    /// RQ-VAE: MLP encoder, residual codebooks in its latent space, MLP decoder.
+    case rqVAE = "rq-vae"
     /// Baseline: random unique codes (no vectors).
     case random
     /// Baseline: items numbered by first appearance in the training sequences, written as digits.
@@ -36,6 +38,8 @@ public struct BuildConfiguration: Sendable {
     public var seed: UInt64 = 0
     /// k-means settings for RQ-KMeans (`clusters` is set to `codebookSize`).
     public var kmeans: KMeans.Configuration
+    /// RQ-VAE settings (`levels` and `codebookSize` are set from this configuration's).
+    public var rqvae: RQVAE.Configuration
     /// Maximum rows per shard for per-item arrays.
     public var rowsPerShard: Int = 262_144
     /// The vectors the quantizer sees.
@@ -43,13 +47,14 @@ public struct BuildConfiguration: Sendable {
     /// Settings for collaborative and hybrid vectors (and the held-out items of sequential IDs).
     public var collaborative = CollaborativeConfiguration()
 
-    /// A configuration with default k-means settings.
+    /// A configuration with default k-means and RQ-VAE settings.
     public init(levels: Int, codebookSize: Int, collisionPolicy: CollisionPolicy = .suffix, seed: UInt64 = 0) {
         self.levels = levels
         self.codebookSize = codebookSize
         self.collisionPolicy = collisionPolicy
         self.seed = seed
         self.kmeans = KMeans.Configuration(clusters: codebookSize)
+        self.rqvae = RQVAE.Configuration(levels: levels, codebookSize: codebookSize)
     }
 }
 
@@ -124,6 +129,7 @@ public enum IndexBuilder {
                 codebookSize: configuration.codebookSize, dimension: vectors.cols,
                 collisionPolicy: configuration.collisionPolicy, seed: configuration.seed,
                 kmeans: configuration.method == .rqKMeans ? trained.kmeansConfiguration : nil,
+                rqvae: configuration.method == .rqVAE ? trained.rqvaeConfiguration : nil,
                 rowsPerShard: configuration.rowsPerShard, source: configuration.source,
                 collaborative: configuration.source == .content ? nil : configuration.collaborative),
             items: n, idLength: resolution.ids.levels, codeSizes: resolution.codeSizes,
@@ -201,7 +207,7 @@ public enum IndexBuilder {
             createdBy: "semid \(SemidVersion.current)",
             parameters: BuildParameters(
                 method: configuration.method.rawValue, levels: configuration.levels, codebookSize: size, dimension: 0,
-                collisionPolicy: .none, seed: configuration.seed, kmeans: nil, rowsPerShard: configuration.rowsPerShard,
+                collisionPolicy: .none, seed: configuration.seed, kmeans: nil, rqvae: nil, rowsPerShard: configuration.rowsPerShard,
                 source: nil, collaborative: configuration.method == .sequential ? configuration.collaborative : nil),
             items: n, idLength: configuration.levels, codeSizes: Array(repeating: size, count: configuration.levels),
             statistics: BuildStatistics(kmeans: nil, rqvae: nil,
@@ -225,6 +231,7 @@ public enum IndexBuilder {
         var residualFractions: [Double]
         var kmeansConfiguration: KMeans.Configuration?
         var kmeansReport: ResidualKMeans.Report?
+        var rqvaeConfiguration: RQVAE.Configuration?
         var methodReport: JSONValue?
     }
 
@@ -245,6 +252,18 @@ public enum IndexBuilder {
                 quantizer: trained.quantizer, codes: trained.codes,
                 residualFractions: trained.report.levels.map { variance > 0 ? $0.residualMeanSquaredNorm / variance : 0 },
                 kmeansConfiguration: rk.kmeans, kmeansReport: trained.report, methodReport: nil)
+        case .rqVAE:
+            var rc = configuration.rqvae
+            rc.levels = configuration.levels
+            rc.codebookSize = configuration.codebookSize
+            try rc.validate(items: embeddings.rows, dimension: embeddings.cols)
+            let trained = try RQVAE.train(embeddings, configuration: rc, seed: configuration.seed, progress: progress)
+            let e = trained.evaluation
+            return TrainedQuantizer(
+                quantizer: trained.quantizer, codes: trained.codes,
+                residualFractions: e.latentResidualError.map { e.latentVariance > 0 ? $0 / e.latentVariance : 0 },
+                kmeansConfiguration: nil, kmeansReport: nil, rqvaeConfiguration: rc,
+                methodReport: try JSONValue(encoding: trained.report))
         }
     }
 

@@ -55,6 +55,8 @@ public struct BuildParameters: Codable, Equatable, Sendable {
     public var seed: UInt64
     /// k-means settings (RQ-KMeans).
     public var kmeans: KMeans.Configuration?
+    /// Architecture, optimizer and training settings (RQ-VAE).
+    public var rqvae: RQVAE.Configuration?
     /// Maximum rows per shard of a per-item array.
     public var rowsPerShard: Int
     /// The vectors that were quantized (`content`, `collaborative`, `hybrid`); `nil` for assigned IDs.

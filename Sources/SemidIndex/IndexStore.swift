@@ -243,7 +243,7 @@ public enum IndexStore {
                 throw IndexError.corrupted(path: path, problem: "item \(i) has code \(ids[i, l]) at position \(l), outside 0..<\(manifest.codeSizes[l])")
             }
         }
-        arrays.removeValue(forKey: "codebooks")
+        for name in arrays.keys where StoredQuantizer.isQuantizerArray(name) { arrays.removeValue(forKey: name) }
         return SemanticIndex(manifest: manifest, quantizer: quantizer, rawCodes: raw, ids: ids,
                              attachments: arrays, path: path)
     }

@@ -1,0 +1,164 @@
+import SemidMath
+
+extension RQVAE {
+    /// Parameters of RQ-VAE training. Every field is recorded in the index manifest
+    /// (`parameters.rqvae`), with snake_case keys.
+    public struct Configuration: Codable, Equatable, Sendable {
+        /// Residual levels `L`.
+        public var levels: Int
+        /// Codes per level `K`.
+        public var codebookSize: Int
+        /// Latent dimension `m` (`--latent-dim`).
+        public var latentDimension: Int = 32
+        /// Encoder hidden widths, input side first; the decoder mirrors them (`--hidden`).
+        public var hidden: [Int] = [512, 256, 128]
+        /// Maximum passes over the data (`--epochs`).
+        public var epochs: Int = 100
+        /// Rows per optimizer step (`--batch`).
+        public var batchSize: Int = 1024
+        /// AdamW settings and learning-rate schedule (`--lr`, `--weight-decay`, `--warmup-steps`, `--lr-decay`).
+        public var optimizer: AdamW.Configuration = .init(learningRate: 1e-3, weightDecay: 1e-4, warmupSteps: 50,
+                                                           decay: .cosine, minimumFraction: 0.1)
+        /// Commitment weight β (`--beta`).
+        public var beta: Double = 0.25
+        /// A code unused for this many consecutive steps is re-seeded from a high-error latent
+        /// (`--dead-code-steps`); `nil` = one epoch's worth of steps; 0 = never.
+        public var deadCodeSteps: Int? = nil
+        /// No re-seeding in the last this-many epochs, so the final codebooks settle
+        /// (`--dead-code-stop-epochs`).
+        public var deadCodeStopEpochs: Int = 2
+        /// The codebooks are initialised by k-means on the latents of this many items per code
+        /// (`--init-samples-per-code`; 0 = all items). The reference uses its first batch (4 per code at
+        /// K = 256); most initial codes are re-seeded anyway once the encoder moves.
+        public var initSamplesPerCode: Int = 16
+        /// Exact evaluation on all items (collision rate, utilisation, reconstruction) every this many
+        /// epochs, and always after the last (`--eval-every`).
+        public var evaluateEvery: Int = 5
+        /// Stop after this many evaluations in a row that did not change the selected checkpoint
+        /// (`--patience`; 0 = run all epochs).
+        public var patience: Int = 0
+        /// Checkpoint rule: among evaluations whose relative reconstruction MSE is within this
+        /// fraction of the best one, keep the lowest raw collision rate (`--checkpoint-tolerance`).
+        public var checkpointTolerance: Double = 0.05
+        /// Arithmetic of the dense layers' matrix products during training (`--precision`).
+        public var precision: Precision = .auto
+
+        /// How training multiplies matrices. Inference (encoding, evaluations, the stored codes) is
+        /// always fp32.
+        public enum Precision: String, Codable, Sendable, CaseIterable {
+            /// bfloat16 on Intel AMX when the CPU and OS allow it, fp32 otherwise.
+            case auto
+            /// fp32 OpenBLAS `sgemm`.
+            case fp32
+            /// bfloat16 inputs with fp32 accumulation on Intel AMX tiles (an error where unavailable).
+            case bf16
+        }
+
+        /// A configuration with the defaults above.
+        public init(levels: Int, codebookSize: Int) {
+            self.levels = levels
+            self.codebookSize = codebookSize
+        }
+
+        /// The steps in one epoch over `items` rows.
+        public func stepsPerEpoch(items: Int) -> Int { (items + batchSize - 1) / max(1, batchSize) }
+
+        /// Throws ``QuantizationError/invalidParameter(name:value:expected:)`` (named by the
+        /// command-line flag) for out-of-range values.
+        public func validate(items: Int, dimension: Int) throws {
+            func bad(_ name: String, _ value: Any, _ expected: String) -> QuantizationError {
+                .invalidParameter(name: name, value: "\(value)", expected: expected)
+            }
+            if levels < 1 { throw bad("--levels", levels, "at least 1") }
+            if codebookSize < 2 { throw bad("--codebook-size", codebookSize, "at least 2") }
+            if codebookSize > 65_536 { throw bad("--codebook-size", codebookSize, "at most 65536") }
+            if codebookSize > items { throw QuantizationError.tooFewPoints(points: items, clusters: codebookSize) }
+            if dimension < 1 { throw bad("dimension", dimension, "at least 1") }
+            if latentDimension < 1 || latentDimension > 4096 { throw bad("--latent-dim", latentDimension, "1 to 4096") }
+            if hidden.contains(where: { $0 < 1 || $0 > 65_536 }) {
+                throw bad("--hidden", hidden.map(String.init).joined(separator: ","), "widths from 1 to 65536")
+            }
+            if epochs < 1 { throw bad("--epochs", epochs, "at least 1") }
+            if batchSize < 1 { throw bad("--batch", batchSize, "at least 1") }
+            let o = optimizer
+            if !(o.learningRate > 0 && o.learningRate.isFinite) { throw bad("--lr", o.learningRate, "a positive number") }
+            if !(o.weightDecay >= 0 && o.weightDecay.isFinite) { throw bad("--weight-decay", o.weightDecay, "0 or more") }
+            if o.warmupSteps < 0 { throw bad("--warmup-steps", o.warmupSteps, "0 or more") }
+            if !(o.beta1 >= 0 && o.beta1 < 1) { throw bad("adam beta1", o.beta1, "in [0, 1)") }
+            if !(o.beta2 >= 0 && o.beta2 < 1) { throw bad("adam beta2", o.beta2, "in [0, 1)") }
+            if !(o.epsilon > 0) { throw bad("adam epsilon", o.epsilon, "a positive number") }
+            if !(o.minimumFraction >= 0 && o.minimumFraction <= 1) { throw bad("--lr-min-fraction", o.minimumFraction, "in [0, 1]") }
+            if !(beta >= 0 && beta.isFinite) { throw bad("--beta", beta, "0 or more") }
+            if let s = deadCodeSteps, s < 0 { throw bad("--dead-code-steps", s, "0 (never) or more") }
+            if deadCodeStopEpochs < 0 { throw bad("--dead-code-stop-epochs", deadCodeStopEpochs, "0 or more") }
+            if initSamplesPerCode < 0 { throw bad("--init-samples-per-code", initSamplesPerCode, "0 (all) or more") }
+            if evaluateEvery < 1 { throw bad("--eval-every", evaluateEvery, "at least 1") }
+            if patience < 0 { throw bad("--patience", patience, "0 (off) or more") }
+            if !(checkpointTolerance >= 0 && checkpointTolerance.isFinite) {
+                throw bad("--checkpoint-tolerance", checkpointTolerance, "0 or more")
+            }
+        }
+    }
+
+    /// What training did, recorded in the manifest as `statistics.rqvae`.
+    public struct Report: Codable, Equatable, Sendable {
+        /// The checkpoint rule, in words.
+        public var selectionRule: String
+        /// The arithmetic training used: `"bf16-amx"` or `"fp32"`.
+        public var precision: String
+        /// Epochs run (fewer than configured when `patience` stopped training).
+        public var epochsRun: Int
+        /// Optimizer steps taken.
+        public var steps: Int
+        /// Whether `patience` stopped training early.
+        public var stoppedEarly: Bool
+        /// The epoch whose parameters were kept.
+        public var selectedEpoch: Int
+        /// Trainable parameters.
+        public var parameterCount: Int
+        /// Codes re-seeded, per level, over the whole training.
+        public var deadCodeResets: [Int]
+        /// One entry per epoch.
+        public var history: [Epoch]
+        /// The kept checkpoint evaluated in fp32 — the pass that produced the index's raw codes.
+        /// (History evaluations use the training arithmetic, so with bf16 they can differ slightly.)
+        public var final: Evaluation
+
+        /// One epoch's figures. Loss parts are means over the epoch's batches.
+        public struct Epoch: Codable, Equatable, Sendable {
+            public var epoch: Int
+            /// Learning rate of the epoch's last step.
+            public var learningRate: Double
+            /// Reconstruction MSE (mean over the batch and the `d` input values).
+            public var reconstruction: Double
+            /// Codebook loss `(1/L)·Σ_l mean (c_l − sg(r_l))²`.
+            public var codebook: Double
+            /// Commitment loss `β·(1/L)·Σ_l mean (r_l − sg(c_l))²`.
+            public var commitment: Double
+            /// Codes re-seeded during the epoch, all levels.
+            public var resets: Int
+            /// Per level, the fraction of codes used by the epoch's batches (codes change during the epoch).
+            public var trainingUtilization: [Double]
+            /// Raw collision rate of the codes the batches got during the epoch (an estimate: the
+            /// weights change between batches).
+            public var trainingCollisionRate: Double
+            /// Figures on all items with the weights at the end of the epoch, every `evaluate_every`
+            /// epochs, computed in the training arithmetic.
+            public var evaluation: Evaluation?
+        }
+
+        /// Figures from an exact pass over all items.
+        public struct Evaluation: Codable, Equatable, Sendable {
+            /// `mean ‖x − decoder(zq)‖² / mean ‖x − μ‖²`.
+            public var relativeMse: Double
+            /// `(items − distinct raw IDs) / items`.
+            public var collisionRate: Double
+            /// Per level: fraction of codes used.
+            public var utilization: [Double]
+            /// Per level: `exp(entropy)` of code usage.
+            public var perplexity: [Double]
+            /// Per level: mean squared latent residual after the level over the latents' variance.
+            public var latentResidualFraction: [Double]
+        }
+    }
+}
