@@ -80,12 +80,12 @@ struct BuildCommand: ParsableCommand {
     var kmeansTolerance: Double = 1e-5
 
     @Option(help: "Train each level on at most this many points per code (0 = all points).")
-    var maxPointsPerCentroid: Int = 256
+    var maxPointsPerCentroid: Int = 512
 
     @Option(help: "k-means seeding: kmeans++ or random.")
     var kmeansInit: String = KMeans.Initialization.kMeansPlusPlus.rawValue
 
-    @Option(help: "Principal-subspace dimensions clustered before the full space, comma-separated: \"auto\" (4, 8, 16, … up to d/2) or \"none\".")
+    @Option(help: "Principal-subspace dimensions clustered before the full space, comma-separated: \"auto\" (4, 8, 16, … up to d/2, at most 128) or \"none\".")
     var kmeansWarmup: String = "auto"
 
     @Option(help: "k-means iterations in each warm-up subspace.")

@@ -5,7 +5,7 @@ import SemidMath
 /// subsampling of the training set and re-seeding of empty clusters by splitting the largest one.
 ///
 /// Training runs on at most `maxPointsPerCentroid × clusters` rows drawn at random (faiss uses
-/// 256 per centroid). Before the full-dimensional iterations, the sample is projected on its top
+/// 256 per centroid; semid defaults to 512). Before the full-dimensional iterations, the sample is projected on its top
 /// principal directions and clustered in subspaces of growing dimension (``Configuration/warmupDimensions``);
 /// each step starts from the previous partition. Plain k-means in high dimension on residual-like,
 /// nearly isotropic data tends to let one centroid near the mean swallow most points; clustering the
@@ -49,7 +49,7 @@ public enum KMeans {
         /// Defaults that match faiss's `ResidualQuantizer` error at a fraction of its time on
         /// 384–768-d embeddings (see `docs/benchmarks.md`).
         public init(clusters: Int, iterations: Int = 40, tolerance: Double = 1e-5,
-                    maxPointsPerCentroid: Int = 256, initialization: Initialization = .kMeansPlusPlus,
+                    maxPointsPerCentroid: Int = 512, initialization: Initialization = .kMeansPlusPlus,
                     warmupDimensions: [Int]? = nil, warmupIterations: Int = 10,
                     warmupTolerance: Double = 1e-5, restarts: Int = 1, refinementPasses: Int = 2) {
             self.clusters = clusters
@@ -78,12 +78,12 @@ public enum KMeans {
     }
 
     /// The automatic warm-up schedule for `dimension`-d data: 4, 8, 16, … up to half the
-    /// dimension, and half the dimension itself (e.g. 4 … 128, 192 for d = 384).
+    /// dimension and at most 128 (e.g. 4 … 128 for d = 384 or 768, 4, 8, 16 for d = 32). Larger
+    /// subspaces cost nearly as much as the full space and did not lower the error further.
     public static func automaticWarmup(dimension: Int) -> [Int] {
         var dims: [Int] = []
         var p = 4
-        while 2 * p <= dimension { dims.append(p); p *= 2 }
-        if dimension / 2 >= 4 && dims.last != dimension / 2 { dims.append(dimension / 2) }
+        while 2 * p <= dimension && p <= 128 { dims.append(p); p *= 2 }
         return dims
     }
 

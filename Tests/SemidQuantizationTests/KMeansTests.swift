@@ -125,8 +125,9 @@ import Testing
     }
 
     @Test func automaticWarmupSchedule() {
-        #expect(KMeans.automaticWarmup(dimension: 384) == [4, 8, 16, 32, 64, 128, 192])
-        #expect(KMeans.automaticWarmup(dimension: 768) == [4, 8, 16, 32, 64, 128, 256, 384])
+        #expect(KMeans.automaticWarmup(dimension: 384) == [4, 8, 16, 32, 64, 128])
+        #expect(KMeans.automaticWarmup(dimension: 768) == [4, 8, 16, 32, 64, 128])
+        #expect(KMeans.automaticWarmup(dimension: 100) == [4, 8, 16, 32])
         #expect(KMeans.automaticWarmup(dimension: 32) == [4, 8, 16])
         #expect(KMeans.automaticWarmup(dimension: 6) == [])
     }
