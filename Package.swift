@@ -8,6 +8,8 @@ import PackageDescription
 //   SemidStorage               .npy / JSONL / TSV readers, zstd shards, SHA-256, SQLite catalog
 //   SemidIndex                 semantic IDs, collision policies and reports, the on-disk index
 //   SemidDecoding              code trie, NextTokenScorer, constrained beam search (SemidMath only for now)
+//   SemidEvaluation            leave-one-out splits, Recall/NDCG@K, popularity baseline, generation-based evaluation
+//   SemidModel                 the built-in next-item model: layers with hand-written backward passes, training, scorer
 //   SemidCLI                   the `semid` commands (a thin layer over the library)
 //   semid                      the executable
 let package = Package(
@@ -16,6 +18,7 @@ let package = Package(
     products: [
         .executable(name: "semid", targets: ["semid"]),
         .library(name: "SemidIndex", targets: ["SemidIndex"]),
+        .library(name: "SemidModel", targets: ["SemidModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,10 +39,12 @@ let package = Package(
         .target(name: "SemidStorage", dependencies: ["SemidMath", "CZstd", "CSQLite"]),
         .target(name: "SemidIndex", dependencies: ["SemidQuantization", "SemidStorage"]),
         .target(name: "SemidDecoding", dependencies: ["SemidMath"]),
+        .target(name: "SemidEvaluation", dependencies: ["SemidDecoding", "SemidStorage"]),
+        .target(name: "SemidModel", dependencies: ["SemidEvaluation", "SemidDecoding", "SemidIndex", "SemidStorage"]),
         .target(
             name: "SemidCLI",
             dependencies: [
-                "SemidIndex",
+                "SemidIndex", "SemidModel", "SemidEvaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "semid", dependencies: ["SemidCLI"]),
@@ -50,5 +55,7 @@ let package = Package(
         .testTarget(name: "SemidIndexTests", dependencies: ["SemidIndex"]),
         .testTarget(name: "SemidDecodingTests", dependencies: ["SemidDecoding"]),
         .testTarget(name: "SemidCLITests", dependencies: ["SemidCLI"]),
+        .testTarget(name: "SemidEvaluationTests", dependencies: ["SemidEvaluation"]),
+        .testTarget(name: "SemidModelTests", dependencies: ["SemidModel"]),
     ]
 )
