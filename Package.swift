@@ -54,8 +54,8 @@ let package = Package(
         .testTarget(name: "SemidStorageTests", dependencies: ["SemidStorage"]),
         .testTarget(name: "SemidIndexTests", dependencies: ["SemidIndex"]),
         .testTarget(name: "SemidDecodingTests", dependencies: ["SemidDecoding"]),
-        .testTarget(name: "SemidCLITests", dependencies: ["SemidCLI"]),
-        .testTarget(name: "SemidEvaluationTests", dependencies: ["SemidEvaluation"]),
+        .testTarget(name: "SemidCLITests", dependencies: ["SemidCLI", "SemidStorage", "SemidMath"]),
+        .testTarget(name: "SemidEvaluationTests", dependencies: ["SemidEvaluation", "SemidDecoding", "SemidStorage"]),
         .testTarget(name: "SemidModelTests", dependencies: ["SemidModel"]),
     ]
 )

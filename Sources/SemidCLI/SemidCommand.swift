@@ -17,7 +17,7 @@ public struct SemidCommand: ParsableCommand {
               semid export beauty.semid --format lcrec --out beauty.index.json
             """,
         version: SemidCommand.versionText,
-        subcommands: [BuildCommand.self, InspectCommand.self, ExportCommand.self])
+        subcommands: [BuildCommand.self, InspectCommand.self, ExportCommand.self, TrainCommand.self, RecommendCommand.self, EvalCommand.self])
 
     public init() {}
 
