@@ -41,6 +41,9 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Skip the popularity baseline.")
     var noBaseline = false
 
+    @Flag(help: "Also rank all items exactly by the items head's scores (no beam search), to measure what the beam loses.")
+    var compareExact = false
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -73,12 +76,19 @@ struct EvalCommand: ParsableCommand {
         let model = try opened.evaluate(cases, settings: settings)
         let baseline = noBaseline ? nil : try GenerativeEvaluation.popularity(
             cases, counts: splitData.itemCounts(before: part, itemCount: n), trie: opened.trie, settings: settings)
+        var exact: EvaluationResult?
+        if compareExact && opened.model.configuration.hasItemHead {
+            let t0 = Date()
+            let m = ModelTrainer.exactRanking(opened.model, cases: cases, cutoffs: ks, excludeHistory: excludeHistory)
+            exact = EvaluationResult(metrics: m, seconds: Date().timeIntervalSince(t0))
+        }
         if json {
             var object: [String: Any] = [
                 "split": split, "beam": beam, "exclude_history": excludeHistory, "blas": BLASRuntime.summary,
                 "model": Self.dictionary(model), "head": opened.model.configuration.head.rawValue,
             ]
             if let baseline { object["popularity"] = Self.dictionary(baseline) }
+            if let exact { object["model_exact_ranking"] = Self.dictionary(exact) }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
             Console.out(String(decoding: data, as: UTF8.self))
             return
@@ -93,6 +103,7 @@ struct EvalCommand: ParsableCommand {
             return cells + ["\(r.metrics.invalid)", Format.seconds(r.seconds)]
         }
         table.add(row("model (\(opened.model.configuration.head.rawValue) head)", model))
+        if let exact { table.add(row("model, exact ranking (no beam)", exact)) }
         if let baseline { table.add(row("popularity", baseline)) }
         Console.out("\(split) split, full ranking by generation, beam \(beam)\(excludeHistory ? ", history excluded" : "")")
         Console.out(table.render())

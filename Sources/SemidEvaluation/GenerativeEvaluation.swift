@@ -54,6 +54,12 @@ public struct EvaluationResult: Sendable, Codable {
     public var metrics: RankingMetrics
     /// Wall-clock seconds of the search (scorer included).
     public var seconds: Double
+
+    /// Creates a result.
+    public init(metrics: RankingMetrics, seconds: Double) {
+        self.metrics = metrics
+        self.seconds = seconds
+    }
 }
 
 /// Full-ranking evaluation by generation: each history is decoded by ``ConstrainedBeamSearch``

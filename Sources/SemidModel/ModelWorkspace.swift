@@ -1,3 +1,5 @@
+import SemidMath
+
 /// Activation and gradient buffers for one forward/backward pass of ``NextItemModel``, sized for
 /// the largest batch seen and reused (no allocation per step once warm).
 public final class ModelWorkspace: @unchecked Sendable {
@@ -26,10 +28,22 @@ public final class ModelWorkspace: @unchecked Sendable {
     var dFF = FloatBuffer(count: 1)
     var temp = FloatBuffer(count: 1)
 
-    // Items head.
-    var logits = FloatBuffer(count: 1)
-    var rowLoss = FloatBuffer(count: 1)
-    var ones = FloatBuffer(count: 1, value: 1)
+    // Items head: one set of buffers per worker.
+    final class HeadWorker: @unchecked Sendable {
+        let logits: FloatBuffer, rowLoss: FloatBuffer, ones: FloatBuffer
+        let itemGradient: FloatBuffer, biasGradient: FloatBuffer
+        init(rows: Int, items: Int, d: Int) {
+            logits = FloatBuffer(count: rows * items)
+            rowLoss = FloatBuffer(count: rows)
+            ones = FloatBuffer(count: rows, value: 1)
+            itemGradient = FloatBuffer(count: items * d)
+            biasGradient = FloatBuffer(count: items)
+        }
+    }
+    lazy var headWorkers: [HeadWorker] = (0..<Parallel.workerCount).map { _ in
+        HeadWorker(rows: logitRows, items: itemCount, d: d)
+    }
+    let itemCount: Int
 
     /// The code head's buffers (created on first use).
     var codeHeadBuffers: AnyObject?
@@ -53,9 +67,7 @@ public final class ModelWorkspace: @unchecked Sendable {
         attentionMask = many(layers); mid = many(layers)
         ln2Norm = many(layers); ln2Rstd = many(layers); ln2Out = many(layers)
         ffPre = many(layers); ffAct = many(layers); ffMask = many(layers); ffOutMask = many(layers)
-        logits.reserve(logitRows * itemCount)
-        rowLoss.reserve(logitRows)
-        ones = FloatBuffer(count: logitRows, value: 1)
+        self.itemCount = itemCount
     }
 
     /// Grows every buffer for `tokens` positions and `probabilityValues` attention values.

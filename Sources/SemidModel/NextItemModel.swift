@@ -325,32 +325,74 @@ public final class NextItemModel: @unchecked Sendable {
         let n = batch.tokenCount, items = itemCount, d = dimension
         let chunk = ws.logitRows
         let bias: UnsafeMutablePointer<Float>? = configuration.outputBias ? parameters.value("item.bias") : nil
-        let biasGrad: UnsafeMutablePointer<Float>? = configuration.outputBias ? parameters.gradient("item.bias") : nil
-        let e = itemVectors.pointer, de = itemVectorGradient.pointer
-        var total = 0.0
+        let e = itemVectors.pointer
+        // The rows are split into one contiguous part per worker; each worker runs single-threaded
+        // BLAS on its chunks with private item-vector and bias gradients, summed afterwards (this
+        // avoids OpenBLAS's thread synchronisation on every mid-sized GEMM).
+        let workers = min(ws.headWorkers.count, max(1, (n + chunk - 1) / chunk))
+        let losses = UnsafeMutablePointer<Double>.allocate(capacity: workers)
+        let seconds = UnsafeMutablePointer<(Double, Double)>.allocate(capacity: workers)
+        defer { losses.deallocate(); seconds.deallocate() }
+        let wall0 = DispatchTime.now().uptimeNanoseconds
         batch.targets.withUnsafeBufferPointer { targets in
-            var r0 = 0
-            while r0 < n {
-                let rows = min(chunk, n - r0)
-                let tStart = DispatchTime.now().uptimeNanoseconds
-                let z = ws.logits.pointer
-                let h = ws.hidden.pointer + r0 * d
-                if let bias { for r in 0..<rows { (z + r * items).update(from: bias, count: items) } }
-                BLAS.sgemm(transposeB: true, m: rows, n: items, k: d, a: h, lda: d, b: e, ldb: d,
-                           beta: bias == nil ? 0 : 1, c: z, ldc: items)
-                total += SoftmaxCrossEntropy.lossAndGradient(logits: z, rows: rows, classes: items, targets: targets.baseAddress! + r0,
-                                                              weight: weight, rowLoss: ws.rowLoss.pointer)
-                let tMid = DispatchTime.now().uptimeNanoseconds
-                ws.timers.forward += Double(tMid - tStart) / 1e9
-                BLAS.sgemm(transposeA: true, m: items, n: d, k: rows, a: z, lda: items, b: h, ldb: d, beta: 1, c: de, ldc: d)
-                BLAS.sgemm(m: rows, n: d, k: items, a: z, lda: items, b: e, ldb: d, c: ws.dHidden.pointer + r0 * d, ldc: d)
-                if let biasGrad {
-                    BLAS.sgemv(transpose: true, m: rows, n: items, a: z, lda: items, x: ws.ones.pointer, beta: 1, y: biasGrad)
+            let tp = SharedMutablePointer(UnsafeMutablePointer(mutating: targets.baseAddress!))
+            let lossOut = SharedMutablePointer(losses), timeOut = SharedMutablePointer(seconds)
+            let biasP = bias.map { SharedMutablePointer($0) }
+            let eP = SharedMutablePointer(e), hidden = SharedMutablePointer(ws.hidden.pointer), dHidden = SharedMutablePointer(ws.dHidden.pointer)
+            let buffers = ws.headWorkers
+            let body: (Int) -> Void = { w in
+                let buf = buffers[w]
+                buf.itemGradient.zero(items * d)
+                if biasP != nil { buf.biasGradient.zero(items) }
+                let lo = n * w / workers, hi = n * (w + 1) / workers
+                var total = 0.0, fwd: UInt64 = 0, bwd: UInt64 = 0
+                var r0 = lo
+                while r0 < hi {
+                    let rows = min(chunk, hi - r0)
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    let z = buf.logits.pointer
+                    let h = UnsafePointer(hidden.pointer) + r0 * d
+                    BLAS.sgemm(transposeB: true, m: rows, n: items, k: d, a: h, lda: d, b: eP.pointer, ldb: d, c: z, ldc: items)
+                    total += SoftmaxCrossEntropy.lossAndGradient(logits: z, rows: rows, classes: items, targets: tp.pointer + r0,
+                                                                  weight: weight, bias: biasP.map { UnsafePointer($0.pointer) },
+                                                                  rowLoss: buf.rowLoss.pointer, parallel: false)
+                    let t1 = DispatchTime.now().uptimeNanoseconds
+                    BLAS.sgemm(transposeA: true, m: items, n: d, k: rows, a: z, lda: items, b: h, ldb: d, beta: 1,
+                               c: buf.itemGradient.pointer, ldc: d)
+                    BLAS.sgemm(m: rows, n: d, k: items, a: z, lda: items, b: eP.pointer, ldb: d, c: dHidden.pointer + r0 * d, ldc: d)
+                    if biasP != nil {
+                        BLAS.sgemv(transpose: true, m: rows, n: items, a: z, lda: items, x: buf.ones.pointer, beta: 1,
+                                   y: buf.biasGradient.pointer)
+                    }
+                    let t2 = DispatchTime.now().uptimeNanoseconds
+                    fwd += t1 - t0
+                    bwd += t2 - t1
+                    r0 += rows
                 }
-                ws.timers.backward += Double(DispatchTime.now().uptimeNanoseconds - tMid) / 1e9
-                r0 += rows
+                lossOut.pointer[w] = total
+                timeOut.pointer[w] = (Double(fwd) / 1e9, Double(bwd) / 1e9)
+            }
+            if workers > 1 {
+                BLASRuntime.withThreadCount(1) {
+                    Parallel.forEachChunk(count: workers) { range in for w in range { body(w) } }
+                }
+            } else {
+                body(0)
             }
         }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let de = itemVectorGradient.pointer
+        for w in 0..<workers {
+            BLAS.saxpy(count: items * d, alpha: 1, x: ws.headWorkers[w].itemGradient.pointer, y: de)
+            if bias != nil { BLAS.saxpy(count: items, alpha: 1, x: ws.headWorkers[w].biasGradient.pointer, y: parameters.gradient("item.bias")) }
+        }
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        // Wall time split in the proportion of the workers' forward/backward time.
+        let wall = Double(t0 - wall0) / 1e9
+        var f = 0.0, b = 0.0, total = 0.0
+        for w in 0..<workers { f += seconds[w].0; b += seconds[w].1; total += losses[w] }
+        ws.timers.forward += wall * f / max(1e-12, f + b)
+        ws.timers.backward += wall * b / max(1e-12, f + b) + Double(t1 - t0) / 1e9
         return total
     }
 

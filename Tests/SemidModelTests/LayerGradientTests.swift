@@ -150,6 +150,29 @@ struct LayerGradientTests {
         }
     }
 
+    @Test func softmaxCrossEntropyWithBias() {
+        var rng = SeededGenerator(seed: 16)
+        let rows = 3, classes = 21
+        let logits = GradientCheck.random(rows * classes, &rng), bias = GradientCheck.random(classes, &rng)
+        let targets: [Int32] = [1, 20, 5]
+        func run(_ z: [Float], _ b: [Float]?) -> (Double, [Float]) {
+            var copy = z, rowLoss = [Float](repeating: 0, count: rows)
+            let loss = copy.ptr { zp in rowLoss.ptr { rl in
+                (b ?? []).withUnsafeBufferPointer { bp in
+                    SoftmaxCrossEntropy.lossAndGradient(logits: zp, rows: rows, classes: classes, targets: targets, weight: 1,
+                                                        bias: b == nil ? nil : bp.baseAddress, rowLoss: rl)
+                }
+            } }
+            return (loss, copy)
+        }
+        // Same as adding the bias to every row beforehand.
+        var shifted = logits
+        for r in 0..<rows { for c in 0..<classes { shifted[r * classes + c] += bias[c] } }
+        let (a, ga) = run(logits, bias), (b, gb) = run(shifted, nil)
+        #expect(abs(a - b) < 1e-5)
+        for i in ga.indices { #expect(abs(ga[i] - gb[i]) < 1e-6) }
+    }
+
     @Test(arguments: [false, true])
     func softmaxCrossEntropy(masked: Bool) {
         var rng = SeededGenerator(seed: 6)

@@ -14,17 +14,9 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
     public func forward(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
         switch self {
         case .relu:
-            for i in 0..<count { y[i] = Swift.max(0, x[i]) }
+            for i in 0..<count { y[i] = x[i] > 0 ? x[i] : 0 }
         case .gelu:
-            typealias V = FastMath.V
-            var i = 0
-            let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
-            while i + 16 <= count {
-                let v = rx.loadUnaligned(fromByteOffset: i * 4, as: V.self)
-                ry.storeBytes(of: Self.gelu(v), toByteOffset: i * 4, as: V.self)
-                i += 16
-            }
-            while i < count { y[i] = Self.gelu(V(repeating: x[i]))[0]; i += 1 }
+            for i in 0..<count { y[i] = Self.gelu(x[i]) }
         }
     }
 
@@ -35,33 +27,21 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
         case .relu:
             for i in 0..<count { dx[i] = x[i] > 0 ? dy[i] : 0 }
         case .gelu:
-            typealias V = FastMath.V
-            var i = 0
-            let rx = UnsafeRawPointer(x), rdy = UnsafeRawPointer(dy), rdx = UnsafeMutableRawPointer(dx)
-            while i + 16 <= count {
-                let v = rx.loadUnaligned(fromByteOffset: i * 4, as: V.self)
-                let g = rdy.loadUnaligned(fromByteOffset: i * 4, as: V.self)
-                rdx.storeBytes(of: g * Self.geluDerivative(v), toByteOffset: i * 4, as: V.self)
-                i += 16
-            }
-            while i < count { dx[i] = dy[i] * Self.geluDerivative(V(repeating: x[i]))[0]; i += 1 }
+            for i in 0..<count { dx[i] = dy[i] * Self.geluDerivative(x[i]) }
         }
     }
 
     @inline(__always)
-    static func gelu(_ x: FastMath.V) -> FastMath.V {
-        typealias V = FastMath.V
-        let u = V(repeating: c0) * (x + V(repeating: c1) * x * x * x)
-        return V(repeating: 0.5) * x * (V(repeating: 1) + FastMath.tanh(u))
+    static func gelu(_ x: Float) -> Float {
+        let u = c0 * (x + c1 * x * x * x)
+        return 0.5 * x * (1 + FastMath.tanh(u))
     }
 
     @inline(__always)
-    static func geluDerivative(_ x: FastMath.V) -> FastMath.V {
-        typealias V = FastMath.V
+    static func geluDerivative(_ x: Float) -> Float {
         let x2 = x * x
-        let u = V(repeating: c0) * (x + V(repeating: c1) * x2 * x)
-        let t = FastMath.tanh(u)
-        let du = V(repeating: c0) * (V(repeating: 1) + V(repeating: 3 * c1) * x2)
-        return V(repeating: 0.5) * (V(repeating: 1) + t) + V(repeating: 0.5) * x * (V(repeating: 1) - t * t) * du
+        let t = FastMath.tanh(c0 * (x + c1 * x2 * x))
+        let du = c0 * (1 + 3 * c1 * x2)
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du
     }
 }

@@ -11,17 +11,22 @@ public enum SoftmaxCrossEntropy {
     ///
     /// - Parameter allowed: optional `[rows, classes]` of `1` (allowed) or `0` (masked out); the
     ///   target must be allowed.
+    ///   - bias: optional `[classes]` added to every row first (the logits are `z + bias`).
+    ///   - parallel: split the rows across cores (off when the caller already runs in parallel).
     /// - Returns: `Σ_r loss_r` (unweighted).
     @discardableResult
     public static func lossAndGradient(
         logits: UnsafeMutablePointer<Float>, rows: Int, classes: Int, targets: UnsafePointer<Int32>,
-        weight: Float, allowed: UnsafePointer<Float>? = nil, rowLoss: UnsafeMutablePointer<Float>
+        weight: Float, allowed: UnsafePointer<Float>? = nil, bias: UnsafePointer<Float>? = nil,
+        rowLoss: UnsafeMutablePointer<Float>, parallel: Bool = true
     ) -> Double {
         let z = SharedMutablePointer(logits), lossOut = SharedMutablePointer(rowLoss)
         let al = allowed.map { SharedMutablePointer(UnsafeMutablePointer(mutating: $0)) }
-        Parallel.forEachChunk(count: rows, minimumChunk: max(1, 65536 / max(1, classes))) { range in
+        let bi = bias.map { SharedMutablePointer(UnsafeMutablePointer(mutating: $0)) }
+        Parallel.forEachChunk(count: rows, minimumChunk: parallel ? max(1, 65536 / max(1, classes)) : Int.max / 2) { range in
             for r in range {
                 let row = z.pointer + r * classes
+                if let bi { for j in 0..<classes { row[j] += bi.pointer[j] } }
                 let target = Int(targets[r])
                 guard target >= 0 else {
                     row.update(repeating: 0, count: classes)
