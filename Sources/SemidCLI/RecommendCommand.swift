@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import SemidDecoding
 import SemidModel
 
 /// `semid recommend`: the next items for one history, by trie-constrained generation.
@@ -31,8 +32,12 @@ struct RecommendCommand: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @Option(name: .customLong("repeat"), help: "Time this many calls and report the median latency (after one warm-up call).")
+    var repeats = 1
+
     func validate() throws {
         if top < 1 { throw ValidationError("--top must be at least 1 (got \(top))") }
+        if repeats < 1 { throw ValidationError("--repeat must be at least 1 (got \(repeats))") }
         if beam < top { throw ValidationError("--beam \(beam) is smaller than --top \(top); use --beam \(top) or more") }
     }
 
@@ -57,9 +62,15 @@ struct RecommendCommand: ParsableCommand {
         }
         // Warm-up call (allocations, page faults), then the timed call.
         _ = try opened.recommend(histories: [items], top: top, beam: beam, excludeHistory: excludeHistory)
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        let results = try opened.recommend(histories: [items], top: top, beam: beam, excludeHistory: excludeHistory)
-        let latency = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+        var times: [Double] = []
+        var last: BeamSearchResults?
+        for _ in 0..<repeats {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            last = try opened.recommend(histories: [items], top: top, beam: beam, excludeHistory: excludeHistory)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        }
+        let results = last!
+        let latency = times.sorted()[times.count / 2]
         let decoded = results[0]
         let catalog = try opened.index.catalog()
         let titles = try catalog.titles(of: decoded.map { Int($0.item) } + items.map(Int.init))
@@ -83,7 +94,7 @@ struct RecommendCommand: ParsableCommand {
                        Self.clip(titles[Int(d.item)])])
         }
         Console.out(table.render())
-        Console.out(String(format: "%.3f ms (beam %d, after load)", latency, beam))
+        Console.out(String(format: "%.3f ms (beam %d, after load%@)", latency, beam, times.count > 1 ? ", median of \(times.count) calls" : ""))
     }
 
     static func clip(_ title: String?) -> String {

@@ -459,11 +459,19 @@ public final class NextItemModel: @unchecked Sendable {
     /// Item scores (logits of the items head) for `count` user states: `[count, n]`.
     public func itemScores(states: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>) {
         let items = itemCount, d = dimension
-        if configuration.outputBias && configuration.hasItemHead {
+        let biased = configuration.outputBias && configuration.hasItemHead
+        if biased {
             let b = parameters.value("item.bias")
             for r in 0..<count { (out + r * items).update(from: b, count: items) }
         }
-        BLAS.sgemm(transposeB: true, m: count, n: items, k: d, a: states, lda: d, b: itemVectors.pointer, ldb: d,
-                   beta: configuration.outputBias && configuration.hasItemHead ? 1 : 0, c: out, ldc: items)
+        if count <= 4 {
+            // A GEMM would first pack all item vectors (most of its time for a few rows).
+            for r in 0..<count {
+                BLAS.sgemv(m: items, n: d, a: itemVectors.pointer, lda: d, x: states + r * d, beta: biased ? 1 : 0, y: out + r * items)
+            }
+        } else {
+            BLAS.sgemm(transposeB: true, m: count, n: items, k: d, a: states, lda: d, b: itemVectors.pointer, ldb: d,
+                       beta: biased ? 1 : 0, c: out, ldc: items)
+        }
     }
 }

@@ -30,6 +30,10 @@ public struct TrainedIndex: Sendable {
         let search = try ConstrainedBeamSearch(trie: trie, configuration: BeamSearchConfiguration(
             beamWidth: beam, topK: top, excludeHistory: excludeHistory, queriesPerScorerCall: 32))
         let scorer = try ModelScorer(model: model, trie: trie, excludeHistoryMass: excludeHistory)
+        // One query runs on the calling thread: a multi-threaded BLAS would only add wake-ups.
+        if histories.count <= 32 {
+            return try BLASRuntime.withThreadCount(1) { try search.search(histories: histories, scorer: scorer) }
+        }
         return try search.search(histories: histories, scorer: scorer)
     }
 
