@@ -10,11 +10,7 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Evaluate the index's model by generation on a leave-one-out split, with a popularity baseline.",
         discussion: """
-            For each user the model generates the top max(K) items by trie-constrained beam search
-            (full ranking: every item can be returned); Recall@K and NDCG@K are computed on those
-            results. `invalid` counts returned IDs that are not items of the index (always 0). The
-            popularity baseline ranks items by their count in the data visible before the split's
-            targets and is decoded by the same search.
+            For each user the model generates the top max(K) items by trie-constrained beam search (full ranking: every item can be returned); Recall@K and NDCG@K are computed on those results. `invalid` counts returned IDs that are not items of the index (always 0). The popularity baseline ranks items by their count in the data visible before the split's targets and is decoded by the same search.
             """)
 
     @Argument(help: "The index directory (with a model from `semid train`).")

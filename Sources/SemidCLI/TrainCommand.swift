@@ -9,12 +9,7 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train the built-in next-item model on user sequences and store it in the index.",
         discussion: """
-            Leave-one-out split: per user, the last item is the test target, the second-last the
-            validation target, the rest is training (teacher forcing at every position). Training
-            keeps the epoch with the best validation NDCG@10 and stops after --patience epochs
-            without improvement. The model is written with the index's atomic writer (staging
-            directory + rename): an interrupted run leaves the index as it was, so a killed
-            training can simply be restarted.
+            Leave-one-out split: per user, the last item is the test target, the second-last the validation target, the rest is training (teacher forcing at every position). Training keeps the epoch with the best validation NDCG@10 and stops after --patience epochs without improvement. The model is written with the index's atomic writer (staging directory + rename): an interrupted run leaves the index as it was, so a killed training can simply be restarted.
             """)
 
     @Argument(help: "The index directory.")

@@ -200,10 +200,11 @@ public enum ModelTrainer {
                               blas: BLASRuntime.summary)
     }
 
-    /// Validation NDCG/Recall: the exact full ranking of the items head's scores when the model
-    /// has one, else generation with the code head (beam 20).
+    /// Validation NDCG/Recall: the exact full ranking of the items head's scores for the items
+    /// head (what its generation approximates to within the beam), else generation (beam 20)
+    /// with the scorer that decoding will use.
     public static func validate(_ model: NextItemModel, cases: [EvaluationCase], trie: CodeTrie) throws -> ValidationMetrics {
-        if model.configuration.hasItemHead {
+        if model.configuration.head == .items {
             let m = exactRanking(model, cases: cases, cutoffs: [5, 10])
             return ValidationMetrics(recall5: m.recall(at: 5), ndcg5: m.ndcg(at: 5), recall10: m.recall(at: 10),
                                      ndcg10: m.ndcg(at: 10), users: m.users, method: "exact")
