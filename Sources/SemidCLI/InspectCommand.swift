@@ -32,6 +32,7 @@ struct InspectCommand: ParsableCommand {
             Console.out(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             Console.out(Self.render(report, manifest: opened.manifest))
+            if let line = ModelDescription.line(for: opened) { Console.out("\n" + line) }
         }
     }
 

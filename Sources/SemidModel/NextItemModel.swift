@@ -47,11 +47,18 @@ public final class NextItemModel: @unchecked Sendable {
     ///   - content: row-major `[n, configuration.contentDimension]` content embeddings when
     ///     `contentDimension > 0`.
     ///   - trie: the index's trie (required by the code head's masked softmax).
-    public init(configuration: ModelConfiguration, items: ItemCodes, content: [Float]? = nil,
-                trie: CodeTrie? = nil, seed: UInt64) throws {
+    public convenience init(configuration: ModelConfiguration, items: ItemCodes, content: [Float]? = nil,
+                            trie: CodeTrie? = nil, seed: UInt64) throws {
+        try self.init(configuration: configuration, items: items, content: content, trie: trie, seed: seed, loading: false)
+    }
+
+    /// The designated initialiser; with `loading`, content embeddings are not required (the
+    /// stored item vectors already include their projection) and item vectors are not composed.
+    init(configuration: ModelConfiguration, items: ItemCodes, content: [Float]?, trie: CodeTrie?, seed: UInt64,
+         loading: Bool) throws {
         try configuration.validate()
         let n = items.itemCount, d = configuration.dimension
-        if configuration.contentDimension > 0 {
+        if configuration.contentDimension > 0 && !loading {
             guard let content, content.count == n * configuration.contentDimension else {
                 throw ModelError.inconsistentInput("content embeddings must be [\(n), \(configuration.contentDimension)]")
             }
@@ -107,22 +114,19 @@ public final class NextItemModel: @unchecked Sendable {
         itemVectors = FloatBuffer(count: n * d)
         itemVectorGradient = FloatBuffer(count: n * d)
         codeColumns = (0..<items.levels).map { items.column($0) }
-        composeItemVectors()
+        if !loading { composeItemVectors() }
     }
 
     /// A model from stored tensors (see ``StoredModel``): `values` by parameter name and the
     /// composed item vectors. The content projection, if any, is already folded into them.
     init(configuration: ModelConfiguration, items: ItemCodes, trie: CodeTrie?, values: [String: [Float]],
          itemVectors vectors: [Float]) throws {
-        let contentDimension = configuration.contentDimension
         let n = items.itemCount, d = configuration.dimension
         guard vectors.count == n * d else {
             throw ModelError.corruptModel("item vectors have \(vectors.count) values, expected \(n) × \(d)")
         }
         // Build the same parameter layout as a fresh model (content needs a placeholder).
-        let fresh = try NextItemModel(configuration: configuration, items: items,
-                                      content: contentDimension > 0 ? [Float](repeating: 0, count: n * contentDimension) : nil,
-                                      trie: trie, seed: 0)
+        let fresh = try NextItemModel(configuration: configuration, items: items, content: nil, trie: trie, seed: 0, loading: true)
         for entry in fresh.parameters.entries {
             guard let v = values[entry.name] else { throw ModelError.corruptModel("tensor \(entry.name) is missing") }
             guard v.count == entry.count else {

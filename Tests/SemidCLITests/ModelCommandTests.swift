@@ -128,6 +128,28 @@ struct ModelCommandTests {
         #expect(text.status == 0 && text.stdout.contains("recall@3") && text.stdout.contains("popularity"))
     }
 
+    @Test func lcrecInterJSONGivesTheSameEvaluation() throws {
+        let f = try fixture()
+        // Convert the TSV fixture to LC-Rec's {"user": [items]} layout.
+        var object: [String: [Int]] = [:]
+        for line in try String(contentsOfFile: f.sequences, encoding: .utf8).split(separator: "\n") {
+            let parts = line.split(separator: "\t")
+            object[String(parts[0])] = parts[1].split(separator: " ").map { Int($0)! }
+        }
+        let json = f.dir + "/Fixture.inter.json"
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: json))
+        let a = try SemidBinary.run(["eval", f.trained, "--sequences", f.sequences, "--json", "--no-baseline"])
+        let b = try SemidBinary.run(["eval", f.trained, "--sequences", json, "--json", "--no-baseline"])
+        #expect(a.status == 0 && b.status == 0, "\(b.stderr)")
+        func metrics(_ text: String) -> [String: Double] {
+            let o = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
+            let m = o?["model"] as? [String: Any] ?? [:]
+            return m.compactMapValues { $0 as? Double }.filter { $0.key != "seconds" }
+        }
+        #expect(!metrics(a.stdout).isEmpty)
+        #expect(metrics(a.stdout) == metrics(b.stdout))
+    }
+
     @Test func trainingIsDeterministicAndTheIndexStaysReadable() throws {
         let f = try fixture()
         var digests: [[String]] = []
