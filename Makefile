@@ -11,7 +11,7 @@ SHIPPED := Codebooks/beauty.semid
 # Users whose recommendations the demo shows (their test-split histories).
 DEMO_USERS := 3 42 2024
 # Training settings of the shipped model (see docs/model.md).
-TRAIN_FLAGS := --sequences $(DATA)/sequences.tsv --embeddings $(DATA)/embeddings.npy --seed 1
+TRAIN_FLAGS := --sequences $(DATA)/sequences.tsv --embeddings $(DATA)/embeddings.npy --seed 1 --time-limit 14
 
 .PHONY: demo test deps release debug clean bench-faiss model
 
@@ -50,7 +50,7 @@ demo: release
 	@for u in $(DEMO_USERS); do \
 	  h=$$(awk -F'\t' -v u=$$u '$$1 == u { n = split($$2, a, " "); s = a[1]; for (i = 2; i < n; i++) s = s " " a[i]; print s }' $(DATA)/sequences.tsv); \
 	  echo "== user $$u: recommendations after their history (test split)"; \
-	  $(SEMID) recommend $(OUT)/beauty.semid --history "$$h" --top 5 --beam 20 --exclude-history || exit 1; \
+	  $(SEMID) recommend $(OUT)/beauty.semid --history "$$h" --top 5 --beam 20 --exclude-history --repeat 50 || exit 1; \
 	done
 	@echo "== test split, full ranking by generation (beam 20)"
 	$(SEMID) eval $(OUT)/beauty.semid --sequences $(DATA)/sequences.tsv --split test --beam 20

@@ -40,7 +40,7 @@ struct TrainCommand: ParsableCommand {
     var heads = 1
 
     @Option(help: "Dropout on embeddings, residual branches and feed-forward layers.")
-    var dropout: Float = 0.3
+    var dropout: Float = 0.5
 
     @Option(help: "Dropout on attention probabilities (default: --dropout).")
     var attentionDropout: Float?
@@ -52,7 +52,7 @@ struct TrainCommand: ParsableCommand {
     var maxHistory = 50
 
     @Option(help: "Stop after this many epochs without a better validation NDCG@10 (0 = never).")
-    var patience = 10
+    var patience = 8
 
     @Option(help: "Output head: items (item softmax, marginalised over the trie at decoding), codes (autoregressive code head) or both.")
     var head = "items"

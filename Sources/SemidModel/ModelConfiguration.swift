@@ -27,9 +27,9 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     /// Feed-forward activation.
     public var activation: Activation = .gelu
     /// Dropout on the input embeddings, the residual branches and the feed-forward hidden layer.
-    public var dropout: Float = 0.3
+    public var dropout: Float = 0.5
     /// Dropout on the attention probabilities.
-    public var attentionDropout: Float = 0.3
+    public var attentionDropout: Float = 0.5
     /// The most recent items of a history the model reads (older items are dropped).
     public var maxHistory = 50
     /// An item's vector includes the sum of its code-token embeddings (one table per ID level).

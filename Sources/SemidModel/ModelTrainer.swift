@@ -19,7 +19,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// AdamW settings (β, ε, decoupled weight decay, clipping norm).
     public var optimizer = AdamW.Configuration()
     /// Stop after this many validations without a better NDCG@10 (0 = never stop early).
-    public var patience = 10
+    public var patience = 8
     /// Validate every this many epochs.
     public var validateEvery = 1
     /// Validate on at most this many users, spread evenly (0 = all).
