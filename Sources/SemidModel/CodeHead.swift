@@ -154,6 +154,8 @@ public final class CodeHead: @unchecked Sendable {
         if let existing = ws.codeHeadBuffers as? Buffers { buf = existing } else { buf = Buffers(); ws.codeHeadBuffers = buf }
         buf.reserve(rows: rows, d: d, hidden: hiddenWidth, k: sizes.max() ?? 1)
         var total = 0.0
+        let prefixTables = (0..<max(0, levels - 1)).map { p.value("head.prefix.\($0)") }
+        let prefixGradients = (0..<max(0, levels - 1)).map { p.gradient("head.prefix.\($0)") }
         for l in 0..<levels {
             let tStart = DispatchTime.now().uptimeNanoseconds
             let k = sizes[l]
@@ -163,7 +165,7 @@ public final class CodeHead: @unchecked Sendable {
                 (z + r * d).update(from: ws.hidden.pointer + pos * d, count: d)
                 let item = Int(batch.targets[pos])
                 for j in 0..<l {
-                    let e = p.value("head.prefix.\(j)") + Int(codes.codes[item * levels + j]) * d
+                    let e = prefixTables[j] + Int(codes.codes[item * levels + j]) * d
                     for x in 0..<d { z[r * d + x] += e[x] }
                 }
             }
@@ -188,7 +190,7 @@ public final class CodeHead: @unchecked Sendable {
                 for x in 0..<d { dh[x] += dz[r * d + x] }
                 let item = Int(batch.targets[pos])
                 for j in 0..<l {
-                    let g = p.gradient("head.prefix.\(j)") + Int(codes.codes[item * levels + j]) * d
+                    let g = prefixGradients[j] + Int(codes.codes[item * levels + j]) * d
                     for x in 0..<d { g[x] += dz[r * d + x] }
                 }
             }

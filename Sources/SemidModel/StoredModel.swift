@@ -120,6 +120,14 @@ public enum StoredModel {
             throw ModelError.corruptModel("\(path): array model.item_vectors is missing")
         }
         let items = try itemCodes(of: index)
+        let d = summary.configuration.dimension
+        if d > 0, vectors.count % d == 0, vectors.count / d != items.itemCount {
+            throw ModelError.corruptModel("the model was trained for \(vectors.count / d) items but \(path) now has \(items.itemCount); run `semid train` again")
+        }
+        if summary.configuration.codeEmbeddings, let stored = index.attachments[prefix + "item.codes.0"]?.shape.first,
+           stored != items.codebookSizes[0] {
+            throw ModelError.corruptModel("the model was trained for other semantic IDs than \(path) holds; run `semid train` again")
+        }
         let model = try NextItemModel(configuration: summary.configuration, items: items, trie: trie, values: values,
                                       itemVectors: vectors)
         return (model, summary)
