@@ -6,8 +6,14 @@ APT_PACKAGES := libopenblas-dev libzstd-dev libsqlite3-dev pkg-config
 DATA := Datasets/amazon-beauty
 OUT ?= out
 SEMID := .build/release/semid
+# The index of the bundled dataset with a trained model (built by `make model`).
+SHIPPED := Codebooks/beauty.semid
+# Users whose recommendations the demo shows (their test-split histories).
+DEMO_USERS := 3 42 2024
+# Training settings of the shipped model (see docs/model.md).
+TRAIN_FLAGS := --sequences $(DATA)/sequences.tsv --embeddings $(DATA)/embeddings.npy --seed 1 --time-limit 14
 
-.PHONY: demo test deps release debug clean bench-faiss
+.PHONY: demo test deps release debug clean bench-faiss model
 
 ## Install the system libraries semid links (OpenBLAS, zstd, SQLite) when they are missing.
 deps:
@@ -24,13 +30,39 @@ release: deps
 debug: deps
 	swift build
 
-## Build an index of Amazon Beauty (12,101 items) and inspect it.
+## Build an index of Amazon Beauty (12,101 items), take the shipped next-item model for it (or
+## train one with `make demo TRAIN=1`, about 10 minutes), show recommendations and test metrics.
 demo: release
 	@mkdir -p $(OUT)
 	$(SEMID) --version
 	$(SEMID) build --embeddings $(DATA)/embeddings.npy --items $(DATA)/items.jsonl \
 	    --levels 3 --codebook-size 256 --collisions suffix --seed 7 --out $(OUT)/beauty.semid --force
 	$(SEMID) export $(OUT)/beauty.semid --format lcrec --out $(OUT)/beauty.index.json --force
+	@if [ "$(TRAIN)" = 1 ]; then \
+	  echo "== training the next-item model (TRAIN=1)"; \
+	  $(SEMID) train $(OUT)/beauty.semid $(TRAIN_FLAGS) || exit 1; \
+	else \
+	  echo "== using the model shipped in $(SHIPPED) (make demo TRAIN=1 trains one instead)"; \
+	  if ! cmp -s $(OUT)/beauty.semid/ids-00000.zst $(SHIPPED)/ids-00000.zst; then \
+	    echo "the shipped index's semantic IDs differ from the ones just built (another OpenBLAS kernel?); run make demo TRAIN=1"; exit 1; fi; \
+	  rm -rf $(OUT)/beauty.semid && cp -r $(SHIPPED) $(OUT)/beauty.semid; \
+	fi
+	@for u in $(DEMO_USERS); do \
+	  h=$$(awk -F'\t' -v u=$$u '$$1 == u { n = split($$2, a, " "); s = a[1]; for (i = 2; i < n; i++) s = s " " a[i]; print s }' $(DATA)/sequences.tsv); \
+	  echo "== user $$u: recommendations after their history (test split)"; \
+	  $(SEMID) recommend $(OUT)/beauty.semid --history "$$h" --top 5 --beam 20 --exclude-history --repeat 50 || exit 1; \
+	done
+	@echo "== test split, full ranking by generation (beam 20)"
+	$(SEMID) eval $(OUT)/beauty.semid --sequences $(DATA)/sequences.tsv --split test --beam 20
+	$(SEMID) eval $(OUT)/beauty.semid --sequences $(DATA)/sequences.tsv --split test --beam 20 --exclude-history
+
+## Train the model shipped in Codebooks/ (index of `make demo` + model); about 10 minutes.
+model: release
+	@mkdir -p $(OUT)
+	$(SEMID) build --embeddings $(DATA)/embeddings.npy --items $(DATA)/items.jsonl \
+	    --levels 3 --codebook-size 256 --collisions suffix --seed 7 --out $(OUT)/beauty-model.semid --force
+	$(SEMID) train $(OUT)/beauty-model.semid $(TRAIN_FLAGS)
+	rm -rf $(SHIPPED) && mkdir -p Codebooks && cp -r $(OUT)/beauty-model.semid $(SHIPPED)
 
 ## Tests run optimised (numerics in debug builds are 10-30x slower); @testable needs -enable-testing,
 ## so they build in their own folder and do not invalidate the release build of `make demo`.

@@ -9,6 +9,8 @@ import PackageDescription
 //   SemidStorage               .npy / JSONL / TSV readers, zstd shards, SHA-256, SQLite catalog
 //   SemidIndex                 semantic IDs, collision policies and reports, the on-disk index
 //   SemidDecoding              code trie (stored in the index), NextTokenScorer, constrained beam search
+//   SemidEvaluation            leave-one-out splits, Recall/NDCG@K, popularity baseline, generation-based evaluation
+//   SemidModel                 the built-in next-item model: layers with hand-written backward passes, training, scorer
 //   SemidCLI                   the `semid` commands (a thin layer over the library)
 //   semid                      the executable
 let package = Package(
@@ -16,7 +18,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "semid", targets: ["semid"]),
-        .library(name: "Semid", targets: ["SemidMath", "SemidQuantization", "SemidStorage", "SemidIndex", "SemidDecoding"]),
+        .library(name: "Semid", targets: ["SemidMath", "SemidQuantization", "SemidStorage", "SemidIndex",
+                                          "SemidDecoding", "SemidEvaluation", "SemidModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -40,10 +43,12 @@ let package = Package(
         .target(name: "SemidStorage", dependencies: ["SemidMath", "CZstd", "CSQLite"]),
         .target(name: "SemidIndex", dependencies: ["SemidQuantization", "SemidStorage"]),
         .target(name: "SemidDecoding", dependencies: ["SemidIndex"]),
+        .target(name: "SemidEvaluation", dependencies: ["SemidDecoding"]),
+        .target(name: "SemidModel", dependencies: ["SemidEvaluation"]),
         .target(
             name: "SemidCLI",
             dependencies: [
-                "SemidDecoding",
+                "SemidModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "semid", dependencies: ["SemidCLI"]),
@@ -53,6 +58,8 @@ let package = Package(
         .testTarget(name: "SemidStorageTests", dependencies: ["SemidStorage"]),
         .testTarget(name: "SemidIndexTests", dependencies: ["SemidIndex"]),
         .testTarget(name: "SemidDecodingTests", dependencies: ["SemidDecoding"]),
-        .testTarget(name: "SemidCLITests", dependencies: ["SemidCLI"]),
+        .testTarget(name: "SemidCLITests", dependencies: ["SemidCLI", "SemidStorage", "SemidMath"]),
+        .testTarget(name: "SemidEvaluationTests", dependencies: ["SemidEvaluation", "SemidDecoding", "SemidStorage"]),
+        .testTarget(name: "SemidModelTests", dependencies: ["SemidModel"]),
     ]
 )

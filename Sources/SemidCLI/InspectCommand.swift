@@ -41,6 +41,7 @@ struct InspectCommand: ParsableCommand {
         } else {
             Console.out(Self.render(report, manifest: opened.manifest))
             if let users { Console.out("\n" + Self.renderUsers(users)) }
+            if let line = ModelDescription.line(for: opened) { Console.out("\n" + line) }
         }
     }
 

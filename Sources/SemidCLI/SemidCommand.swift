@@ -8,16 +8,20 @@ import SemidStorage
 public struct SemidCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "semid",
-        abstract: "Semantic IDs for generative retrieval: build, inspect and export item indices.",
+        abstract: "Semantic IDs for generative retrieval: build, inspect and export item indices; train a next-item model and generate with it.",
         discussion: """
             Typical use:
               semid build --embeddings emb.npy --items items.jsonl --levels 3 --codebook-size 256 \\
                           --collisions suffix --seed 7 --out beauty.semid
               semid inspect beauty.semid [--json]
               semid export beauty.semid --format lcrec --out beauty.index.json
+              semid train beauty.semid --sequences seq.tsv [--embeddings emb.npy]
+              semid recommend beauty.semid --history "3 11 12" --top 10
+              semid eval beauty.semid --sequences seq.tsv --split test
             """,
         version: SemidCommand.versionText,
-        subcommands: [BuildCommand.self, AddCommand.self, UsersCommand.self, InspectCommand.self, ExportCommand.self, BenchCommand.self])
+        subcommands: [BuildCommand.self, AddCommand.self, UsersCommand.self, InspectCommand.self, ExportCommand.self,
+                      TrainCommand.self, RecommendCommand.self, EvalCommand.self, BenchCommand.self])
 
     public init() {}
 

@@ -1,0 +1,19 @@
+import Foundation
+import SemidIndex
+import SemidModel
+
+/// One line about the trained model of an index, for `semid inspect`.
+enum ModelDescription {
+    static func line(for index: SemanticIndex) -> String? {
+        guard StoredModel.hasModel(index) else { return nil }
+        guard let s = try? StoredModel.summary(of: index) else { return "model      (unreadable model section)" }
+        let c = s.configuration
+        var text = "model      \(c.head.rawValue) head, d = \(c.dimension), \(c.layers) layer\(c.layers == 1 ? "" : "s") × \(c.heads) head\(c.heads == 1 ? "" : "s")"
+        text += c.contentDimension > 0 ? ", content \(c.contentDimension)-d" : ""
+        text += "; trained \(s.epochs.count) epochs in \(Format.seconds(s.trainingSeconds)), kept epoch \(s.bestEpoch)"
+        if let v = s.validation {
+            text += String(format: "; valid recall@10 %.4f ndcg@10 %.4f", v.recall10, v.ndcg10)
+        }
+        return text
+    }
+}

@@ -1,0 +1,198 @@
+import ArgumentParser
+import Foundation
+import SemidMath
+import SemidModel
+
+/// `semid train`: train the built-in next-item model and store it in the index.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the built-in next-item model on user sequences and store it in the index.",
+        discussion: """
+            Leave-one-out split: per user, the last item is the test target, the second-last the validation target, the rest is training (teacher forcing at every position). Training keeps the epoch with the best validation NDCG@10 and stops after --patience epochs without improvement. The model is written with the index's atomic writer (staging directory + rename): an interrupted run leaves the index as it was, so a killed training can simply be restarted.
+            """)
+
+    @Argument(help: "The index directory.")
+    var index: String
+
+    @Option(help: "User sequences: TSV (user<TAB>item item …) or LC-Rec *.inter.json.")
+    var sequences: String
+
+    @Option(help: "Optional item content embeddings (.npy, row i = item i): adds a learned projection to item vectors.")
+    var embeddings: String?
+
+    @Option(help: "Maximum epochs.")
+    var epochs = 200
+
+    @Option(help: "Sequences per batch.")
+    var batch = 128
+
+    @Option(help: "Peak learning rate (AdamW).")
+    var lr = 1e-3
+
+    @Option(help: "Model width d.")
+    var dim = 64
+
+    @Option(help: "Transformer blocks.")
+    var layers = 2
+
+    @Option(help: "Attention heads.")
+    var heads = 1
+
+    @Option(help: "Dropout on embeddings, residual branches and feed-forward layers.")
+    var dropout: Float = 0.5
+
+    @Option(help: "Dropout on attention probabilities (default: --dropout).")
+    var attentionDropout: Float?
+
+    @Option(help: "Seed for initialisation, shuffling and dropout.")
+    var seed: UInt64 = 0
+
+    @Option(help: "History length the model reads (most recent items).")
+    var maxHistory = 50
+
+    @Option(help: "Stop after this many epochs without a better validation NDCG@10 (0 = never).")
+    var patience = 8
+
+    @Option(help: "Output head: items (item softmax, marginalised over the trie at decoding), codes (autoregressive code head) or both.")
+    var head = "items"
+
+    @Option(help: "Feed-forward width (default 4·dim).")
+    var feedForward: Int?
+
+    @Option(help: "Linear warm-up steps.")
+    var warmup = 300
+
+    @Option(help: "Learning-rate decay after warm-up: constant, linear or cosine.")
+    var decay = "constant"
+
+    @Option(help: "AdamW decoupled weight decay.")
+    var weightDecay = 0.0
+
+    @Option(help: "Clip the global gradient norm (0 = off).")
+    var clip = 1.0
+
+    @Option(help: "Stop after this many minutes (the best epoch so far is kept; 0 = no limit).")
+    var timeLimit = 0.0
+
+    @Option(help: "Validate on at most this many users (0 = all).")
+    var validationUsers = 0
+
+    @Option(help: "Code head: loss weight when --head both.")
+    var codeHeadWeight: Float = 1
+
+    @Option(help: "Code head: weight in decoding when --head both (0 = items head only, 1 = code head only).")
+    var codeHeadMix: Float = 0.5
+
+    @Flag(help: "Item vectors without the sum of code-token embeddings.")
+    var noCodeEmbeddings = false
+
+    @Flag(help: "Item vectors without a free per-item embedding.")
+    var noItemEmbeddings = false
+
+    @Flag(help: "Code head: plain softmax over all codes instead of the trie's children.")
+    var unmaskedCodeSoftmax = false
+
+    @Option(help: "Write the index with the model here instead of in place.")
+    var out: String?
+
+    @Flag(help: "Train and report, but do not write the model.")
+    var dryRun = false
+
+    @Flag(help: "Print the final summary as JSON.")
+    var json = false
+
+    @Flag(help: "No per-epoch lines.")
+    var quiet = false
+
+    func validate() throws {
+        if ModelConfiguration.Head(rawValue: head) == nil {
+            throw ValidationError("--head must be items, codes or both (got \(head))")
+        }
+        if LearningRateSchedule.Decay(rawValue: decay) == nil {
+            throw ValidationError("--decay must be constant, linear or cosine (got \(decay))")
+        }
+        if epochs < 1 { throw ValidationError("--epochs must be at least 1 (got \(epochs))") }
+        if batch < 1 { throw ValidationError("--batch must be at least 1 (got \(batch))") }
+        if !(lr > 0) { throw ValidationError("--lr must be positive (got \(lr))") }
+        if dim < 2 { throw ValidationError("--dim must be at least 2 (got \(dim))") }
+        if layers < 1 { throw ValidationError("--layers must be at least 1 (got \(layers))") }
+        if heads < 1 || dim % heads != 0 { throw ValidationError("--heads must be at least 1 and divide --dim (got \(heads) for --dim \(dim))") }
+        if !(0..<1).contains(dropout) { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }
+        if let a = attentionDropout, !(0..<1).contains(a) { throw ValidationError("--attention-dropout must be in [0, 1) (got \(a))") }
+        if maxHistory < 1 { throw ValidationError("--max-history must be at least 1 (got \(maxHistory))") }
+        if patience < 0 { throw ValidationError("--patience must be 0 or more") }
+        if let f = feedForward, f < 1 { throw ValidationError("--feed-forward must be at least 1") }
+        if warmup < 0 { throw ValidationError("--warmup must be 0 or more") }
+        if timeLimit < 0 { throw ValidationError("--time-limit must be 0 or more") }
+        if validationUsers < 0 { throw ValidationError("--validation-users must be 0 or more") }
+        if !(0...1).contains(codeHeadMix) { throw ValidationError("--code-head-mix must be in [0, 1]") }
+        if noCodeEmbeddings && noItemEmbeddings && embeddings == nil {
+            throw ValidationError("--no-code-embeddings with --no-item-embeddings needs --embeddings (an item needs some vector)")
+        }
+    }
+
+    func run() throws {
+        var model = ModelConfiguration()
+        model.dimension = dim
+        model.layers = layers
+        model.heads = heads
+        model.feedForward = feedForward ?? 4 * dim
+        model.dropout = dropout
+        model.attentionDropout = attentionDropout ?? dropout
+        model.maxHistory = maxHistory
+        model.head = ModelConfiguration.Head(rawValue: head) ?? .items
+        model.codeEmbeddings = !noCodeEmbeddings
+        model.itemEmbeddings = !noItemEmbeddings
+        model.codeHeadWeight = codeHeadWeight
+        model.codeHeadMix = codeHeadMix
+        model.maskCodeSoftmax = !unmaskedCodeSoftmax
+        var training = TrainingConfiguration()
+        training.epochs = epochs
+        training.batchSize = batch
+        training.learningRate = lr
+        training.warmupSteps = warmup
+        training.decay = LearningRateSchedule.Decay(rawValue: decay) ?? .constant
+        training.optimizer.weightDecay = weightDecay
+        training.optimizer.clipNorm = clip
+        training.patience = patience
+        training.timeLimit = timeLimit * 60
+        training.validationUsers = validationUsers
+        training.seed = seed
+        var inputs = ModelTraining.Inputs(index: index, sequences: sequences, embeddings: embeddings, output: out)
+        inputs.dryRun = dryRun
+        if !quiet && !json {
+            Console.err("training on \(BLASRuntime.summary)")
+        }
+        let quiet = self.quiet || json
+        let (report, summary, _) = try ModelTraining.run(inputs, model: model, training: training) { e in
+            guard !quiet else { return }
+            var line = String(format: "epoch %3d  loss %.4f", e.epoch, e.itemLoss + e.codeLoss)
+            if e.codeLoss > 0 && e.itemLoss > 0 { line += String(format: " (items %.4f, codes %.4f)", e.itemLoss, e.codeLoss) }
+            if let v = e.validation {
+                line += String(format: "  valid R@10 %.4f N@10 %.4f", v.recall10, v.ndcg10) + (e.best ? " *" : "  ")
+            }
+            line += String(format: "  %.1fs (fwd %.1f, bwd %.1f, opt %.1f) + valid %.1fs  lr %.2g",
+                           e.trainSeconds, e.timers.forward, e.timers.backward, e.timers.optimizer, e.validationSeconds, e.learningRate)
+            Console.err(line)
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            Console.out(String(decoding: try encoder.encode(summary), as: UTF8.self))
+            return
+        }
+        let t = report.timers
+        let epochs = report.epochs.count
+        Console.out(String(format: "trained %d epochs in %@ (%@ per epoch: forward %.2fs, backward %.2fs, optimizer %.2fs); stopped by %@",
+                           epochs, Format.seconds(report.seconds), Format.seconds(report.epochs.map(\.trainSeconds).reduce(0, +) / Double(max(1, epochs))),
+                           t.forward / Double(max(1, epochs)), t.backward / Double(max(1, epochs)), t.optimizer / Double(max(1, epochs)),
+                           report.stopReason))
+        if let v = report.bestValidation {
+            Console.out(String(format: "best epoch %d: valid recall@5 %.4f ndcg@5 %.4f recall@10 %.4f ndcg@10 %.4f (%d users, %@ ranking)",
+                               report.bestEpoch, v.recall5, v.ndcg5, v.recall10, v.ndcg10, v.users, v.method))
+        }
+        Console.out(dryRun ? "dry run: the model was not written" : "model stored in \(out ?? index)")
+    }
+}

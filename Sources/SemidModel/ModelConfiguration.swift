@@ -1,0 +1,142 @@
+import Foundation
+
+/// The shape of the built-in next-item model. Stored in the index manifest under
+/// `extensions.model.configuration`.
+public struct ModelConfiguration: Codable, Sendable, Equatable {
+    /// Which output head(s) the model trains and decodes with.
+    public enum Head: String, Codable, Sendable, CaseIterable {
+        /// Softmax over all items, item vectors composed from code-token embeddings (tied with the
+        /// input side); decoding marginalises it over the trie, so per-level probabilities are exact.
+        case items
+        /// Autoregressive code head: level 1, then level 2 given level 1's code, …, each a softmax
+        /// over the codes that exist under the prefix (the trie's children).
+        case codes
+        /// Both heads trained jointly (losses added); decoding mixes their per-level
+        /// log-probabilities with weight ``ModelConfiguration/codeHeadMix`` on the code head.
+        case both
+    }
+
+    /// Width `d` of the transformer.
+    public var dimension = 64
+    /// Transformer blocks.
+    public var layers = 2
+    /// Attention heads (`d` must be a multiple).
+    public var heads = 1
+    /// Hidden width of each block's feed-forward network.
+    public var feedForward = 256
+    /// Feed-forward activation.
+    public var activation: Activation = .gelu
+    /// Dropout on the input embeddings, the residual branches and the feed-forward hidden layer.
+    public var dropout: Float = 0.5
+    /// Dropout on the attention probabilities.
+    public var attentionDropout: Float = 0.5
+    /// The most recent items of a history the model reads (older items are dropped).
+    public var maxHistory = 50
+    /// An item's vector includes the sum of its code-token embeddings (one table per ID level).
+    public var codeEmbeddings = true
+    /// An item's vector includes a free per-item embedding.
+    public var itemEmbeddings = true
+    /// An item's vector includes a learned projection of its content embedding of this width
+    /// (0 = none). The projection is folded into the stored item vectors, so inference does not
+    /// need the content embeddings.
+    public var contentDimension = 0
+    /// A learned per-item bias on the item logits (items head).
+    public var outputBias = true
+    /// Multiply input item vectors by `√d` (as in SASRec).
+    public var scaleInput = true
+    /// The output head(s).
+    public var head: Head = .items
+    /// Weight of the code head's loss when ``head`` is `.both`.
+    public var codeHeadWeight: Float = 1
+    /// Hidden width of the code head's per-level network.
+    public var codeHeadHidden = 128
+    /// Restrict each level's softmax to the codes that exist under the prefix (code head).
+    public var maskCodeSoftmax = true
+    /// Weight of the code head in decoding when ``head`` is `.both` (0 = items head only).
+    public var codeHeadMix: Float = 0.5
+
+    /// The defaults.
+    public init() {}
+
+    /// Throws a ``ModelError/invalidConfiguration(_:)`` naming the first bad setting.
+    public func validate() throws {
+        func bad(_ text: String) -> ModelError { .invalidConfiguration(text) }
+        guard dimension >= 2 else { throw bad("--dim must be at least 2 (got \(dimension))") }
+        guard layers >= 1 else { throw bad("--layers must be at least 1 (got \(layers))") }
+        guard heads >= 1, dimension % heads == 0 else {
+            throw bad("--heads must divide --dim (got \(heads) heads for dimension \(dimension))")
+        }
+        guard feedForward >= 1 else { throw bad("--feed-forward must be at least 1 (got \(feedForward))") }
+        guard (0..<1).contains(dropout), (0..<1).contains(attentionDropout) else {
+            throw bad("--dropout must be in [0, 1) (got \(dropout), attention \(attentionDropout))")
+        }
+        guard maxHistory >= 1 else { throw bad("--max-history must be at least 1 (got \(maxHistory))") }
+        guard codeEmbeddings || itemEmbeddings || contentDimension > 0 else {
+            throw bad("an item vector needs code embeddings, item embeddings or content")
+        }
+        guard codeHeadHidden >= 1 else { throw bad("--code-head-hidden must be at least 1") }
+        guard (0...1).contains(codeHeadMix) else { throw bad("--code-head-mix must be in [0, 1] (got \(codeHeadMix))") }
+    }
+
+    /// Whether the model has the items head.
+    public var hasItemHead: Bool { head != .codes }
+    /// Whether the model has the code head.
+    public var hasCodeHead: Bool { head != .items }
+}
+
+/// Errors of model training, loading and inference, each one line.
+public enum ModelError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// A setting is out of range; the text names the flag.
+    case invalidConfiguration(String)
+    /// The index holds no trained model.
+    case noModel(path: String)
+    /// The stored model is unreadable or does not match the index; the text says what.
+    case corruptModel(String)
+    /// The inputs do not fit (e.g. embeddings with a different number of rows); the text says what.
+    case inconsistentInput(String)
+    /// No sequence has enough items to train on.
+    case noTrainingData(String)
+
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let text): return "invalid model setting: \(text)"
+        case .noModel(let path):
+            return "\(path) holds no trained model; run `semid train \(path) --sequences FILE` first"
+        case .corruptModel(let text): return "stored model is unusable: \(text)"
+        case .inconsistentInput(let text): return text
+        case .noTrainingData(let text): return text
+        }
+    }
+}
+
+/// Every item's semantic ID, as the model sees it: `[items, L]` codes and `K_l` per level.
+public struct ItemCodes: Sendable, Equatable {
+    /// Number of items `n`.
+    public let itemCount: Int
+    /// `K_l` per ID position.
+    public let codebookSizes: [Int]
+    /// Row-major `[n, L]`.
+    public let codes: [Int32]
+
+    /// Wraps an ID matrix; checks every code is in range.
+    public init(codes: [Int32], codebookSizes: [Int]) throws {
+        let levels = codebookSizes.count
+        guard levels >= 1, codes.count % levels == 0 else {
+            throw ModelError.inconsistentInput("ID matrix of \(codes.count) values does not fit \(levels) levels")
+        }
+        for (i, c) in codes.enumerated() where c < 0 || Int(c) >= codebookSizes[i % levels] {
+            throw ModelError.inconsistentInput("item \(i / levels) has code \(c) at level \(i % levels), outside 0..<\(codebookSizes[i % levels])")
+        }
+        self.itemCount = codes.count / levels
+        self.codebookSizes = codebookSizes
+        self.codes = codes
+    }
+
+    /// `L`.
+    public var levels: Int { codebookSizes.count }
+
+    /// The codes of level `l` for every item, `[n]`.
+    public func column(_ l: Int) -> [Int32] {
+        (0..<itemCount).map { codes[$0 * levels + l] }
+    }
+}

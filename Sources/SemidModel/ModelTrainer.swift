@@ -1,0 +1,263 @@
+import Dispatch
+import Foundation
+import SemidDecoding
+import SemidEvaluation
+import SemidMath
+
+/// How to train: optimiser, schedule, batching, early stopping.
+public struct TrainingConfiguration: Codable, Sendable, Equatable {
+    /// Maximum passes over the training sequences.
+    public var epochs = 200
+    /// Sequences per batch (every position of each is a training target).
+    public var batchSize = 128
+    /// Peak learning rate.
+    public var learningRate = 1e-3
+    /// Linear warm-up steps.
+    public var warmupSteps = 300
+    /// Decay after warm-up (over `epochs` worth of steps).
+    public var decay: LearningRateSchedule.Decay = .constant
+    /// AdamW settings (β, ε, decoupled weight decay, clipping norm).
+    public var optimizer = AdamW.Configuration()
+    /// Stop after this many validations without a better NDCG@10 (0 = never stop early).
+    public var patience = 8
+    /// Validate every this many epochs.
+    public var validateEvery = 1
+    /// Validate on at most this many users, spread evenly (0 = all).
+    public var validationUsers = 0
+    /// Stop training after this many seconds (0 = no limit); the best model so far is kept.
+    public var timeLimit: Double = 0
+    /// The seed of initialisation, shuffling and dropout.
+    public var seed: UInt64 = 0
+
+    /// The defaults.
+    public init() {}
+
+    /// Throws for the first setting out of range, naming its flag.
+    public func validate() throws {
+        func bad(_ text: String) -> ModelError { .invalidConfiguration(text) }
+        guard epochs >= 1 else { throw bad("--epochs must be at least 1 (got \(epochs))") }
+        guard batchSize >= 1 else { throw bad("--batch must be at least 1 (got \(batchSize))") }
+        guard learningRate > 0, learningRate.isFinite else { throw bad("--lr must be positive (got \(learningRate))") }
+        guard warmupSteps >= 0 else { throw bad("--warmup must be 0 or more (got \(warmupSteps))") }
+        guard optimizer.weightDecay >= 0 else { throw bad("--weight-decay must be 0 or more") }
+        guard optimizer.clipNorm >= 0 else { throw bad("--clip must be 0 or more") }
+        guard patience >= 0 else { throw bad("--patience must be 0 or more (got \(patience))") }
+        guard validateEvery >= 1 else { throw bad("--validate-every must be at least 1") }
+        guard validationUsers >= 0 else { throw bad("--validation-users must be 0 or more") }
+        guard timeLimit >= 0 else { throw bad("--time-limit must be 0 or more") }
+    }
+}
+
+/// One epoch's figures.
+public struct EpochReport: Sendable, Codable {
+    /// 1-based epoch.
+    public var epoch: Int
+    /// Mean training loss of the items head (0 without it).
+    public var itemLoss: Double
+    /// Mean training loss of the code head, summed over levels (0 without it).
+    public var codeLoss: Double
+    /// Validation metrics of this epoch, when it was validated.
+    public var validation: ValidationMetrics?
+    /// Seconds per phase of this epoch's training steps.
+    public var timers: PhaseTimers
+    /// Seconds of the whole epoch's training steps (≥ the sum of the phases: batching and
+    /// bookkeeping are the rest).
+    public var trainSeconds: Double
+    /// Seconds of validation.
+    public var validationSeconds: Double
+    /// Learning rate at the end of the epoch.
+    public var learningRate: Double
+    /// Whether this epoch is the best so far.
+    public var best: Bool
+}
+
+/// Validation figures used for model selection.
+public struct ValidationMetrics: Sendable, Codable, Equatable {
+    public var recall5: Double, ndcg5: Double, recall10: Double, ndcg10: Double
+    /// Users evaluated.
+    public var users: Int
+    /// How the ranking was obtained: `"exact"` (the model's scores for every item) or `"generated"`.
+    public var method: String
+}
+
+/// What a training run did.
+public struct TrainingReport: Sendable, Codable {
+    /// Per-epoch figures.
+    public var epochs: [EpochReport]
+    /// The epoch whose weights were kept.
+    public var bestEpoch: Int
+    /// Its validation figures.
+    public var bestValidation: ValidationMetrics?
+    /// Why training ended: `"epochs"`, `"early-stopping"` or `"time-limit"`.
+    public var stopReason: String
+    /// Total wall-clock seconds (training and validation).
+    public var seconds: Double
+    /// Training sequences and target positions per epoch.
+    public var sequences: Int
+    public var targets: Int
+    /// Summed phase timers over all epochs.
+    public var timers: PhaseTimers
+    /// The BLAS kernel and threads.
+    public var blas: String
+}
+
+/// Trains a ``NextItemModel`` on a leave-one-out split with AdamW, warm-up, dropout, gradient
+/// clipping and early stopping on validation NDCG@10.
+public enum ModelTrainer {
+    /// Trains `model` in place on `split.training`; validates on `split.validation`.
+    ///
+    /// - Parameters:
+    ///   - trie: used to validate by generation when the model has no items head.
+    ///   - onEpoch: called after every epoch (for progress lines).
+    /// - Returns: the report; `model` holds the best validated weights.
+    public static func train(
+        _ model: NextItemModel, split: LeaveOneOutSplit, trie: CodeTrie, configuration: TrainingConfiguration,
+        onEpoch: ((EpochReport) -> Void)? = nil
+    ) throws -> TrainingReport {
+        try configuration.validate()
+        let started = DispatchTime.now().uptimeNanoseconds
+        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
+        let sequences = split.training.filter { $0.count >= 2 }
+        guard !sequences.isEmpty else {
+            throw ModelError.noTrainingData("no user has at least 2 training items (sequences need 4 or more items for leave-one-out training)")
+        }
+        let targets = sequences.reduce(0) { $0 + min($1.count - 1, model.configuration.maxHistory) }
+        var validationCases = split.validation
+        if configuration.validationUsers > 0 && configuration.validationUsers < validationCases.count {
+            let step = Double(validationCases.count) / Double(configuration.validationUsers)
+            validationCases = (0..<configuration.validationUsers).map { validationCases[Int(Double($0) * step)] }
+        }
+        let stepsPerEpoch = (sequences.count + configuration.batchSize - 1) / configuration.batchSize
+        let schedule = LearningRateSchedule(peak: configuration.learningRate, warmupSteps: configuration.warmupSteps,
+                                            totalSteps: stepsPerEpoch * configuration.epochs, decay: configuration.decay)
+        let optimizer = AdamW(parameters: model.parameters, configuration: configuration.optimizer)
+        let ws = ModelWorkspace(configuration: model.configuration, itemCount: model.itemCount)
+        let root = SeededGenerator(seed: configuration.seed)
+        var dropoutRNG = root.derived(2)
+        var reports: [EpochReport] = []
+        var best: (epoch: Int, ndcg: Double, snapshot: [Float], metrics: ValidationMetrics?) = (0, -1, model.parameters.snapshot(), nil)
+        var sinceBest = 0
+        var stopReason = "epochs"
+        var totalTimers = PhaseTimers()
+        var step = 0
+        var order = Array(sequences.indices)
+        epochs: for epoch in 1...configuration.epochs {
+            let epochStart = DispatchTime.now().uptimeNanoseconds
+            var shuffler = root.derived(1000 + UInt64(epoch))
+            shuffler.shuffle(&order)
+            ws.resetTimers()
+            var itemLoss = 0.0, codeLoss = 0.0, weightSum = 0.0
+            var lr = 0.0
+            var start = 0
+            while start < order.count {
+                let end = min(order.count, start + configuration.batchSize)
+                let batch = TrainingBatch.teacherForcing(order[start..<end].map { sequences[$0][...] },
+                                                         maxHistory: model.configuration.maxHistory)
+                start = end
+                let loss = model.computeGradients(batch, workspace: ws, generator: &dropoutRNG)
+                step += 1
+                lr = schedule.rate(at: step)
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                optimizer.update(model.parameters, learningRate: lr)
+                ws.timers.optimizer += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                let w = Double(loss.targets)
+                itemLoss += loss.items * w
+                codeLoss += loss.codes * w
+                weightSum += w
+                if !(loss.items.isFinite && loss.codes.isFinite) {
+                    throw ModelError.invalidConfiguration("training diverged at epoch \(epoch) (loss is not finite); try a lower --lr")
+                }
+            }
+            let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - epochStart) / 1e9
+            totalTimers = totalTimers + ws.timers
+            var report = EpochReport(epoch: epoch, itemLoss: itemLoss / max(1, weightSum), codeLoss: codeLoss / max(1, weightSum),
+                                     validation: nil, timers: ws.timers, trainSeconds: trainSeconds, validationSeconds: 0,
+                                     learningRate: lr, best: false)
+            let timeUp = configuration.timeLimit > 0 && elapsed() >= configuration.timeLimit
+            if epoch % configuration.validateEvery == 0 || epoch == configuration.epochs || timeUp {
+                let v0 = DispatchTime.now().uptimeNanoseconds
+                model.composeItemVectors()
+                let metrics = try validate(model, cases: validationCases, trie: trie)
+                report.validation = metrics
+                report.validationSeconds = Double(DispatchTime.now().uptimeNanoseconds - v0) / 1e9
+                if metrics.ndcg10 > best.ndcg {
+                    best = (epoch, metrics.ndcg10, model.parameters.snapshot(), metrics)
+                    report.best = true
+                    sinceBest = 0
+                } else {
+                    sinceBest += 1
+                }
+            }
+            reports.append(report)
+            onEpoch?(report)
+            if timeUp { stopReason = "time-limit"; break epochs }
+            if configuration.patience > 0 && sinceBest >= configuration.patience { stopReason = "early-stopping"; break epochs }
+        }
+        model.parameters.restore(best.snapshot)
+        model.composeItemVectors()
+        return TrainingReport(epochs: reports, bestEpoch: best.epoch, bestValidation: best.metrics, stopReason: stopReason,
+                              seconds: elapsed(), sequences: sequences.count, targets: targets, timers: totalTimers,
+                              blas: BLASRuntime.summary)
+    }
+
+    /// Validation NDCG/Recall: the exact full ranking of the items head's scores for the items
+    /// head (what its generation approximates to within the beam), else generation (beam 20)
+    /// with the scorer that decoding will use.
+    public static func validate(_ model: NextItemModel, cases: [EvaluationCase], trie: CodeTrie) throws -> ValidationMetrics {
+        if model.configuration.head == .items {
+            let m = exactRanking(model, cases: cases, cutoffs: [5, 10])
+            return ValidationMetrics(recall5: m.recall(at: 5), ndcg5: m.ndcg(at: 5), recall10: m.recall(at: 10),
+                                     ndcg10: m.ndcg(at: 10), users: m.users, method: "exact")
+        }
+        let scorer = try ModelScorer(model: model, trie: trie)
+        let r = try GenerativeEvaluation.evaluate(cases, scorer: scorer, trie: trie, settings: EvaluationSettings())
+        let m = r.metrics
+        return ValidationMetrics(recall5: m.recall(at: 5), ndcg5: m.ndcg(at: 5), recall10: m.recall(at: 10),
+                                 ndcg10: m.ndcg(at: 10), users: m.users, method: "generated")
+    }
+
+    /// Metrics of the items head's exact ranking of all items (rank = number of items scored
+    /// strictly higher than the target), optionally excluding history items.
+    public static func exactRanking(_ model: NextItemModel, cases: [EvaluationCase], cutoffs: [Int],
+                                    excludeHistory: Bool = false) -> RankingMetrics {
+        let n = model.itemCount
+        let block = 1024
+        var metrics = RankingMetrics(cutoffs: cutoffs)
+        let ws = ModelWorkspace(configuration: model.configuration, itemCount: n, logitRows: 1)
+        var scores = [Float](repeating: 0, count: block * n)
+        var ranks = [Int](repeating: 0, count: block)
+        var start = 0
+        while start < cases.count {
+            let end = min(cases.count, start + block)
+            let chunk = cases[start..<end]
+            let states = model.userStates(chunk.map(\.history), workspace: ws)
+            let m = chunk.count
+            states.withUnsafeBufferPointer { s in
+                scores.withUnsafeMutableBufferPointer { out in
+                    model.itemScores(states: s.baseAddress!, count: m, into: out.baseAddress!)
+                }
+            }
+            scores.withUnsafeBufferPointer { sBuf in
+                ranks.withUnsafeMutableBufferPointer { rBuf in
+                    let sp = sBuf.baseAddress!, rp = SharedMutablePointer(rBuf.baseAddress!)
+                    Parallel.forEachChunk(count: m, minimumChunk: 16) { range in
+                        for i in range {
+                            let c = chunk[chunk.startIndex + i]
+                            let row = sp + i * n
+                            let t = row[Int(c.target)]
+                            var above = 0
+                            for j in 0..<n where row[j] > t { above += 1 }
+                            if excludeHistory {
+                                for h in Set(c.history) where h != c.target && row[Int(h)] > t { above -= 1 }
+                            }
+                            rp.pointer[i] = above
+                        }
+                    }
+                }
+            }
+            for i in 0..<m { metrics.add(rank: ranks[i]) }
+            start = end
+        }
+        return metrics
+    }
+}

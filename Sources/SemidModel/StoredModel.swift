@@ -1,0 +1,135 @@
+import Foundation
+import SemidDecoding
+import SemidEvaluation
+import SemidIndex
+import SemidStorage
+
+/// What the manifest records about a trained model, under `extensions.model`.
+public struct ModelSummary: Codable, Sendable {
+    /// Version of this section's layout.
+    public var formatVersion: Int
+    /// The architecture.
+    public var configuration: ModelConfiguration
+    /// The training settings.
+    public var training: TrainingConfiguration
+    /// Fingerprints of the training inputs (sequences, content embeddings).
+    public var inputs: [InputFingerprint]
+    /// The epoch kept, why training stopped, time, data sizes.
+    public var bestEpoch: Int
+    public var stopReason: String
+    public var trainingSeconds: Double
+    public var sequences: Int
+    public var targets: Int
+    /// Validation figures of the kept epoch.
+    public var validation: ValidationMetrics?
+    /// Per-epoch figures: epoch, losses, validation NDCG@10, seconds per phase.
+    public var epochs: [EpochSummary]
+    /// The BLAS kernel used for training.
+    public var blas: String
+    /// Array names of the stored tensors (all prefixed `model.`).
+    public var tensors: [String]
+
+    /// The layout version written by this code.
+    public static let currentFormatVersion = 1
+}
+
+/// One epoch in the manifest.
+public struct EpochSummary: Codable, Sendable {
+    public var epoch: Int
+    public var itemLoss: Double
+    public var codeLoss: Double
+    public var validNdcg10: Double?
+    public var validRecall10: Double?
+    public var forwardSeconds: Double
+    public var backwardSeconds: Double
+    public var optimizerSeconds: Double
+    public var trainSeconds: Double
+    public var validationSeconds: Double
+}
+
+/// Stores a trained model in an index and loads it back.
+///
+/// Every parameter tensor is an index attachment (a zstd shard) named `model.<tensor>`, plus
+/// `model.item_vectors` (`[items, d]`, the composed item vectors, so inference needs neither
+/// the content embeddings nor the composition); the configuration and training summary go to
+/// `manifest.extensions["model"]`. Writing goes through ``IndexStore/write(_:catalog:to:overwrite:progress:)``
+/// (staging directory + rename), so an interrupted `train` leaves the index as it was.
+public enum StoredModel {
+    /// Attachment name prefix.
+    public static let prefix = "model."
+    /// Manifest extension key.
+    public static let extensionKey = "model"
+
+    /// Whether `index` holds a trained model.
+    public static func hasModel(_ index: SemanticIndex) -> Bool {
+        index.manifest.extensions?[extensionKey] != nil
+    }
+
+    /// Replaces any model in `index` (in memory) by `model` with `summary`.
+    public static func attach(_ model: NextItemModel, summary: ModelSummary, to index: inout SemanticIndex) throws {
+        for name in index.attachments.keys where name.hasPrefix(prefix) { index.attachments.removeValue(forKey: name) }
+        var names: [String] = []
+        for entry in model.parameters.entries {
+            let name = prefix + entry.name
+            index.attachments[name] = ShardArray(float32: model.parameters.copy(entry.name), shape: entry.shape)
+            names.append(name)
+        }
+        let vectors = prefix + "item_vectors"
+        index.attachments[vectors] = ShardArray(float32: model.itemVectors.array(model.itemCount * model.dimension),
+                                                shape: [model.itemCount, model.dimension])
+        names.append(vectors)
+        var s = summary
+        s.tensors = names
+        var extensions = index.manifest.extensions ?? [:]
+        extensions[extensionKey] = try JSONValue(encoding: s)
+        index.manifest.extensions = extensions
+    }
+
+    /// Writes `index` (with its model) back to `path` atomically, keeping its catalog.
+    public static func write(_ index: SemanticIndex, to path: String) throws {
+        guard let source = index.path else { throw ModelError.inconsistentInput("the index was not read from disk") }
+        try IndexStore.write(index, catalog: .extending(path: source + "/" + IndexStore.catalogFile, adding: []),
+                             to: path, overwrite: true)
+    }
+
+    /// The summary of the model in `index`.
+    public static func summary(of index: SemanticIndex) throws -> ModelSummary {
+        let path = index.path ?? "index"
+        guard let section = index.manifest.extensions?[extensionKey] else { throw ModelError.noModel(path: path) }
+        let summary = try section.decode(ModelSummary.self, source: path + "/manifest.json: extensions.model")
+        guard summary.formatVersion <= ModelSummary.currentFormatVersion else {
+            throw ModelError.corruptModel("model format version \(summary.formatVersion) is newer than this semid supports (\(ModelSummary.currentFormatVersion))")
+        }
+        return summary
+    }
+
+    /// The item IDs of `index` as the model sees them.
+    public static func itemCodes(of index: SemanticIndex) throws -> ItemCodes {
+        try ItemCodes(codes: index.ids.values, codebookSizes: index.manifest.codeSizes)
+    }
+
+    /// Loads the model stored in `index`; `trie` must be the index's trie.
+    public static func load(from index: SemanticIndex, trie: CodeTrie) throws -> (model: NextItemModel, summary: ModelSummary) {
+        let summary = try summary(of: index)
+        let path = index.path ?? "index"
+        var values: [String: [Float]] = [:]
+        for (name, array) in index.attachments where name.hasPrefix(prefix) {
+            values[String(name.dropFirst(prefix.count))] = try array.float32Values(source: path + "/" + name)
+        }
+        guard let vectors = values.removeValue(forKey: "item_vectors") else {
+            throw ModelError.corruptModel("\(path): array model.item_vectors is missing")
+        }
+        let items = try itemCodes(of: index)
+        let d = summary.configuration.dimension
+        if d > 0, vectors.count % d == 0, vectors.count / d != items.itemCount {
+            throw ModelError.corruptModel("the model was trained for \(vectors.count / d) items but \(path) now has \(items.itemCount); run `semid train` again")
+        }
+        if summary.configuration.codeEmbeddings, let stored = index.attachments[prefix + "item.codes.0"]?.shape.first,
+           stored != items.codebookSizes[0] {
+            throw ModelError.corruptModel("the model was trained for other semantic IDs than \(path) holds; run `semid train` again")
+        }
+        let model = try NextItemModel(configuration: summary.configuration, items: items, trie: trie, values: values,
+                                      itemVectors: vectors)
+        return (model, summary)
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import SemidDecoding
+import SemidEvaluation
+import SemidIndex
+import SemidMath
+import SemidStorage
+
+/// An index opened together with its trie and trained model: what `recommend` and `eval` use.
+public struct TrainedIndex: Sendable {
+    /// The index.
+    public let index: SemanticIndex
+    /// Its trie (built from the IDs).
+    public let trie: CodeTrie
+    /// The trained model.
+    public let model: NextItemModel
+    /// The manifest's model section.
+    public let summary: ModelSummary
+
+    /// Opens the index at `path`; throws ``ModelError/noModel(path:)`` when it holds no model.
+    public static func open(_ path: String) throws -> TrainedIndex {
+        let index = try IndexStore.open(at: path)
+        guard StoredModel.hasModel(index) else { throw ModelError.noModel(path: path) }
+        let trie = try CodeTrie(ids: index.ids.values, codebookSizes: index.manifest.codeSizes)
+        let (model, summary) = try StoredModel.load(from: index, trie: trie)
+        return TrainedIndex(index: index, trie: trie, model: model, summary: summary)
+    }
+
+    /// Decodes the top `top` items for each history with beam `beam`.
+    public func recommend(histories: [[Int32]], top: Int, beam: Int, excludeHistory: Bool) throws -> BeamSearchResults {
+        let search = try ConstrainedBeamSearch(trie: trie, configuration: BeamSearchConfiguration(
+            beamWidth: beam, topK: top, excludeHistory: excludeHistory, queriesPerScorerCall: 32))
+        let scorer = try ModelScorer(model: model, trie: trie, excludeHistoryMass: excludeHistory)
+        // One query runs on the calling thread: a multi-threaded BLAS would only add wake-ups.
+        if histories.count <= 32 {
+            return try BLASRuntime.withThreadCount(1) { try search.search(histories: histories, scorer: scorer) }
+        }
+        return try search.search(histories: histories, scorer: scorer)
+    }
+
+    /// Evaluates by generation on `cases`.
+    public func evaluate(_ cases: [EvaluationCase], settings: EvaluationSettings) throws -> EvaluationResult {
+        let scorer = try ModelScorer(model: model, trie: trie, excludeHistoryMass: settings.excludeHistory)
+        return try GenerativeEvaluation.evaluate(cases, scorer: scorer, trie: trie, settings: settings)
+    }
+}
+
+/// `semid train` as a library call: read the inputs, train, store the model in the index.
+public enum ModelTraining {
+    /// What to train on and where to store the result.
+    public struct Inputs: Sendable {
+        /// The index directory.
+        public var index: String
+        /// TSV or LC-Rec `*.inter.json` sequences.
+        public var sequences: String
+        /// Optional `.npy` content embeddings (row `i` = item `i`) for the content projection.
+        public var embeddings: String?
+        /// Where to write the index with the model (default: in place).
+        public var output: String?
+        /// Train but do not write.
+        public var dryRun = false
+
+        /// Creates inputs.
+        public init(index: String, sequences: String, embeddings: String? = nil, output: String? = nil) {
+            self.index = index
+            self.sequences = sequences
+            self.embeddings = embeddings
+            self.output = output
+        }
+    }
+
+    /// Reads the sequences of an index's items (unknown items are an error naming the line).
+    public static func readSplit(_ path: String, itemCount: Int, maxHistory: Int) throws -> LeaveOneOutSplit {
+        let sequences = try SequenceFile.read(at: path, itemCount: itemCount)
+        return LeaveOneOutSplit(sequences: sequences, maxHistory: maxHistory)
+    }
+
+    /// Trains a model per `model` and `training` and stores it; returns the report and summary.
+    public static func run(
+        _ inputs: Inputs, model modelConfiguration: ModelConfiguration, training: TrainingConfiguration,
+        onEpoch: ((EpochReport) -> Void)? = nil
+    ) throws -> (report: TrainingReport, summary: ModelSummary, model: NextItemModel) {
+        var config = modelConfiguration
+        try training.validate()
+        var index = try IndexStore.open(at: inputs.index)
+        let n = index.itemCount
+        let items = try StoredModel.itemCodes(of: index)
+        let trie = try CodeTrie(ids: index.ids.values, codebookSizes: index.manifest.codeSizes)
+        var fingerprints: [InputFingerprint] = []
+        let sequences = try SequenceFile.read(at: inputs.sequences, itemCount: n)
+        fingerprints.append(try InputFingerprint(role: "sequences", path: inputs.sequences, rows: sequences.count, columns: nil))
+        let split = LeaveOneOutSplit(sequences: sequences, maxHistory: config.maxHistory)
+        var content: [Float]?
+        if let path = inputs.embeddings {
+            let matrix = try NpyFile.readMatrix(at: path)
+            guard matrix.rows == n else {
+                throw ModelError.inconsistentInput("\(path) has \(matrix.rows) rows but the index has \(n) items; row i must be item i")
+            }
+            if let bad = matrix.firstNonFinite() {
+                throw ModelError.inconsistentInput("\(path): row \(bad.row), column \(bad.column) is not a finite number")
+            }
+            config.contentDimension = matrix.cols
+            content = matrix.values
+            fingerprints.append(try InputFingerprint(role: "content-embeddings", path: path, rows: matrix.rows, columns: matrix.cols))
+        } else {
+            config.contentDimension = 0
+        }
+        try config.validate()
+        let model = try NextItemModel(configuration: config, items: items, content: content, trie: trie,
+                                      seed: training.seed &+ 0x5EED)
+        let report = try ModelTrainer.train(model, split: split, trie: trie, configuration: training, onEpoch: onEpoch)
+        let summary = ModelSummary(
+            formatVersion: ModelSummary.currentFormatVersion, configuration: config, training: training, inputs: fingerprints,
+            bestEpoch: report.bestEpoch, stopReason: report.stopReason, trainingSeconds: report.seconds,
+            sequences: report.sequences, targets: report.targets, validation: report.bestValidation,
+            epochs: report.epochs.map {
+                EpochSummary(epoch: $0.epoch, itemLoss: $0.itemLoss, codeLoss: $0.codeLoss, validNdcg10: $0.validation?.ndcg10,
+                             validRecall10: $0.validation?.recall10, forwardSeconds: $0.timers.forward,
+                             backwardSeconds: $0.timers.backward, optimizerSeconds: $0.timers.optimizer,
+                             trainSeconds: $0.trainSeconds, validationSeconds: $0.validationSeconds)
+            },
+            blas: report.blas, tensors: [])
+        if !inputs.dryRun {
+            try StoredModel.attach(model, summary: summary, to: &index)
+            try StoredModel.write(index, to: inputs.output ?? inputs.index)
+        }
+        return (report, summary, model)
+    }
+}
