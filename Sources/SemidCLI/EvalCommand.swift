@@ -40,6 +40,9 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Also rank all items exactly by the items head's scores (no beam search), to measure what the beam loses.")
     var compareExact = false
 
+    @Flag(help: "With a model that reads user tokens: give every user the unknown-user token instead of their ID (measures that fallback).")
+    var unknownUsers = false
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -69,19 +72,21 @@ struct EvalCommand: ParsableCommand {
         let cases = splitData.cases(part)
         guard !cases.isEmpty else { throw CommandFailure("\(sequences): no user has enough items for the \(split) split") }
         let settings = EvaluationSettings(cutoffs: ks, beamWidth: beam, excludeHistory: excludeHistory)
-        let model = try opened.evaluate(cases, settings: settings)
+        let model = try opened.evaluate(cases, settings: settings, unknownUsers: unknownUsers)
         let baseline = noBaseline ? nil : try GenerativeEvaluation.popularity(
             cases, counts: splitData.itemCounts(before: part, itemCount: n), trie: opened.trie, settings: settings)
         var exact: EvaluationResult?
         if compareExact && opened.model.configuration.hasItemHead {
             let t0 = Date()
-            let m = ModelTrainer.exactRanking(opened.model, cases: cases, cutoffs: ks, excludeHistory: excludeHistory)
+            let m = try ModelTrainer.exactRanking(opened.model, cases: cases, cutoffs: ks, excludeHistory: excludeHistory,
+                                                  users: unknownUsers ? nil : opened.users)
             exact = EvaluationResult(metrics: m, seconds: Date().timeIntervalSince(t0))
         }
         if json {
             var object: [String: Any] = [
                 "split": split, "beam": beam, "exclude_history": excludeHistory, "blas": BLASRuntime.summary,
                 "model": Self.dictionary(model), "head": opened.model.configuration.head.rawValue,
+                "user_tokens": opened.model.configuration.userTokens ? (unknownUsers ? "unknown" : "ids") : "none",
             ]
             if let baseline { object["popularity"] = Self.dictionary(baseline) }
             if let exact { object["model_exact_ranking"] = Self.dictionary(exact) }
@@ -98,7 +103,8 @@ struct EvalCommand: ParsableCommand {
             for k in r.metrics.cutoffs { cells += [Format.fixed(r.metrics.recall(at: k)), Format.fixed(r.metrics.ndcg(at: k))] }
             return cells + ["\(r.metrics.invalid)", Format.seconds(r.seconds)]
         }
-        table.add(row("model (\(opened.model.configuration.head.rawValue) head)", model))
+        let userNote = !opened.model.configuration.userTokens ? "" : (unknownUsers ? ", unknown-user token" : ", user tokens")
+        table.add(row("model (\(opened.model.configuration.head.rawValue) head\(userNote))", model))
         if let exact { table.add(row("model, exact ranking (no beam)", exact)) }
         if let baseline { table.add(row("popularity", baseline)) }
         Console.out("\(split) split, full ranking by generation, beam \(beam)\(excludeHistory ? ", history excluded" : "")")

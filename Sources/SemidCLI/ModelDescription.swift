@@ -10,6 +10,9 @@ enum ModelDescription {
         let c = s.configuration
         var text = "model      \(c.head.rawValue) head, d = \(c.dimension), \(c.layers) layer\(c.layers == 1 ? "" : "s") × \(c.heads) head\(c.heads == 1 ? "" : "s")"
         text += c.contentDimension > 0 ? ", content \(c.contentDimension)-d" : ""
+        if c.userTokens {
+            text += ", user tokens (\(c.userTokenPlacement.rawValue), \(c.userCodeSizes.count) ID positions)"
+        }
         text += "; trained \(s.epochs.count) epochs in \(Format.seconds(s.trainingSeconds)), kept epoch \(s.bestEpoch)"
         if let v = s.validation {
             text += String(format: "; valid recall@10 %.4f ndcg@10 %.4f", v.recall10, v.ndcg10)

@@ -19,6 +19,9 @@ struct RecommendCommand: ParsableCommand {
     @Option(help: "The user's items, oldest first, separated by spaces or commas, e.g. \"3 11 12\".")
     var history: String
 
+    @Option(help: "The user (id from the sequences file) whose semantic ID the model reads, when it was trained with --user-tokens. Without it such a model gets the unknown-user token (zero user vector).")
+    var user: Int?
+
     @Option(help: "How many items to return.")
     var top = 10
 
@@ -37,6 +40,7 @@ struct RecommendCommand: ParsableCommand {
     func validate() throws {
         if top < 1 { throw ValidationError("--top must be at least 1 (got \(top))") }
         if repeats < 1 { throw ValidationError("--repeat must be at least 1 (got \(repeats))") }
+        if let user, user < 0 { throw ValidationError("--user must be a non-negative user id (got \(user))") }
         if beam < top { throw ValidationError("--beam \(beam) is smaller than --top \(top); use --beam \(top) or more") }
     }
 
@@ -59,13 +63,18 @@ struct RecommendCommand: ParsableCommand {
         if let bad = items.first(where: { Int($0) >= n }) {
             throw CommandFailure("--history: item \(bad) is not in the index (items are 0..<\(n))")
         }
+        let readsUsers = opened.model.configuration.userTokens
+        if readsUsers, let user, let known = opened.users, known.id(of: user) == nil {
+            throw CommandFailure("--user: user \(user) has no user ID in \(index) (users 0…\(known.userCount - 1) have one); give it one with `semid users \(index) --sequences FILE --add`")
+        }
+        let users: [Int?]? = readsUsers ? [user] : nil
         // Warm-up call (allocations, page faults), then the timed call.
-        _ = try opened.recommend(histories: [items], top: top, beam: beam, excludeHistory: excludeHistory)
+        _ = try opened.recommend(histories: [items], users: users, top: top, beam: beam, excludeHistory: excludeHistory)
         var times: [Double] = []
         var last: BeamSearchResults?
         for _ in 0..<repeats {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            last = try opened.recommend(histories: [items], top: top, beam: beam, excludeHistory: excludeHistory)
+            last = try opened.recommend(histories: [items], users: users, top: top, beam: beam, excludeHistory: excludeHistory)
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
         }
         let results = last!
@@ -75,15 +84,24 @@ struct RecommendCommand: ParsableCommand {
         let titles = try catalog.titles(of: decoded.map { Int($0.item) } + items.map(Int.init))
         if json {
             struct Row: Encodable { var rank: Int; var item: Int32; var score: Float; var semanticId: [Int32]; var title: String? }
-            struct Output: Encodable { var history: [Int32]; var results: [Row]; var latencyMs: Double; var beam: Int; var excludeHistory: Bool }
+            struct Output: Encodable {
+                var history: [Int32]; var results: [Row]; var latencyMs: Double; var beam: Int; var excludeHistory: Bool
+                var user: Int?; var userToken: String
+            }
             let out = Output(history: items, results: decoded.enumerated().map { r, d in
                 Row(rank: r + 1, item: d.item, score: d.score, semanticId: d.codes, title: titles[Int(d.item)])
-            }, latencyMs: latency, beam: beam, excludeHistory: excludeHistory)
+            }, latencyMs: latency, beam: beam, excludeHistory: excludeHistory, user: user,
+               userToken: !readsUsers ? "none" : (user == nil ? "unknown" : "id"))
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             Console.out(String(decoding: try encoder.encode(out), as: UTF8.self))
             return
+        }
+        if readsUsers {
+            Console.out(user.map { "user \($0)" } ?? "user unknown (no --user: the model gets the unknown-user token)")
+        } else if let user {
+            Console.out("user \(user) (the model does not read user tokens; --user has no effect)")
         }
         Console.out("history:")
         for item in items { Console.out("  \(item)  \(Self.clip(titles[Int(item)]))") }

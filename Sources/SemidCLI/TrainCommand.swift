@@ -93,6 +93,18 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Code head: plain softmax over all codes instead of the trie's children.")
     var unmaskedCodeSoftmax = false
 
+    @Flag(help: "Give the model the user's semantic ID (from `semid users`) as a token: needs user IDs for every user of --sequences.")
+    var userTokens = false
+
+    @Option(help: "With --user-tokens: where the user token enters, prefix (an extra first position) or add (added to every position).")
+    var userTokenPlacement = "prefix"
+
+    @Option(help: "With --user-tokens: probability of replacing a training sequence's user vector by zeros (the unknown-user input).")
+    var userTokenDropout: Float = 0.1
+
+    @Option(help: "With --user-tokens: read only the first N user-ID positions (default: all).")
+    var userTokenLevels: Int?
+
     @Option(help: "Write the index with the model here instead of in place.")
     var out: String?
 
@@ -127,6 +139,11 @@ struct TrainCommand: ParsableCommand {
         if timeLimit < 0 { throw ValidationError("--time-limit must be 0 or more") }
         if validationUsers < 0 { throw ValidationError("--validation-users must be 0 or more") }
         if !(0...1).contains(codeHeadMix) { throw ValidationError("--code-head-mix must be in [0, 1]") }
+        if ModelConfiguration.UserTokenPlacement(rawValue: userTokenPlacement) == nil {
+            throw ValidationError("--user-token-placement must be prefix or add (got \(userTokenPlacement))")
+        }
+        if !(0..<1).contains(userTokenDropout) { throw ValidationError("--user-token-dropout must be in [0, 1) (got \(userTokenDropout))") }
+        if let l = userTokenLevels, l < 1 { throw ValidationError("--user-token-levels must be at least 1 (got \(l))") }
         if noCodeEmbeddings && noItemEmbeddings && embeddings == nil {
             throw ValidationError("--no-code-embeddings with --no-item-embeddings needs --embeddings (an item needs some vector)")
         }
@@ -147,6 +164,9 @@ struct TrainCommand: ParsableCommand {
         model.codeHeadWeight = codeHeadWeight
         model.codeHeadMix = codeHeadMix
         model.maskCodeSoftmax = !unmaskedCodeSoftmax
+        model.userTokens = userTokens
+        model.userTokenPlacement = ModelConfiguration.UserTokenPlacement(rawValue: userTokenPlacement) ?? .prefix
+        model.userTokenDropout = userTokenDropout
         var training = TrainingConfiguration()
         training.epochs = epochs
         training.batchSize = batch
@@ -161,12 +181,16 @@ struct TrainCommand: ParsableCommand {
         training.seed = seed
         var inputs = ModelTraining.Inputs(index: index, sequences: sequences, embeddings: embeddings, output: out)
         inputs.dryRun = dryRun
-        if !quiet && !json {
-            Console.err("training on \(BLASRuntime.summary)")
-        }
+        inputs.userTokenLevels = userTokenLevels
         let quiet = self.quiet || json
+        // Printed with the first epoch, so that bad input fails with its one-line message only.
+        nonisolated(unsafe) var announced = false
         let (report, summary, _) = try ModelTraining.run(inputs, model: model, training: training) { e in
             guard !quiet else { return }
+            if !announced {
+                Console.err("training on \(BLASRuntime.summary)")
+                announced = true
+            }
             var line = String(format: "epoch %3d  loss %.4f", e.epoch, e.itemLoss + e.codeLoss)
             if e.codeLoss > 0 && e.itemLoss > 0 { line += String(format: " (items %.4f, codes %.4f)", e.itemLoss, e.codeLoss) }
             if let v = e.validation {

@@ -35,6 +35,8 @@ public struct LeaveOneOutSplit: Sendable {
 
     /// Per user (in input order), the training part `s[0..<n−2]` (may be empty).
     public let training: [[Int32]]
+    /// The user id of each entry of ``training`` (from the sequences file).
+    public let trainingUsers: [Int]
     /// Validation cases, in input order.
     public let validation: [EvaluationCase]
     /// Test cases, in input order.
@@ -47,12 +49,13 @@ public struct LeaveOneOutSplit: Sendable {
     /// Splits `sequences`; `maxHistory ≥ 1`.
     public init(sequences: [UserSequence], maxHistory: Int) {
         precondition(maxHistory >= 1)
-        var training: [[Int32]] = [], validation: [EvaluationCase] = [], test: [EvaluationCase] = []
+        var training: [[Int32]] = [], trainingUsers: [Int] = [], validation: [EvaluationCase] = [], test: [EvaluationCase] = []
         training.reserveCapacity(sequences.count)
         for s in sequences {
             let items = s.items.map { Int32(truncatingIfNeeded: $0) }
             let n = items.count
             training.append(n >= 2 ? Array(items[0..<(n - 2)]) : [])
+            trainingUsers.append(s.user)
             if n >= 3 {
                 validation.append(EvaluationCase(user: s.user, history: Array(items[0..<(n - 2)].suffix(maxHistory)), target: items[n - 2]))
             }
@@ -61,6 +64,7 @@ public struct LeaveOneOutSplit: Sendable {
             }
         }
         self.training = training
+        self.trainingUsers = trainingUsers
         self.validation = validation
         self.test = test
         self.maxHistory = maxHistory

@@ -55,8 +55,66 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     /// Weight of the code head in decoding when ``head`` is `.both` (0 = items head only).
     public var codeHeadMix: Float = 0.5
 
+    /// Where the user token enters the transformer (see ``ModelConfiguration/userTokens``).
+    public enum UserTokenPlacement: String, Codable, Sendable, CaseIterable {
+        /// One extra position before the oldest item, input `√d·u + p_user` (a learned position
+        /// of its own); every item position attends to it under the causal mask. It has no
+        /// target, so the heads skip it.
+        case prefix
+        /// `√d·u` added to the input of every item position (no extra position).
+        case add
+    }
+
+    /// The model reads the user's semantic ID (`semid users`): the user vector
+    /// `u = Σ_l U_l[c_l]` (one table `U_l` of ``userCodeSizes``[l] × d per user-ID position)
+    /// enters the transformer as ``userTokenPlacement`` says.
+    public var userTokens = false
+    /// Where the user vector enters the transformer.
+    public var userTokenPlacement: UserTokenPlacement = .prefix
+    /// Rows of the user code table of each user-ID position the model reads (the index's user-ID
+    /// vocabulary at training time, possibly fewer positions than the IDs have). A code at or
+    /// beyond a table's size — e.g. a suffix rank that grew after training with
+    /// `semid users --add` — contributes nothing (a zero vector); ID positions beyond the
+    /// tables are ignored.
+    public var userCodeSizes: [Int] = []
+    /// During training, the whole user vector of a sequence is replaced by zeros with this
+    /// probability (what the model then sees is what a history without a known user gets).
+    public var userTokenDropout: Float = 0
+
     /// The defaults.
     public init() {}
+
+    /// Decodes a stored configuration; keys missing in models stored by older versions (the user
+    /// token settings) take their defaults, so those models still load.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = ModelConfiguration()
+        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
+            try c.decodeIfPresent(T.self, forKey: key) ?? fallback
+        }
+        dimension = try value(.dimension, d.dimension)
+        layers = try value(.layers, d.layers)
+        heads = try value(.heads, d.heads)
+        feedForward = try value(.feedForward, d.feedForward)
+        activation = try value(.activation, d.activation)
+        dropout = try value(.dropout, d.dropout)
+        attentionDropout = try value(.attentionDropout, d.attentionDropout)
+        maxHistory = try value(.maxHistory, d.maxHistory)
+        codeEmbeddings = try value(.codeEmbeddings, d.codeEmbeddings)
+        itemEmbeddings = try value(.itemEmbeddings, d.itemEmbeddings)
+        contentDimension = try value(.contentDimension, d.contentDimension)
+        outputBias = try value(.outputBias, d.outputBias)
+        scaleInput = try value(.scaleInput, d.scaleInput)
+        head = try value(.head, d.head)
+        codeHeadWeight = try value(.codeHeadWeight, d.codeHeadWeight)
+        codeHeadHidden = try value(.codeHeadHidden, d.codeHeadHidden)
+        maskCodeSoftmax = try value(.maskCodeSoftmax, d.maskCodeSoftmax)
+        codeHeadMix = try value(.codeHeadMix, d.codeHeadMix)
+        userTokens = try value(.userTokens, d.userTokens)
+        userTokenPlacement = try value(.userTokenPlacement, d.userTokenPlacement)
+        userCodeSizes = try value(.userCodeSizes, d.userCodeSizes)
+        userTokenDropout = try value(.userTokenDropout, d.userTokenDropout)
+    }
 
     /// Throws a ``ModelError/invalidConfiguration(_:)`` naming the first bad setting.
     public func validate() throws {
@@ -76,6 +134,14 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         }
         guard codeHeadHidden >= 1 else { throw bad("--code-head-hidden must be at least 1") }
         guard (0...1).contains(codeHeadMix) else { throw bad("--code-head-mix must be in [0, 1] (got \(codeHeadMix))") }
+        if userTokens {
+            guard !userCodeSizes.isEmpty, userCodeSizes.allSatisfy({ $0 >= 1 }) else {
+                throw bad("user tokens need at least one user-ID position with a vocabulary of 1 or more (got \(userCodeSizes))")
+            }
+            guard (0..<1).contains(userTokenDropout) else {
+                throw bad("--user-token-dropout must be in [0, 1) (got \(userTokenDropout))")
+            }
+        }
     }
 
     /// Whether the model has the items head.

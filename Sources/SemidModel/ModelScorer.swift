@@ -7,6 +7,15 @@ import SemidMath
 public struct ModelItemScores: ItemScoreModel {
     /// The model.
     public let model: NextItemModel
+    /// With user tokens: the semantic ID of each query's user, indexed like the histories given
+    /// to the search (`nil`, a `nil` entry or a missing entry = unknown user, the zero user vector).
+    public var users: [[Int32]?]?
+
+    /// Scores of `model`, with the users of the queries (see ``users``).
+    public init(model: NextItemModel, users: [[Int32]?]? = nil) {
+        self.model = model
+        self.users = users
+    }
 
     /// Per-worker buffers: the transformer's workspace and the user states of the last call.
     public final class Workspace: @unchecked Sendable {
@@ -24,7 +33,14 @@ public struct ModelItemScores: ItemScoreModel {
     /// Computes and keeps the user states of `histories`.
     func computeStates(_ histories: HistoryBatch, workspace: Workspace) {
         let list = (0..<histories.count).map { histories[$0] }
-        workspace.states = model.userStates(list, workspace: workspace.model)
+        var batchUsers: [[Int32]?]?
+        if model.configuration.userTokens, let users {
+            batchUsers = (0..<histories.count).map { i in
+                let q = histories.firstQuery + i
+                return q < users.count ? users[q] : nil
+            }
+        }
+        workspace.states = model.userStates(list, users: batchUsers, workspace: workspace.model)
     }
 
     public func scoreItems(_ histories: HistoryBatch, workspace: inout Workspace, into scores: UnsafeMutablePointer<Float>) throws {
@@ -54,19 +70,27 @@ public struct ModelScorer: NextTokenScorer {
 
     public var codebookSizes: [Int] { trie.codebookSizes }
 
+    /// The semantic ID of each query's user (see ``ModelItemScores/users``).
+    public let users: [[Int32]?]?
+
     /// A scorer for `model` over `trie`; `excludeHistoryMass` as in ``ItemMarginalScorer``.
-    public init(model: NextItemModel, trie: CodeTrie, excludeHistoryMass: Bool = false) throws {
+    ///
+    /// - Parameter users: with user tokens, the user ID of each query (indexed like the
+    ///   histories given to the search; `nil` or a `nil` entry = unknown user, which gets the
+    ///   zero user vector). Ignored by a model without user tokens.
+    public init(model: NextItemModel, trie: CodeTrie, excludeHistoryMass: Bool = false, users: [[Int32]?]? = nil) throws {
         guard trie.codebookSizes == model.items.codebookSizes, trie.itemCount == model.itemCount else {
             throw ModelError.inconsistentInput("the model was trained for IDs \(model.items.codebookSizes) over \(model.itemCount) items; the index has \(trie.codebookSizes) over \(trie.itemCount)")
         }
         self.model = model
         self.trie = trie
+        self.users = users
         switch model.configuration.head {
         case .items: codeMix = 0
         case .codes: codeMix = 1
         case .both: codeMix = model.configuration.codeHeadMix
         }
-        marginal = codeMix < 1 ? try ItemMarginalScorer(model: ModelItemScores(model: model), trie: trie,
+        marginal = codeMix < 1 ? try ItemMarginalScorer(model: ModelItemScores(model: model, users: users), trie: trie,
                                                           excludeHistoryMass: excludeHistoryMass) : nil
     }
 
@@ -83,7 +107,7 @@ public struct ModelScorer: NextTokenScorer {
     public func makeState(maxHistories: Int, maxBeams: Int) -> State {
         let d = model.dimension, beams = max(1, maxBeams)
         let m = marginal?.makeState(maxHistories: maxHistories, maxBeams: maxBeams)
-        let items = m?.modelWorkspace ?? ModelItemScores(model: model).makeWorkspace(maxHistories: maxHistories)
+        let items = m?.modelWorkspace ?? ModelItemScores(model: model, users: users).makeWorkspace(maxHistories: maxHistories)
         let buffers = CodeHead.Buffers()
         if let head = model.codeHead {
             buffers.reserve(rows: beams, d: d, hidden: head.hiddenWidth, k: trie.codebookSizes.max() ?? 1)
@@ -97,7 +121,7 @@ public struct ModelScorer: NextTokenScorer {
         if let marginal, state.marginal != nil {
             try marginal.start(histories, state: &state.marginal!)
         } else {
-            ModelItemScores(model: model).computeStates(histories, workspace: state.items)
+            ModelItemScores(model: model, users: users).computeStates(histories, workspace: state.items)
         }
         guard model.codeHead != nil else { return }
         let d = model.dimension

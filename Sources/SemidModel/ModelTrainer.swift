@@ -108,18 +108,29 @@ public enum ModelTrainer {
     ///
     /// - Parameters:
     ///   - trie: used to validate by generation when the model has no items head.
+    ///   - users: the users' semantic IDs; required when the model reads user tokens (every
+    ///     user of `split` must have one), ignored otherwise.
     ///   - onEpoch: called after every epoch (for progress lines).
     /// - Returns: the report; `model` holds the best validated weights.
     public static func train(
         _ model: NextItemModel, split: LeaveOneOutSplit, trie: CodeTrie, configuration: TrainingConfiguration,
-        onEpoch: ((EpochReport) -> Void)? = nil
+        users: UserCodes? = nil, onEpoch: ((EpochReport) -> Void)? = nil
     ) throws -> TrainingReport {
         try configuration.validate()
         let started = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
-        let sequences = split.training.filter { $0.count >= 2 }
+        let kept = split.training.indices.filter { split.training[$0].count >= 2 }
+        let sequences = kept.map { split.training[$0] }
         guard !sequences.isEmpty else {
             throw ModelError.noTrainingData("no user has at least 2 training items (sequences need 4 or more items for leave-one-out training)")
+        }
+        var sequenceUsers: [[Int32]]?
+        if model.configuration.userTokens {
+            guard let users else {
+                throw ModelError.inconsistentInput("the model reads user tokens but no user IDs were given; run `semid users INDEX --sequences FILE` first")
+            }
+            sequenceUsers = try users.ids(of: kept.map { split.trainingUsers[$0] })
+            _ = try users.ids(of: split.validation.map(\.user))
         }
         let targets = sequences.reduce(0) { $0 + min($1.count - 1, model.configuration.maxHistory) }
         var validationCases = split.validation
@@ -151,8 +162,9 @@ public enum ModelTrainer {
             var start = 0
             while start < order.count {
                 let end = min(order.count, start + configuration.batchSize)
-                let batch = TrainingBatch.teacherForcing(order[start..<end].map { sequences[$0][...] },
-                                                         maxHistory: model.configuration.maxHistory)
+                let picked = order[start..<end]
+                let batch = model.teacherForcingBatch(picked.map { sequences[$0][...] },
+                                                      users: sequenceUsers.map { u in picked.map { u[$0] } })
                 start = end
                 let loss = model.computeGradients(batch, workspace: ws, generator: &dropoutRNG)
                 step += 1
@@ -177,7 +189,7 @@ public enum ModelTrainer {
             if epoch % configuration.validateEvery == 0 || epoch == configuration.epochs || timeUp {
                 let v0 = DispatchTime.now().uptimeNanoseconds
                 model.composeItemVectors()
-                let metrics = try validate(model, cases: validationCases, trie: trie)
+                let metrics = try validate(model, cases: validationCases, trie: trie, users: users)
                 report.validation = metrics
                 report.validationSeconds = Double(DispatchTime.now().uptimeNanoseconds - v0) / 1e9
                 if metrics.ndcg10 > best.ndcg {
@@ -203,23 +215,36 @@ public enum ModelTrainer {
     /// Validation NDCG/Recall: the exact full ranking of the items head's scores for the items
     /// head (what its generation approximates to within the beam), else generation (beam 20)
     /// with the scorer that decoding will use.
-    public static func validate(_ model: NextItemModel, cases: [EvaluationCase], trie: CodeTrie) throws -> ValidationMetrics {
+    ///
+    /// `users` gives the cases' users their IDs when the model reads user tokens (a user without
+    /// one is an error); `nil` = every user unknown (the zero user vector).
+    public static func validate(_ model: NextItemModel, cases: [EvaluationCase], trie: CodeTrie,
+                                users: UserCodes? = nil) throws -> ValidationMetrics {
         if model.configuration.head == .items {
-            let m = exactRanking(model, cases: cases, cutoffs: [5, 10])
+            let m = try exactRanking(model, cases: cases, cutoffs: [5, 10], users: users)
             return ValidationMetrics(recall5: m.recall(at: 5), ndcg5: m.ndcg(at: 5), recall10: m.recall(at: 10),
                                      ndcg10: m.ndcg(at: 10), users: m.users, method: "exact")
         }
-        let scorer = try ModelScorer(model: model, trie: trie)
+        let scorer = try ModelScorer(model: model, trie: trie, users: try caseUsers(model, cases: cases, users: users))
         let r = try GenerativeEvaluation.evaluate(cases, scorer: scorer, trie: trie, settings: EvaluationSettings())
         let m = r.metrics
         return ValidationMetrics(recall5: m.recall(at: 5), ndcg5: m.ndcg(at: 5), recall10: m.recall(at: 10),
                                  ndcg10: m.ndcg(at: 10), users: m.users, method: "generated")
     }
 
+    /// The user ID of every case's user when the model reads user tokens and `users` is given
+    /// (a user without an ID is an error), else `nil`.
+    public static func caseUsers(_ model: NextItemModel, cases: [EvaluationCase], users: UserCodes?) throws -> [[Int32]?]? {
+        guard model.configuration.userTokens, let users else { return nil }
+        return try users.ids(of: cases.map(\.user))
+    }
+
     /// Metrics of the items head's exact ranking of all items (rank = number of items scored
-    /// strictly higher than the target), optionally excluding history items.
+    /// strictly higher than the target), optionally excluding history items. `users` as in
+    /// ``validate(_:cases:trie:users:)``.
     public static func exactRanking(_ model: NextItemModel, cases: [EvaluationCase], cutoffs: [Int],
-                                    excludeHistory: Bool = false) -> RankingMetrics {
+                                    excludeHistory: Bool = false, users: UserCodes? = nil) throws -> RankingMetrics {
+        let perCase = try caseUsers(model, cases: cases, users: users)
         let n = model.itemCount
         let block = 1024
         var metrics = RankingMetrics(cutoffs: cutoffs)
@@ -230,7 +255,7 @@ public enum ModelTrainer {
         while start < cases.count {
             let end = min(cases.count, start + block)
             let chunk = cases[start..<end]
-            let states = model.userStates(chunk.map(\.history), workspace: ws)
+            let states = model.userStates(chunk.map(\.history), users: perCase.map { Array($0[start..<end]) }, workspace: ws)
             let m = chunk.count
             states.withUnsafeBufferPointer { s in
                 scores.withUnsafeMutableBufferPointer { out in

@@ -18,6 +18,12 @@ public final class ModelWorkspace: @unchecked Sendable {
     var finalNorm = FloatBuffer(count: 1), finalRstd = FloatBuffer(count: 1)
     /// `[N, d]` the trunk's normalised output (the user state at every position).
     var hidden = FloatBuffer(count: 1)
+    /// `[S, d]` the user vector of each sequence (user tokens) and `[S]` 1 = kept, 0 = dropped.
+    var userVectors = FloatBuffer(count: 1), userKeep = FloatBuffer(count: 1)
+    /// The items head's rows when some positions have no target (user-token prefixes): `[M, d]`
+    /// hidden states and their gradients, and `[M]` targets, of the positions with a target.
+    var headHidden = FloatBuffer(count: 1), headDHidden = FloatBuffer(count: 1)
+    var headTargets: [Int32] = []
 
     // Gradients.
     var dHidden = FloatBuffer(count: 1)

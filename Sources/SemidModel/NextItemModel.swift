@@ -109,6 +109,16 @@ public final class NextItemModel: @unchecked Sendable {
         } else {
             codeHead = nil
         }
+        if c.userTokens {
+            // Registered last, so a model without user tokens initialises exactly as before.
+            let userStd = 0.05 / Float(c.userCodeSizes.count).squareRoot()
+            for (l, k) in c.userCodeSizes.enumerated() {
+                p.add("user.codes.\(l)", shape: [k, d], decay: false, initializer: normal(userStd))
+            }
+            if c.userTokenPlacement == .prefix {
+                p.add("user.position", shape: [d], decay: false, initializer: normal(0.05))
+            }
+        }
         p.finalize()
         parameters = p
         itemVectors = FloatBuffer(count: n * d)
@@ -203,13 +213,17 @@ public final class NextItemModel: @unchecked Sendable {
         ws.layout = layout
         ws.dropoutActive = training
         let x0 = ws.residual[0].pointer
-        batch.inputs.withUnsafeBufferPointer { idx in
-            Embedding.gather(table: itemVectors.pointer, dim: d, indices: idx.baseAddress!, count: n,
-                             scale: c.scaleInput ? Float(d).squareRoot() : 1, into: x0)
-        }
-        batch.positions.withUnsafeBufferPointer { idx in
-            Embedding.gather(table: parameters.value("position"), dim: d, indices: idx.baseAddress!, count: n,
-                             into: x0, accumulate: true)
+        if c.userTokens {
+            userInputForward(batch, workspace: ws, training: training, generator: &generator)
+        } else {
+            batch.inputs.withUnsafeBufferPointer { idx in
+                Embedding.gather(table: itemVectors.pointer, dim: d, indices: idx.baseAddress!, count: n,
+                                 scale: c.scaleInput ? Float(d).squareRoot() : 1, into: x0)
+            }
+            batch.positions.withUnsafeBufferPointer { idx in
+                Embedding.gather(table: parameters.value("position"), dim: d, indices: idx.baseAddress!, count: n,
+                                 into: x0, accumulate: true)
+            }
         }
         let drop = training && c.dropout > 0
         let attnDrop = training && c.attentionDropout > 0
@@ -311,6 +325,10 @@ public final class NextItemModel: @unchecked Sendable {
                                inputGradient: dRes, accumulate: true)
         }
         if drop { Dropout.apply(dRes, mask: ws.embedMask.pointer, count: n * d) }
+        if c.userTokens {
+            userInputBackward(batch, workspace: ws)
+            return
+        }
         batch.inputs.withUnsafeBufferPointer { idx in
             Embedding.scatterAdd(gradient: dRes, dim: d, indices: idx.baseAddress!, count: n,
                                  scale: c.scaleInput ? Float(d).squareRoot() : 1, into: itemVectorGradient.pointer)
@@ -320,13 +338,136 @@ public final class NextItemModel: @unchecked Sendable {
         }
     }
 
+    // MARK: User tokens
+
+    /// The transformer input `x0` with user tokens: item positions get `√d·e_item + pos`, the
+    /// user vector `u_s = Σ_l U_l[c_l]` (zero when dropped by ``ModelConfiguration/userTokenDropout``)
+    /// goes to the prefix position as `√d·u_s + p_user`, or is added as `√d·u_s` to every
+    /// position (``ModelConfiguration/UserTokenPlacement/add``).
+    func userInputForward(_ batch: TrainingBatch, workspace ws: ModelWorkspace, training: Bool,
+                          generator: inout SeededGenerator) {
+        let c = configuration, d = dimension, n = batch.tokenCount, sequences = batch.sequenceCount
+        let levels = c.userCodeSizes.count
+        precondition(batch.userLevels == levels && batch.userCodes.count == sequences * levels,
+                     "a batch for a model with user tokens needs every sequence's user codes (use teacherForcingBatch / historyBatch)")
+        let scale: Float = c.scaleInput ? Float(d).squareRoot() : 1
+        ws.userVectors.reserve(sequences * d)
+        ws.userKeep.reserve(sequences)
+        let u = ws.userVectors.pointer, keep = ws.userKeep.pointer
+        for s in 0..<sequences {
+            keep[s] = training && c.userTokenDropout > 0 && generator.nextUnitFloat() < c.userTokenDropout ? 0 : 1
+        }
+        let tables = (0..<levels).map { parameters.value("user.codes.\($0)") }
+        for s in 0..<sequences {
+            let row = u + s * d
+            row.update(repeating: 0, count: d)
+            guard keep[s] != 0 else { continue }
+            for l in 0..<levels {
+                let code = batch.userCodes[s * levels + l]
+                guard code >= 0 else { continue }
+                let e = tables[l] + Int(code) * d
+                for j in 0..<d { row[j] += e[j] }
+            }
+        }
+        let x0 = ws.residual[0].pointer, items = itemVectors.pointer, pos = parameters.value("position")
+        let userPosition: UnsafeMutablePointer<Float>? = batch.userPrefix ? parameters.value("user.position") : nil
+        for s in 0..<sequences {
+            let us = u + s * d
+            for r in batch.layout.bounds[s]..<batch.layout.bounds[s + 1] {
+                let x = x0 + r * d
+                let item = Int(batch.inputs[r])
+                if item >= 0 {
+                    let e = items + item * d, p = pos + Int(batch.positions[r]) * d
+                    for j in 0..<d { x[j] = scale * e[j] + p[j] }
+                    if !batch.userPrefix { for j in 0..<d { x[j] += scale * us[j] } }
+                } else if let userPosition {
+                    for j in 0..<d { x[j] = scale * us[j] + userPosition[j] }
+                } else {
+                    x.update(repeating: 0, count: d)
+                }
+            }
+        }
+    }
+
+    /// The backward pass of ``userInputForward(_:workspace:training:generator:)`` from the input
+    /// gradient `ws.dResidual` (dropout already applied): item-vector, position, user-position and
+    /// user-table gradients.
+    func userInputBackward(_ batch: TrainingBatch, workspace ws: ModelWorkspace) {
+        let c = configuration, d = dimension, sequences = batch.sequenceCount
+        let levels = c.userCodeSizes.count
+        let scale: Float = c.scaleInput ? Float(d).squareRoot() : 1
+        let dRes = ws.dResidual.pointer, dItems = itemVectorGradient.pointer, dPos = parameters.gradient("position")
+        let dUserPosition: UnsafeMutablePointer<Float>? = batch.userPrefix ? parameters.gradient("user.position") : nil
+        let keep = ws.userKeep.pointer
+        let tables = (0..<levels).map { parameters.gradient("user.codes.\($0)") }
+        let du = UnsafeMutablePointer<Float>.allocate(capacity: d)
+        defer { du.deallocate() }
+        for s in 0..<sequences {
+            du.update(repeating: 0, count: d)
+            for r in batch.layout.bounds[s]..<batch.layout.bounds[s + 1] {
+                let g = dRes + r * d
+                let item = Int(batch.inputs[r])
+                if item >= 0 {
+                    let e = dItems + item * d, p = dPos + Int(batch.positions[r]) * d
+                    for j in 0..<d { e[j] += scale * g[j]; p[j] += g[j] }
+                    if !batch.userPrefix { for j in 0..<d { du[j] += scale * g[j] } }
+                } else if let dUserPosition {
+                    for j in 0..<d { du[j] += scale * g[j]; dUserPosition[j] += g[j] }
+                }
+            }
+            guard keep[s] != 0 else { continue }
+            for l in 0..<levels {
+                let code = batch.userCodes[s * levels + l]
+                guard code >= 0 else { continue }
+                let t = tables[l] + Int(code) * d
+                for j in 0..<d { t[j] += du[j] }
+            }
+        }
+    }
+
     // MARK: Items head
 
     /// The items head's mean cross-entropy over the positions with a target, with gradients:
     /// adds to the item-vector and bias gradients and writes `weight ×` the gradient of the
     /// hidden states to `ws.dHidden` (overwriting it).
     func itemHeadLoss(_ batch: TrainingBatch, workspace ws: ModelWorkspace, weight: Float) -> Double {
-        let n = batch.tokenCount, items = itemCount, d = dimension
+        let all = batch.tokenCount, d = dimension
+        let targetRows = batch.targetCount
+        guard targetRows < all else {
+            return batch.targets.withUnsafeBufferPointer { t in
+                itemHeadLoss(rows: all, hidden: ws.hidden.pointer, targets: t.baseAddress!, dHidden: ws.dHidden.pointer,
+                             workspace: ws, weight: weight)
+            }
+        }
+        // Positions without a target (user-token prefixes) are left out of the item logits: the
+        // rows with a target are gathered, and their gradients scattered back.
+        ws.headHidden.reserve(max(1, targetRows) * d)
+        ws.headDHidden.reserve(max(1, targetRows) * d)
+        ws.headTargets.removeAll(keepingCapacity: true)
+        var rows: [Int] = []
+        rows.reserveCapacity(targetRows)
+        for (r, t) in batch.targets.enumerated() where t >= 0 {
+            (ws.headHidden.pointer + rows.count * d).update(from: ws.hidden.pointer + r * d, count: d)
+            ws.headTargets.append(t)
+            rows.append(r)
+        }
+        ws.dHidden.zero(all * d)
+        guard !rows.isEmpty else { return 0 }
+        let loss = ws.headTargets.withUnsafeBufferPointer { t in
+            itemHeadLoss(rows: rows.count, hidden: ws.headHidden.pointer, targets: t.baseAddress!,
+                         dHidden: ws.headDHidden.pointer, workspace: ws, weight: weight)
+        }
+        for (i, r) in rows.enumerated() {
+            (ws.dHidden.pointer + r * d).update(from: ws.headDHidden.pointer + i * d, count: d)
+        }
+        return loss
+    }
+
+    /// The items head over `rows` hidden states with a target each (see
+    /// ``itemHeadLoss(_:workspace:weight:)``), writing their gradients to `dHiddenOut`.
+    func itemHeadLoss(rows n: Int, hidden hiddenIn: UnsafeMutablePointer<Float>, targets targetsIn: UnsafePointer<Int32>,
+                      dHidden dHiddenOut: UnsafeMutablePointer<Float>, workspace ws: ModelWorkspace, weight: Float) -> Double {
+        let items = itemCount, d = dimension
         let chunk = ws.logitRows
         let bias: UnsafeMutablePointer<Float>? = configuration.outputBias ? parameters.value("item.bias") : nil
         let e = itemVectors.pointer
@@ -338,11 +479,11 @@ public final class NextItemModel: @unchecked Sendable {
         let seconds = UnsafeMutablePointer<(Double, Double)>.allocate(capacity: workers)
         defer { losses.deallocate(); seconds.deallocate() }
         let wall0 = DispatchTime.now().uptimeNanoseconds
-        batch.targets.withUnsafeBufferPointer { targets in
-            let tp = SharedMutablePointer(UnsafeMutablePointer(mutating: targets.baseAddress!))
+        do {
+            let tp = SharedMutablePointer(UnsafeMutablePointer(mutating: targetsIn))
             let lossOut = SharedMutablePointer(losses), timeOut = SharedMutablePointer(seconds)
             let biasP = bias.map { SharedMutablePointer($0) }
-            let eP = SharedMutablePointer(e), hidden = SharedMutablePointer(ws.hidden.pointer), dHidden = SharedMutablePointer(ws.dHidden.pointer)
+            let eP = SharedMutablePointer(e), hidden = SharedMutablePointer(hiddenIn), dHidden = SharedMutablePointer(dHiddenOut)
             let buffers = ws.headWorkers
             let body: (Int) -> Void = { w in
                 let buf = buffers[w]
@@ -445,8 +586,13 @@ public final class NextItemModel: @unchecked Sendable {
     // MARK: Inference
 
     /// The user state (final hidden vector at the last position) of each history, `[S, d]`.
-    public func userStates<C: Collection>(_ histories: [C], workspace ws: ModelWorkspace) -> [Float] where C.Element == Int32 {
-        let batch = TrainingBatch.histories(histories, maxHistory: configuration.maxHistory)
+    ///
+    /// - Parameter users: with user tokens, the semantic ID of each history's user (`nil`, or a
+    ///   missing entry, = unknown user: the zero user vector; see ``userTokenCodes(_:)`` for IDs
+    ///   the model was not trained on). Ignored by a model without user tokens.
+    public func userStates<C: Collection>(_ histories: [C], users: [[Int32]?]? = nil, workspace ws: ModelWorkspace) -> [Float]
+    where C.Element == Int32 {
+        let batch = historyBatch(histories, users: users)
         var rng = SeededGenerator(seed: 0)
         forward(batch, workspace: ws, training: false, generator: &rng)
         let d = dimension

@@ -15,21 +15,46 @@ public struct TrainedIndex: Sendable {
     public let model: NextItemModel
     /// The manifest's model section.
     public let summary: ModelSummary
+    /// The index's user IDs when the model reads user tokens (`nil` otherwise); users that got
+    /// an ID after training (`semid users --add`) are included.
+    public let users: UserCodes?
 
-    /// Opens the index at `path`; throws ``ModelError/noModel(path:)`` when it holds no model.
+    /// Opens the index at `path`; throws ``ModelError/noModel(path:)`` when it holds no model, and
+    /// ``ModelError/inconsistentInput(_:)`` when the model reads user tokens but the index has
+    /// no user IDs.
     public static func open(_ path: String) throws -> TrainedIndex {
         let index = try IndexStore.open(at: path)
         guard StoredModel.hasModel(index) else { throw ModelError.noModel(path: path) }
         let trie = try CodeTrie(ids: index.ids.values, codebookSizes: index.manifest.codeSizes)
         let (model, summary) = try StoredModel.load(from: index, trie: trie)
-        return TrainedIndex(index: index, trie: trie, model: model, summary: summary)
+        var users: UserCodes?
+        if model.configuration.userTokens {
+            guard let loaded = try UserCodes.load(from: index) else {
+                throw ModelError.inconsistentInput("the model in \(path) reads user tokens but the index has no user IDs; run `semid users \(path) --sequences FILE` first")
+            }
+            users = loaded
+        }
+        return TrainedIndex(index: index, trie: trie, model: model, summary: summary, users: users)
+    }
+
+    /// The user IDs the model reads for `users` (`nil` entries = unknown user, the zero user
+    /// vector); `nil` when the model has no user tokens. Throws for a user without an ID.
+    public func userIDs(_ users: [Int?]) throws -> [[Int32]?]? {
+        guard model.configuration.userTokens, let known = self.users else { return nil }
+        return try users.map { u in try u.map { try known.ids(of: [$0])[0] } }
     }
 
     /// Decodes the top `top` items for each history with beam `beam`.
-    public func recommend(histories: [[Int32]], top: Int, beam: Int, excludeHistory: Bool) throws -> BeamSearchResults {
+    ///
+    /// - Parameter users: with user tokens, each history's user (`nil`, or a `nil` entry = unknown
+    ///   user: the zero user vector, what training shows with user-token dropout); a user
+    ///   without an ID is an error. Ignored by a model without user tokens.
+    public func recommend(histories: [[Int32]], users: [Int?]? = nil, top: Int, beam: Int,
+                          excludeHistory: Bool) throws -> BeamSearchResults {
         let search = try ConstrainedBeamSearch(trie: trie, configuration: BeamSearchConfiguration(
             beamWidth: beam, topK: top, excludeHistory: excludeHistory, queriesPerScorerCall: 32))
-        let scorer = try ModelScorer(model: model, trie: trie, excludeHistoryMass: excludeHistory)
+        let scorer = try ModelScorer(model: model, trie: trie, excludeHistoryMass: excludeHistory,
+                                     users: try users.flatMap { try userIDs($0) })
         // One query runs on the calling thread: a multi-threaded BLAS would only add wake-ups.
         if histories.count <= 32 {
             return try BLASRuntime.withThreadCount(1) { try search.search(histories: histories, scorer: scorer) }
@@ -37,9 +62,12 @@ public struct TrainedIndex: Sendable {
         return try search.search(histories: histories, scorer: scorer)
     }
 
-    /// Evaluates by generation on `cases`.
-    public func evaluate(_ cases: [EvaluationCase], settings: EvaluationSettings) throws -> EvaluationResult {
-        let scorer = try ModelScorer(model: model, trie: trie, excludeHistoryMass: settings.excludeHistory)
+    /// Evaluates by generation on `cases`; with user tokens, each case's user reads its user ID
+    /// (a user without one is an error), or with `unknownUsers` every case gets the unknown-user
+    /// input (the zero user vector).
+    public func evaluate(_ cases: [EvaluationCase], settings: EvaluationSettings, unknownUsers: Bool = false) throws -> EvaluationResult {
+        let scorer = try ModelScorer(model: model, trie: trie, excludeHistoryMass: settings.excludeHistory,
+                                     users: unknownUsers ? nil : try ModelTrainer.caseUsers(model, cases: cases, users: users))
         return try GenerativeEvaluation.evaluate(cases, scorer: scorer, trie: trie, settings: settings)
     }
 }
@@ -58,6 +86,8 @@ public enum ModelTraining {
         public var output: String?
         /// Train but do not write.
         public var dryRun = false
+        /// With user tokens: read only the first this many user-ID positions (default: all).
+        public var userTokenLevels: Int?
 
         /// Creates inputs.
         public init(index: String, sequences: String, embeddings: String? = nil, output: String? = nil) {
@@ -104,10 +134,26 @@ public enum ModelTraining {
         } else {
             config.contentDimension = 0
         }
+        var users: UserCodes?
+        if config.userTokens {
+            guard let loaded = try UserCodes.load(from: index) else {
+                throw ModelError.inconsistentInput("--user-tokens: \(inputs.index) has no user IDs; run `semid users \(inputs.index) --sequences \(inputs.sequences)` first")
+            }
+            if let missing = sequences.first(where: { $0.user >= loaded.userCount }) {
+                throw ModelError.inconsistentInput("--user-tokens: user \(missing.user) of \(inputs.sequences) has no user ID (the index has IDs for users 0…\(loaded.userCount - 1)); run `semid users \(inputs.index) --sequences \(inputs.sequences) --add` first")
+            }
+            let levels = inputs.userTokenLevels ?? loaded.levels
+            guard levels >= 1 && levels <= loaded.levels else {
+                throw ModelError.invalidConfiguration("--user-token-levels must be in 1…\(loaded.levels) (the user IDs have \(loaded.levels) positions; got \(levels))")
+            }
+            config.userCodeSizes = Array(loaded.codeSizes.prefix(levels))
+            users = loaded
+        }
         try config.validate()
         let model = try NextItemModel(configuration: config, items: items, content: content, trie: trie,
                                       seed: training.seed &+ 0x5EED)
-        let report = try ModelTrainer.train(model, split: split, trie: trie, configuration: training, onEpoch: onEpoch)
+        let report = try ModelTrainer.train(model, split: split, trie: trie, configuration: training, users: users,
+                                            onEpoch: onEpoch)
         let summary = ModelSummary(
             formatVersion: ModelSummary.currentFormatVersion, configuration: config, training: training, inputs: fingerprints,
             bestEpoch: report.bestEpoch, stopReason: report.stopReason, trainingSeconds: report.seconds,

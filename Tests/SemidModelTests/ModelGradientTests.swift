@@ -33,6 +33,14 @@ struct TinyCatalog {
         sequences = seqs
     }
 
+    /// Vocabulary of the tiny users' IDs.
+    static let userCodeSizes = [3, 4]
+
+    /// A user ID per sequence (codes within ``userCodeSizes``; a few users share one).
+    var userIDs: [[Int32]] {
+        sequences.indices.map { [Int32($0 % 3), Int32(($0 * 7) % 4)] }
+    }
+
     func configuration(head: ModelConfiguration.Head, content: Bool = true) -> ModelConfiguration {
         var c = ModelConfiguration()
         c.dimension = 8
@@ -87,6 +95,94 @@ struct ModelGradientTests {
                 return loss()
             }
         }
+    }
+
+    /// The same check with user tokens (both placements, on the items head and on both heads),
+    /// including the user-code tables and the user position: user-token dropout on, one user
+    /// unknown and one with a code outside its table (both contribute nothing there).
+    @Test(arguments: [(ModelConfiguration.UserTokenPlacement.prefix, ModelConfiguration.Head.items),
+                      (.prefix, .both), (.add, .items), (.add, .both)])
+    func modelGradientsWithUserTokens(placement: ModelConfiguration.UserTokenPlacement, head: ModelConfiguration.Head) throws {
+        let tiny = TinyCatalog()
+        var config = tiny.configuration(head: head)
+        config.userTokens = true
+        config.userTokenPlacement = placement
+        config.userCodeSizes = TinyCatalog.userCodeSizes
+        config.userTokenDropout = 0.25
+        let model = try NextItemModel(configuration: config, items: tiny.items, content: tiny.content, trie: tiny.trie, seed: 3)
+        var rng = SeededGenerator(seed: 8)
+        for e in model.parameters.entries where e.name.hasSuffix("gamma") || e.name.hasSuffix("beta") || e.name.hasSuffix("bias") {
+            for i in 0..<e.count { model.parameters.values.pointer[e.offset + i] += 0.2 * rng.nextGaussian() }
+        }
+        var users: [[Int32]?] = tiny.userIDs.map { $0 }
+        users[1] = nil
+        users[2] = [users[2]![0], 99]
+        let batch = model.teacherForcingBatch(tiny.sequences.map { $0[...] }, users: users)
+        #expect(batch.userPrefix == (placement == .prefix))
+        #expect(batch.targetCount < batch.tokenCount || placement == .add)
+        let ws = ModelWorkspace(configuration: config, itemCount: tiny.items.itemCount, logitRows: 7)
+        func loss() -> Double {
+            var g = SeededGenerator(seed: 42)
+            let l = model.computeGradients(batch, workspace: ws, generator: &g)
+            return l.items + l.codes
+        }
+        _ = loss()
+        // Some sequences keep their user vector and some drop it with these seeds.
+        let kept = (0..<batch.sequenceCount).map { ws.userKeep.pointer[$0] }
+        #expect(kept.contains(0) && kept.contains(1))
+        let analytic = model.parameters.gradients.array(model.parameters.count)
+        let names = model.parameters.entries.map(\.name)
+        #expect(names.contains("user.codes.0") && names.contains("user.codes.1"))
+        #expect(names.contains("user.position") == (placement == .prefix))
+        for entry in model.parameters.entries {
+            let base = model.parameters.copy(entry.name)
+            let grad = Array(analytic[entry.offset..<(entry.offset + entry.count)])
+            if entry.name.hasPrefix("user.") { #expect(grad.contains { $0 != 0 }, "\(entry.name) gets no gradient") }
+            let rms = (base.reduce(0) { $0 + $1 * $1 } / Float(max(1, base.count))).squareRoot()
+            // A smaller cap than above: with the code head alone some directional derivatives
+            // are small, and a step of 5e-3 then shows the loss's curvature (checked: the
+            // difference quotient converges to the analytic value as the step shrinks).
+            let epsilon = max(2e-4, min(2e-3, 0.02 * rms))
+            GradientCheck.check(entry.name, x: base, analytic: grad, epsilon: epsilon, coordinates: 2, tolerance: 3e-2) { x in
+                model.parameters.set(entry.name, x)
+                defer { model.parameters.set(entry.name, base) }
+                return loss()
+            }
+        }
+    }
+
+    /// With user tokens, the prefix position changes the user state but never gets a target, and
+    /// a model without user tokens builds the same batches as before.
+    @Test func userPrefixBatchLayout() throws {
+        let tiny = TinyCatalog()
+        var config = tiny.configuration(head: .items)
+        let plain = try NextItemModel(configuration: config, items: tiny.items, content: tiny.content, trie: tiny.trie, seed: 3)
+        let reference = TrainingBatch.teacherForcing(tiny.sequences.map { $0[...] }, maxHistory: config.maxHistory)
+        let viaModel = plain.teacherForcingBatch(tiny.sequences.map { $0[...] }, users: tiny.userIDs.map { $0 })
+        #expect(viaModel.inputs == reference.inputs && viaModel.targets == reference.targets && viaModel.userCodes.isEmpty)
+        config.userTokens = true
+        config.userCodeSizes = TinyCatalog.userCodeSizes
+        let model = try NextItemModel(configuration: config, items: tiny.items, content: tiny.content, trie: tiny.trie, seed: 3)
+        let batch = model.teacherForcingBatch(tiny.sequences.map { $0[...] }, users: tiny.userIDs.map { $0 })
+        #expect(batch.tokenCount == reference.tokenCount + reference.sequenceCount)
+        #expect(batch.targetCount == reference.targetCount)
+        for s in 0..<batch.sequenceCount {
+            let first = batch.layout.bounds[s]
+            #expect(batch.inputs[first] == -1 && batch.targets[first] == -1 && batch.positions[first] == -1)
+        }
+        // Clamping: out-of-table codes and positions beyond the tables contribute nothing.
+        #expect(model.userTokenCodes([2, 3, 7] as [Int32]) == [2, 3])
+        #expect(model.userTokenCodes([3, 9] as [Int32]) == [-1, -1])
+        #expect(model.userTokenCodes([1] as [Int32]) == [1, -1])
+        #expect(model.userTokenCodes(nil as [Int32]?) == [-1, -1])
+        // Different users give different states for the same history; unknown = zero vector.
+        let ws = ModelWorkspace(configuration: config, itemCount: tiny.items.itemCount)
+        let h: [[Int32]] = [[1, 2, 3], [1, 2, 3], [1, 2, 3]]
+        let states = model.userStates(h, users: [[0, 0], [2, 3], nil], workspace: ws)
+        let d = config.dimension
+        #expect(Array(states[0..<d]) != Array(states[d..<(2 * d)]))
+        let unknown = model.userStates([[1, 2, 3]], users: [[3, 9]], workspace: ws)
+        #expect(zip(unknown, states[(2 * d)..<(3 * d)]).allSatisfy { abs($0 - $1) < 1e-5 })
     }
 
     @Test func lossDecreasesOnTinyData() throws {

@@ -81,7 +81,7 @@ struct ScorerTests {
         }
         // Exact ranking metrics agree with generation at this beam.
         let cases = tiny.sequences.filter { $0.count >= 2 }.map { EvaluationCase(user: 0, history: Array($0.dropLast()), target: $0.last!) }
-        let exact = ModelTrainer.exactRanking(m, cases: cases, cutoffs: [5, 10])
+        let exact = try ModelTrainer.exactRanking(m, cases: cases, cutoffs: [5, 10])
         let generated = try GenerativeEvaluation.evaluate(cases, scorer: ModelScorer(model: m, trie: tiny.trie), trie: tiny.trie,
                                                           settings: EvaluationSettings(cutoffs: [5, 10], beamWidth: n))
         #expect(abs(exact.ndcg(at: 10) - generated.metrics.ndcg(at: 10)) < 1e-9)
@@ -100,6 +100,112 @@ struct ScorerTests {
         let total = r.scores.reduce(0.0) { $0 + exp(Double($1)) }
         #expect(abs(total - 1) < 1e-4)
         #expect(Set(r.items).count == n)
+    }
+
+    /// A model with user tokens trained a few steps on the tiny data.
+    static func userModel(_ head: ModelConfiguration.Head, placement: ModelConfiguration.UserTokenPlacement,
+                          tiny: TinyCatalog) throws -> NextItemModel {
+        var c = tiny.configuration(head: head, content: false)
+        c.userTokens = true
+        c.userTokenPlacement = placement
+        c.userCodeSizes = TinyCatalog.userCodeSizes
+        c.userTokenDropout = 0.2
+        let m = try NextItemModel(configuration: c, items: tiny.items, trie: tiny.trie, seed: 4)
+        let ws = ModelWorkspace(configuration: c, itemCount: tiny.items.itemCount)
+        let opt = AdamW(parameters: m.parameters, configuration: AdamW.Configuration())
+        var g = SeededGenerator(seed: 3)
+        let batch = m.teacherForcingBatch(tiny.sequences.map { $0[...] }, users: tiny.userIDs.map { $0 })
+        for _ in 0..<20 {
+            _ = m.computeGradients(batch, workspace: ws, generator: &g)
+            opt.update(m.parameters, learningRate: 1e-2)
+        }
+        m.composeItemVectors()
+        return m
+    }
+
+    /// Property: with user tokens, for random histories and random users (known, unknown, and
+    /// IDs with codes beyond the model's tables, as users added after training may have), every
+    /// decoded ID is a real item, items are distinct, exclusion holds, and the results for a query
+    /// do not depend on the micro-batch it is decoded in.
+    @Test(arguments: [(ModelConfiguration.Head.items, ModelConfiguration.UserTokenPlacement.prefix), (.both, .add), (.codes, .prefix)])
+    func userTokenRecommendationsAreValidItems(head: ModelConfiguration.Head, placement: ModelConfiguration.UserTokenPlacement) throws {
+        let tiny = TinyCatalog()
+        let m = try Self.userModel(head, placement: placement, tiny: tiny)
+        var rng = SeededGenerator(seed: 77)
+        for round in 0..<4 {
+            let count = 5 + rng.nextInt(below: 20)
+            let histories: [[Int32]] = (0..<count).map { _ in
+                rng.sample(1 + rng.nextInt(below: 9), from: tiny.items.itemCount).map { Int32($0) }
+            }
+            let users: [[Int32]?] = (0..<count).map { _ in
+                switch rng.nextInt(below: 4) {
+                case 0: return nil
+                case 1: return [Int32(rng.nextInt(below: 6)), Int32(rng.nextInt(below: 9)), 5]  // beyond the tables, extra position
+                default: return [Int32(rng.nextInt(below: 3)), Int32(rng.nextInt(below: 4))]
+                }
+            }
+            let beam = [3, 7, 12, 30][round], top = min(3, beam), exclude = round % 2 == 1
+            let scorer = try ModelScorer(model: m, trie: tiny.trie, excludeHistoryMass: exclude, users: users)
+            let search = try ConstrainedBeamSearch(trie: tiny.trie, configuration: BeamSearchConfiguration(
+                beamWidth: beam, topK: top, excludeHistory: exclude, queriesPerScorerCall: 1 + round * 3))
+            let r = try search.search(histories: histories, scorer: scorer)
+            #expect(GenerativeEvaluation.invalidCount(r, trie: tiny.trie) == 0)
+            for q in 0..<count {
+                let items = r.items[(q * top)..<((q + 1) * top)]
+                #expect(Set(items).count == top && items.allSatisfy { (0..<Int32(tiny.items.itemCount)).contains($0) })
+                if exclude { #expect(items.allSatisfy { !histories[q].contains($0) }) }
+                #expect(r.scores[(q * top)..<((q + 1) * top)].allSatisfy { $0 <= 0 && $0.isFinite })
+            }
+            let single = try ConstrainedBeamSearch(trie: tiny.trie, configuration: BeamSearchConfiguration(
+                beamWidth: beam, topK: top, excludeHistory: exclude, queriesPerScorerCall: 1, parallel: false))
+            #expect(try single.search(histories: histories, scorer: scorer).items == r.items)
+        }
+        // The user matters: the same history with different users is scored differently.
+        let h: [[Int32]] = [[1, 2, 3], [1, 2, 3]]
+        let ws = ModelWorkspace(configuration: m.configuration, itemCount: tiny.items.itemCount)
+        let states = m.userStates(h, users: [[0, 1], [2, 3]], workspace: ws)
+        #expect(Array(states[0..<m.dimension]) != Array(states[m.dimension...]))
+    }
+
+    /// Training with user tokens is deterministic too, and the trainer refuses missing user IDs.
+    @Test func userTokenTrainingIsDeterministicAndNeedsUserIDs() throws {
+        let tiny = TinyCatalog()
+        let seqs = tiny.sequences.enumerated().map { UserSequence(user: $0.offset, items: $0.element.map(Int.init) + [1, 2]) }
+        let split = LeaveOneOutSplit(sequences: seqs, maxHistory: 6)
+        let users = try UserCodes(codes: tiny.userIDs.flatMap { $0 }, codeSizes: TinyCatalog.userCodeSizes)
+        var c = tiny.configuration(head: .items, content: true)
+        c.userTokens = true
+        c.userCodeSizes = TinyCatalog.userCodeSizes
+        c.userTokenDropout = 0.3
+        var t = TrainingConfiguration()
+        t.epochs = 2
+        t.batchSize = 4
+        t.warmupSteps = 2
+        t.seed = 9
+        func train() throws -> [Float] {
+            let m = try NextItemModel(configuration: c, items: tiny.items, content: tiny.content, trie: tiny.trie, seed: 5)
+            _ = try ModelTrainer.train(m, split: split, trie: tiny.trie, configuration: t, users: users)
+            return m.parameters.snapshot()
+        }
+        #expect(try train() == train())
+        let m = try NextItemModel(configuration: c, items: tiny.items, content: tiny.content, trie: tiny.trie, seed: 5)
+        #expect(throws: ModelError.self) { try ModelTrainer.train(m, split: split, trie: tiny.trie, configuration: t) }
+        let fewer = try UserCodes(codes: Array(tiny.userIDs.prefix(5).flatMap { $0 }), codeSizes: TinyCatalog.userCodeSizes)
+        #expect(throws: ModelError.self) { try ModelTrainer.train(m, split: split, trie: tiny.trie, configuration: t, users: fewer) }
+    }
+
+    /// A configuration stored before user tokens existed decodes with them off.
+    @Test func configurationWithoutUserKeysDecodes() throws {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        var object = try JSONSerialization.jsonObject(with: encoder.encode(ModelConfiguration())) as! [String: Any]
+        #expect(object["user_tokens"] as? Bool == false)
+        for key in object.keys where key.hasPrefix("user_") { object.removeValue(forKey: key) }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let decoded = try decoder.decode(ModelConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(decoded == ModelConfiguration())
+        #expect(!decoded.userTokens)
     }
 
     /// Training twice from the same seed gives identical weights.
