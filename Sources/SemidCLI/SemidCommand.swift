@@ -21,7 +21,7 @@ public struct SemidCommand: ParsableCommand {
             """,
         version: SemidCommand.versionText,
         subcommands: [BuildCommand.self, AddCommand.self, UsersCommand.self, InspectCommand.self, ExportCommand.self,
-                      TrainCommand.self, RecommendCommand.self, EvalCommand.self, BenchCommand.self])
+                      TrainCommand.self, RecommendCommand.self, EvalCommand.self, CompareCommand.self, BenchCommand.self])
 
     public init() {}
 

@@ -346,7 +346,7 @@ public final class NextItemModel: @unchecked Sendable {
     /// position (``ModelConfiguration/UserTokenPlacement/add``).
     func userInputForward(_ batch: TrainingBatch, workspace ws: ModelWorkspace, training: Bool,
                           generator: inout SeededGenerator) {
-        let c = configuration, d = dimension, n = batch.tokenCount, sequences = batch.sequenceCount
+        let c = configuration, d = dimension, sequences = batch.sequenceCount
         let levels = c.userCodeSizes.count
         precondition(batch.userLevels == levels && batch.userCodes.count == sequences * levels,
                      "a batch for a model with user tokens needs every sequence's user codes (use teacherForcingBatch / historyBatch)")

@@ -3,33 +3,6 @@ import SemidMath
 import SemidStorage
 import Testing
 
-/// Runs the `semid` executable built next to the test bundle.
-enum SemidBinary {
-    static let path: String = {
-        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        var candidates = [runner.appendingPathComponent("semid").path]
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        candidates.append(root.appendingPathComponent(".build/debug/semid").path)
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
-    }()
-
-    struct Output { var status: Int32; var stdout: String; var stderr: String }
-
-    static func run(_ arguments: [String]) throws -> Output {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
-}
-
 /// A tiny dataset, an index built from it without a model, and a trained copy; built once.
 final class ModelFixture: @unchecked Sendable {
     let dir: String
@@ -66,10 +39,10 @@ final class ModelFixture: @unchecked Sendable {
         try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/seq.tsv", atomically: true, encoding: .utf8)
         try "0\t1 2 3 4 5\n1\t6 7 8 9\n2 oops no tab\n".write(toFile: dir + "/malformed.tsv", atomically: true, encoding: .utf8)
         try "0\t1 2 3 4 5\n1\t6 7 500 9 10\n".write(toFile: dir + "/unknown.tsv", atomically: true, encoding: .utf8)
-        let build = try SemidBinary.run(["build", "--embeddings", dir + "/emb.npy", "--items", dir + "/items.jsonl", "--levels", "2",
+        let build = try Semid.run(["build", "--embeddings", dir + "/emb.npy", "--items", dir + "/items.jsonl", "--levels", "2",
                                          "--codebook-size", "4", "--collisions", "suffix", "--seed", "1", "--out", bare])
         guard build.status == 0 else { throw FixtureError(message: "build failed: \(build.stderr)") }
-        let train = try SemidBinary.run(Self.trainArguments(index: bare, sequences: sequences, seed: 3) + ["--out", trained])
+        let train = try Semid.run(Self.trainArguments(index: bare, sequences: sequences, seed: 3) + ["--out", trained])
         guard train.status == 0 else { throw FixtureError(message: "train failed: \(train.stderr)") }
     }
 
@@ -89,7 +62,7 @@ struct ModelCommandTests {
 
     @Test func recommendReturnsRealItemsWithTitles() throws {
         let f = try fixture()
-        let r = try SemidBinary.run(["recommend", f.trained, "--history", "3 4 5", "--top", "5", "--json"])
+        let r = try Semid.run(["recommend", f.trained, "--history", "3 4 5", "--top", "5", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
         let results = object?["results"] as? [[String: Any]] ?? []
@@ -100,18 +73,18 @@ struct ModelCommandTests {
             #expect(row["title"] as? String == "Item number \(item)")
             #expect((row["score"] as? Double ?? 1) <= 0)
         }
-        let excluded = try SemidBinary.run(["recommend", f.trained, "--history", "3 4 5", "--top", "10", "--exclude-history", "--json"])
+        let excluded = try Semid.run(["recommend", f.trained, "--history", "3 4 5", "--top", "10", "--exclude-history", "--json"])
         let rows = ((try JSONSerialization.jsonObject(with: Data(excluded.stdout.utf8)) as? [String: Any])?["results"] as? [[String: Any]]) ?? []
         #expect(rows.count == 10)
         #expect(rows.allSatisfy { ![3, 4, 5].contains($0["item"] as? Int ?? 3) })
-        let text = try SemidBinary.run(["recommend", f.trained, "--history", "3,4,5"])
+        let text = try Semid.run(["recommend", f.trained, "--history", "3,4,5"])
         #expect(text.status == 0 && text.stdout.contains("Item number") && text.stdout.contains("ms"))
     }
 
     @Test func evalReportsMetricsAndBaseline() throws {
         let f = try fixture()
         for split in ["test", "valid"] {
-            let r = try SemidBinary.run(["eval", f.trained, "--sequences", f.sequences, "--split", split, "--json"])
+            let r = try Semid.run(["eval", f.trained, "--sequences", f.sequences, "--split", split, "--json"])
             #expect(r.status == 0, "\(r.stderr)")
             let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] ?? [:]
             let model = object["model"] as? [String: Any] ?? [:]
@@ -124,7 +97,7 @@ struct ModelCommandTests {
                 #expect(v >= 0 && v <= 1, "\(key)")
             }
         }
-        let text = try SemidBinary.run(["eval", f.trained, "--sequences", f.sequences, "--k", "1,3", "--beam", "5", "--exclude-history"])
+        let text = try Semid.run(["eval", f.trained, "--sequences", f.sequences, "--k", "1,3", "--beam", "5", "--exclude-history"])
         #expect(text.status == 0 && text.stdout.contains("recall@3") && text.stdout.contains("popularity"))
     }
 
@@ -138,8 +111,8 @@ struct ModelCommandTests {
         }
         let json = f.dir + "/Fixture.inter.json"
         try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: json))
-        let a = try SemidBinary.run(["eval", f.trained, "--sequences", f.sequences, "--json", "--no-baseline"])
-        let b = try SemidBinary.run(["eval", f.trained, "--sequences", json, "--json", "--no-baseline"])
+        let a = try Semid.run(["eval", f.trained, "--sequences", f.sequences, "--json", "--no-baseline"])
+        let b = try Semid.run(["eval", f.trained, "--sequences", json, "--json", "--no-baseline"])
         #expect(a.status == 0 && b.status == 0, "\(b.stderr)")
         func metrics(_ text: String) -> [String: Double] {
             let o = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
@@ -155,12 +128,12 @@ struct ModelCommandTests {
         var digests: [[String]] = []
         for run in 0..<2 {
             let out = f.dir + "/det\(run).semid"
-            let r = try SemidBinary.run(ModelFixture.trainArguments(index: f.bare, sequences: f.sequences, seed: 3) + ["--out", out])
+            let r = try Semid.run(ModelFixture.trainArguments(index: f.bare, sequences: f.sequences, seed: 3) + ["--out", out])
             #expect(r.status == 0, "\(r.stderr)")
             let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json"))) as? [String: Any]
             let shards = manifest?["shards"] as? [[String: Any]] ?? []
             digests.append(shards.filter { ($0["array"] as? String ?? "").hasPrefix("model.") }.compactMap { $0["sha256"] as? String })
-            let inspect = try SemidBinary.run(["inspect", out])
+            let inspect = try Semid.run(["inspect", out])
             #expect(inspect.status == 0)
         }
         #expect(!digests[0].isEmpty)
@@ -178,7 +151,7 @@ struct ModelCommandTests {
         try FileManager.default.copyItem(atPath: f.trained, toPath: copy)
         let before = try Data(contentsOf: URL(fileURLWithPath: copy + "/manifest.json"))
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: SemidBinary.path)
+        p.executableURL = URL(fileURLWithPath: TestPaths.semidBinary)
         p.arguments = ["train", copy, "--sequences", f.sequences, "--epochs", "100000", "--patience", "0", "--dim", "8", "--quiet"]
         p.standardError = FileHandle.nullDevice
         p.standardOutput = FileHandle.nullDevice
@@ -188,7 +161,7 @@ struct ModelCommandTests {
         p.waitUntilExit()
         let after = try Data(contentsOf: URL(fileURLWithPath: copy + "/manifest.json"))
         #expect(before == after)
-        let r = try SemidBinary.run(["recommend", copy, "--history", "1 2", "--top", "3"])
+        let r = try Semid.run(["recommend", copy, "--history", "1 2", "--top", "3"])
         #expect(r.status == 0)
     }
 
@@ -225,7 +198,7 @@ struct ModelCommandTests {
         if !FileManager.default.fileExists(atPath: f.dir + "/short.npy") {
             try NpyFile.write(Matrix(rows: 3, cols: 8), to: f.dir + "/short.npy")
         }
-        let r = try SemidBinary.run(c.arguments(f))
+        let r = try Semid.run(c.arguments(f))
         #expect(r.status == c.status, "\(c.name): exit \(r.status), stderr: \(r.stderr)")
         #expect(r.stderr.contains(c.message), "\(c.name): stderr was: \(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count <= 3, "\(c.name): error should be short: \(r.stderr)")

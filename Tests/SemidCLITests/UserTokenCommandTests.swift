@@ -14,9 +14,9 @@ final class UserTokenFixture: @unchecked Sendable {
         base = try ModelFixture.shared.get()
         try? FileManager.default.removeItem(atPath: users)
         try FileManager.default.copyItem(atPath: base.bare, toPath: users)
-        let ids = try SemidBinary.run(["users", users, "--sequences", base.sequences, "--levels", "2", "--codebook-size", "4", "--quiet"])
+        let ids = try Semid.run(["users", users, "--sequences", base.sequences, "--levels", "2", "--codebook-size", "4", "--quiet"])
         guard ids.status == 0 else { throw ModelFixture.FixtureError(message: "users failed: \(ids.stderr)") }
-        let train = try SemidBinary.run(ModelFixture.trainArguments(index: users, sequences: base.sequences, seed: 3)
+        let train = try Semid.run(ModelFixture.trainArguments(index: users, sequences: base.sequences, seed: 3)
                                         + ["--user-tokens", "--out", trained])
         guard train.status == 0 else { throw ModelFixture.FixtureError(message: "train --user-tokens failed: \(train.stderr)") }
     }
@@ -40,14 +40,14 @@ struct UserTokenCommandTests {
         #expect((configuration["user_code_sizes"] as? [Int])?.count == 3)  // 2 levels + suffix
         let tensors = model["tensors"] as? [String] ?? []
         #expect(tensors.contains("model.user.codes.0") && tensors.contains("model.user.position"))
-        let inspect = try SemidBinary.run(["inspect", f.trained])
+        let inspect = try Semid.run(["inspect", f.trained])
         #expect(inspect.status == 0 && inspect.stdout.contains("user tokens (prefix, 3 ID positions)"), "\(inspect.stdout)")
     }
 
     @Test func evalUsesTheUsersAndReportsValidMetrics() throws {
         let f = try fixture()
         for extra in [[], ["--unknown-users"]] {
-            let r = try SemidBinary.run(["eval", f.trained, "--sequences", f.base.sequences, "--json"] + extra)
+            let r = try Semid.run(["eval", f.trained, "--sequences", f.base.sequences, "--json"] + extra)
             #expect(r.status == 0, "\(r.stderr)")
             let object = json(r.stdout)
             let model = object["model"] as? [String: Any] ?? [:]
@@ -56,7 +56,7 @@ struct UserTokenCommandTests {
             #expect(object["user_tokens"] as? String == (extra.isEmpty ? "ids" : "unknown"))
             for key in ["recall@10", "ndcg@10"] { #expect((0...1).contains(model[key] as? Double ?? -1), "\(key)") }
         }
-        let exact = try SemidBinary.run(["eval", f.trained, "--sequences", f.base.sequences, "--compare-exact", "--no-baseline"])
+        let exact = try Semid.run(["eval", f.trained, "--sequences", f.base.sequences, "--compare-exact", "--no-baseline"])
         #expect(exact.status == 0 && exact.stdout.contains("user tokens") && exact.stdout.contains("exact ranking"), "\(exact.stderr)")
     }
 
@@ -64,7 +64,7 @@ struct UserTokenCommandTests {
         let f = try fixture()
         var lists: [[Int]] = []
         for extra in [["--user", "3"], ["--user", "40"], []] {
-            let r = try SemidBinary.run(["recommend", f.trained, "--history", "3 4 5", "--top", "8", "--json"] + extra)
+            let r = try Semid.run(["recommend", f.trained, "--history", "3 4 5", "--top", "8", "--json"] + extra)
             #expect(r.status == 0, "\(r.stderr)")
             let object = json(r.stdout)
             let rows = object["results"] as? [[String: Any]] ?? []
@@ -74,7 +74,7 @@ struct UserTokenCommandTests {
             #expect(object["user_token"] as? String == (extra.isEmpty ? "unknown" : "id"))
             lists.append(items)
         }
-        let text = try SemidBinary.run(["recommend", f.trained, "--history", "3 4 5"])
+        let text = try Semid.run(["recommend", f.trained, "--history", "3 4 5"])
         #expect(text.status == 0 && text.stdout.contains("unknown-user token"))
     }
 
@@ -88,24 +88,24 @@ struct UserTokenCommandTests {
         let extended = f.base.dir + "/seq-extended.tsv"
         let original = try String(contentsOfFile: f.base.sequences, encoding: .utf8)
         try (original + "60\t10 11 12 13 14 15\n61\t70 71 72 73 74\n").write(toFile: extended, atomically: true, encoding: .utf8)
-        let before = try SemidBinary.run(["eval", copy, "--sequences", f.base.sequences, "--json", "--no-baseline"])
+        let before = try Semid.run(["eval", copy, "--sequences", f.base.sequences, "--json", "--no-baseline"])
         #expect(before.status == 0)
         // Before --add, user 60 is unknown to the index.
-        let unknown = try SemidBinary.run(["recommend", copy, "--history", "10 11", "--user", "60"])
+        let unknown = try Semid.run(["recommend", copy, "--history", "10 11", "--user", "60"])
         #expect(unknown.status == 1 && unknown.stderr.contains("user 60 has no user ID"), "\(unknown.stderr)")
-        let evalUnknown = try SemidBinary.run(["eval", copy, "--sequences", extended, "--no-baseline"])
+        let evalUnknown = try Semid.run(["eval", copy, "--sequences", extended, "--no-baseline"])
         #expect(evalUnknown.status == 1 && evalUnknown.stderr.contains("user 60 has no user ID"), "\(evalUnknown.stderr)")
-        let add = try SemidBinary.run(["users", copy, "--sequences", extended, "--add"])
+        let add = try Semid.run(["users", copy, "--sequences", extended, "--add"])
         #expect(add.status == 0, "\(add.stderr)")
-        let r = try SemidBinary.run(["recommend", copy, "--history", "10 11 12", "--user", "61", "--top", "5", "--json"])
+        let r = try Semid.run(["recommend", copy, "--history", "10 11 12", "--user", "61", "--top", "5", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect((json(r.stdout)["results"] as? [[String: Any]])?.count == 5)
-        let e = try SemidBinary.run(["eval", copy, "--sequences", extended, "--json", "--no-baseline"])
+        let e = try Semid.run(["eval", copy, "--sequences", extended, "--json", "--no-baseline"])
         #expect(e.status == 0, "\(e.stderr)")
         let model = json(e.stdout)["model"] as? [String: Any] ?? [:]
         #expect(model["users"] as? Int == 62 && model["invalid"] as? Int == 0)
         // The old users' metrics are unchanged by the addition.
-        let after = try SemidBinary.run(["eval", copy, "--sequences", f.base.sequences, "--json", "--no-baseline"])
+        let after = try Semid.run(["eval", copy, "--sequences", f.base.sequences, "--json", "--no-baseline"])
         func metrics(_ text: String) -> [String: Double] {
             ((json(text)["model"] as? [String: Any]) ?? [:]).compactMapValues { $0 as? Double }.filter { $0.key != "seconds" }
         }
@@ -118,7 +118,7 @@ struct UserTokenCommandTests {
             .deletingLastPathComponent().appendingPathComponent("Codebooks/beauty.semid").path
         let manifest = try String(contentsOfFile: shipped + "/manifest.json", encoding: .utf8)
         #expect(!manifest.contains("user_tokens"))
-        let r = try SemidBinary.run(["recommend", shipped, "--history", "1 2 3", "--top", "3", "--user", "5"])
+        let r = try Semid.run(["recommend", shipped, "--history", "1 2 3", "--top", "3", "--user", "5"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("--user has no effect"))
     }
@@ -154,7 +154,7 @@ struct UserTokenCommandTests {
     @Test(arguments: badInputs)
     func badInput(_ c: BadInput) throws {
         let f = try fixture()
-        let r = try SemidBinary.run(try c.arguments(f))
+        let r = try Semid.run(try c.arguments(f))
         #expect(r.status == c.status, "\(c.name): exit \(r.status), stderr: \(r.stderr)")
         #expect(r.stderr.contains(c.message), "\(c.name): stderr was: \(r.stderr)")
         // Failures of the inputs are one line; usage errors (exit 2) may add ArgumentParser's usage hint.

@@ -1,0 +1,178 @@
+import ArgumentParser
+import Foundation
+import SemidEvaluation
+import SemidIndex
+import SemidMath
+import SemidModel
+import SemidStorage
+
+/// `semid compare`: the indexing-scheme comparison (issue: collaborative + hybrid IDs).
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Build several ID schemes on the same data, train the same model on each, and compare them.",
+        discussion: """
+            Schemes: random, sequential (baselines), content-rq-kmeans, content-rq-vae, collaborative
+            and hybrid. Every scheme gets the same model and the same training budget; the table
+            reports the raw collision rate, test Recall@10 / NDCG@10 (full ranking by generation,
+            beam 20, mean over --seeds), and build and training time. By default the model sees an
+            item only through its ID tokens (--representation ids), as in the indexing study, so the
+            differences come from the IDs; --representation full adds free item vectors.
+            Indexes are kept in --out for inspection.
+            """)
+
+    @Option(help: "Item content embeddings (.npy).")
+    var embeddings: String
+
+    @Option(help: "Item catalog (JSONL or LC-Rec *.item.json).")
+    var items: String?
+
+    @Option(help: "User histories (TSV or LC-Rec *.inter.json).")
+    var sequences: String
+
+    @Option(help: "Comma-separated schemes (default: all six).")
+    var schemes: String = "random,sequential,content-rq-kmeans,content-rq-vae,collaborative,hybrid"
+
+    @Option(help: "User-ID tokens: off, on or both.")
+    var userTokens: String = "both"
+
+    @Option(help: "Comma-separated training seeds; results are averaged.")
+    var seeds: String = "1,2"
+
+    @Option(help: "Quantizer levels of every scheme.")
+    var levels: Int = 3
+
+    @Option(help: "Codes per level (random IDs use it too; sequential IDs pick their own base).")
+    var codebookSize: Int = 256
+
+    @Option(help: "RQ-VAE epochs for the content-rq-vae scheme.")
+    var rqvaeEpochs: Int = 100
+
+    @Option(help: "Item representation in the model: ids (code tokens only) or full (plus free item vectors).")
+    var representation: String = "ids"
+
+    @Option(help: "Maximum training epochs per run (the same budget for every scheme).")
+    var epochs: Int = 20
+
+    @Option(help: "Early-stopping patience (epochs without a better validation NDCG@10).")
+    var patience: Int = 4
+
+    @Option(help: "Validate on at most this many users during training (0 = all).")
+    var validationUsers: Int = 0
+
+    @Option(help: "Model width d of every run.")
+    var dim = 64
+
+    @Option(help: "Sequences per batch.")
+    var batch = 128
+
+    @Option(help: "Peak learning rate (AdamW).")
+    var lr = 1e-3
+
+    @Option(help: "Linear warm-up steps.")
+    var warmup = 300
+
+    @Option(help: "User-ID levels for the runs with user tokens.")
+    var userLevels = 3
+
+    @Option(help: "User-ID codes per level.")
+    var userCodebookSize = 64
+
+    @Option(help: "Beam width of the test evaluation.")
+    var beam = 20
+
+    @Option(help: "Directory for the indexes.")
+    var out: String = "out/compare"
+
+    @Flag(help: "Print the table as JSON.")
+    var json = false
+
+    var schemeList: [String] { schemes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+    var seedList: [UInt64]? {
+        let parts = seeds.split(separator: ",")
+        let values = parts.compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+        return values.count == parts.count && !values.isEmpty ? values : nil
+    }
+
+    func validate() throws {
+        let known = Set(SchemeComparison.Scheme.standard(levels: 1, codebookSize: 2, seed: 0, rqvaeEpochs: 1).map { $0.name.replacingOccurrences(of: " ", with: "-") })
+        for s in schemeList where !known.contains(s) {
+            throw ValidationError("unknown scheme \(s) in --schemes (known: \(known.sorted().joined(separator: ", ")))")
+        }
+        if !["off", "on", "both"].contains(userTokens) { throw ValidationError("--user-tokens must be off, on or both (got \(userTokens))") }
+        if !["ids", "full"].contains(representation) { throw ValidationError("--representation must be ids or full (got \(representation))") }
+        if seedList == nil { throw ValidationError("--seeds must be comma-separated integers (got \(seeds))") }
+        if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if patience < 0 { throw ValidationError("--patience must be 0 or more") }
+        if levels < 1 || codebookSize < 2 { throw ValidationError("--levels must be ≥ 1 and --codebook-size ≥ 2") }
+        if rqvaeEpochs < 1 { throw ValidationError("--rqvae-epochs must be at least 1") }
+        if validationUsers < 0 { throw ValidationError("--validation-users must be 0 or more") }
+        if dim < 1 || batch < 1 || warmup < 0 { throw ValidationError("--dim and --batch must be at least 1, --warmup 0 or more") }
+        if !(lr > 0) || !lr.isFinite { throw ValidationError("--lr must be positive (got \(lr))") }
+        if userLevels < 1 || userCodebookSize < 2 { throw ValidationError("--user-levels must be ≥ 1 and --user-codebook-size ≥ 2") }
+        if beam < 1 { throw ValidationError("--beam must be at least 1 (got \(beam))") }
+    }
+
+    func run() throws {
+        let matrix = try NpyFile.readMatrix(at: embeddings)
+        let records = try items.map { path -> [ItemRecord] in
+            let read = try ItemCatalogFile.read(at: path)
+            try ItemCatalogFile.validateDense(read, startingAt: 0, source: path)
+            return read
+        }
+        let histories = try SequenceFile.read(at: sequences, itemCount: matrix.rows)
+        let wanted = Set(schemeList)
+        let selected = SchemeComparison.Scheme.standard(levels: levels, codebookSize: codebookSize, seed: 7, rqvaeEpochs: rqvaeEpochs)
+            .filter { wanted.contains($0.name.replacingOccurrences(of: " ", with: "-")) }
+        var model = ModelConfiguration()
+        model.itemEmbeddings = representation == "full"
+        model.codeEmbeddings = true
+        model.dimension = dim
+        model.feedForward = 4 * dim
+        var training = TrainingConfiguration()
+        training.epochs = epochs
+        training.patience = patience
+        training.validationUsers = validationUsers
+        training.batchSize = batch
+        training.learningRate = lr
+        training.warmupSteps = warmup
+        let configuration = SchemeComparison.Configuration(
+            schemes: selected, seeds: seedList ?? [1], userTokens: userTokens == "both" ? [false, true] : [userTokens == "on"],
+            model: model, training: training,
+            users: UserIDConfiguration(levels: userLevels, codebookSize: userCodebookSize, collisionPolicy: .suffix, seed: 7),
+            beam: beam)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        Console.err("comparing \(selected.count) schemes × \(configuration.userTokens.count) × \(configuration.seeds.count) seeds on \(BLASRuntime.summary)")
+        let rows = try SchemeComparison.run(embeddings: matrix, items: records, sequences: histories,
+                                            configuration: configuration, directory: out) { Console.err($0) }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            Console.out(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            return
+        }
+        Console.out(Self.render(rows, seeds: configuration.seeds.count, beam: beam, representation: representation))
+    }
+
+    /// The comparison table, with the best scheme's gain over the best content-only scheme.
+    static func render(_ rows: [SchemeComparison.Row], seeds: Int, beam: Int, representation: String) -> String {
+        var table = TextTable(["scheme", "user tokens", "raw collisions", "ID length", "R@10", "N@10", "invalid", "build s", "train s"])
+        for r in rows {
+            table.add([r.scheme, r.userTokens ? "yes" : "no", Format.percent(r.rawCollisionRate), "\(r.idLength)",
+                       Format.fixed(r.meanRecall10), Format.fixed(r.meanNdcg10), "\(r.invalid)",
+                       String(format: "%.1f", r.buildSeconds), String(format: "%.0f", r.trainSeconds)])
+        }
+        var lines = ["test split, full ranking by generation, beam \(beam), mean of \(seeds) seed\(seeds == 1 ? "" : "s"); model representation: \(representation)",
+                     table.render()]
+        let best = rows.max { $0.meanNdcg10 < $1.meanNdcg10 }
+        let bestContent = rows.filter(\.contentOnly).max { $0.meanNdcg10 < $1.meanNdcg10 }
+        if let best, let bestContent, bestContent.meanNdcg10 > 0, bestContent.meanRecall10 > 0 {
+            lines.append(String(format: "best: %@%@, N@10 %+.1f%%, R@10 %+.1f%% relative to the best content-only scheme (%@%@)",
+                                best.scheme, best.userTokens ? " + user tokens" : "",
+                                100 * (best.meanNdcg10 / bestContent.meanNdcg10 - 1), 100 * (best.meanRecall10 / bestContent.meanRecall10 - 1),
+                                bestContent.scheme, bestContent.userTokens ? " + user tokens" : ""))
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,182 @@
+import Dispatch
+import Foundation
+import SemidDecoding
+import SemidEvaluation
+import SemidIndex
+import SemidMath
+import SemidQuantization
+import SemidStorage
+
+/// Builds several ID schemes on the same data, trains the same model with the same budget on each,
+/// and measures next-item quality: the indexing comparison of `semid compare`.
+///
+/// Following the indexing study ("How to Index Item IDs for Recommendation Foundation Models"),
+/// the model used for the comparison represents an item only by its ID tokens unless told
+/// otherwise (``Configuration/model``), so that differences come from the IDs.
+public enum SchemeComparison {
+    /// One way of making item IDs.
+    public struct Scheme: Sendable {
+        /// Name in the table, e.g. `"content rq-kmeans"`.
+        public var name: String
+        /// Whether the scheme uses only content embeddings (for the "best content-only" figure).
+        public var contentOnly: Bool
+        /// The build settings.
+        public var build: BuildConfiguration
+
+        /// Creates a scheme.
+        public init(name: String, contentOnly: Bool, build: BuildConfiguration) {
+            self.name = name
+            self.contentOnly = contentOnly
+            self.build = build
+        }
+
+        /// The six schemes of the comparison with `levels × codebookSize` IDs: random, sequential,
+        /// content RQ-KMeans, content RQ-VAE, collaborative and hybrid (both RQ-KMeans).
+        public static func standard(levels: Int, codebookSize: Int, seed: UInt64, rqvaeEpochs: Int) -> [Scheme] {
+            func config(_ method: QuantizationMethod, _ source: ItemVectorSource, _ policy: CollisionPolicy) -> BuildConfiguration {
+                var c = BuildConfiguration(levels: levels, codebookSize: codebookSize, collisionPolicy: policy, seed: seed)
+                c.method = method
+                c.source = source
+                c.rqvae.epochs = rqvaeEpochs
+                return c
+            }
+            return [
+                Scheme(name: "random", contentOnly: false, build: config(.random, .content, .none)),
+                Scheme(name: "sequential", contentOnly: false, build: config(.sequential, .content, .none)),
+                Scheme(name: "content rq-kmeans", contentOnly: true, build: config(.rqKMeans, .content, .suffix)),
+                Scheme(name: "content rq-vae", contentOnly: true, build: config(.rqVAE, .content, .suffix)),
+                Scheme(name: "collaborative", contentOnly: false, build: config(.rqKMeans, .collaborative, .suffix)),
+                Scheme(name: "hybrid", contentOnly: false, build: config(.rqKMeans, .hybrid, .suffix)),
+            ]
+        }
+    }
+
+    /// What to compare and with which model budget.
+    public struct Configuration: Sendable {
+        /// The schemes.
+        public var schemes: [Scheme]
+        /// Seeds of model training (results are averaged over them).
+        public var seeds: [UInt64]
+        /// Run each scheme without user tokens, with them, or both (`[false, true]`).
+        public var userTokens: [Bool]
+        /// The model trained on every scheme (its `userTokens` is set per run).
+        public var model: ModelConfiguration
+        /// The training budget, identical for every run (its `seed` is set per run).
+        public var training: TrainingConfiguration
+        /// User-ID settings for runs with user tokens.
+        public var users: UserIDConfiguration
+        /// Beam width of the test evaluation.
+        public var beam: Int
+
+        /// A comparison of `schemes` with the given model and budget.
+        public init(schemes: [Scheme], seeds: [UInt64], userTokens: [Bool], model: ModelConfiguration,
+                    training: TrainingConfiguration, users: UserIDConfiguration = UserIDConfiguration(), beam: Int = 20) {
+            self.schemes = schemes
+            self.seeds = seeds
+            self.userTokens = userTokens
+            self.model = model
+            self.training = training
+            self.users = users
+            self.beam = beam
+        }
+    }
+
+    /// One line of the table: a scheme with or without user tokens, averaged over seeds.
+    public struct Row: Codable, Sendable {
+        /// The scheme's name (``Scheme/name``).
+        public var scheme: String
+        /// Whether the scheme uses only content embeddings.
+        public var contentOnly: Bool
+        /// Whether the model read the user's semantic ID as a prefix token.
+        public var userTokens: Bool
+        /// Raw collision rate of the scheme's IDs (before the collision policy).
+        public var rawCollisionRate: Double
+        /// ID length after the collision policy.
+        public var idLength: Int
+        /// Test Recall@10 per seed, full ranking by generation.
+        public var recall10: [Double]
+        /// Test NDCG@10 per seed, full ranking by generation.
+        public var ndcg10: [Double]
+        /// Invalid IDs returned over all test users and seeds (must be 0).
+        public var invalid: Int
+        /// Seconds to build the index (and user IDs, when used).
+        public var buildSeconds: Double
+        /// Mean training seconds per seed.
+        public var trainSeconds: Double
+        /// Epochs trained per seed.
+        public var epochs: [Int]
+
+        /// Mean test Recall@10 over seeds.
+        public var meanRecall10: Double { recall10.reduce(0, +) / Double(max(1, recall10.count)) }
+        /// Mean test NDCG@10 over seeds.
+        public var meanNdcg10: Double { ndcg10.reduce(0, +) / Double(max(1, ndcg10.count)) }
+    }
+
+    /// Runs the comparison. Indexes are written to `directory` (kept, so they can be inspected).
+    ///
+    /// - Parameters:
+    ///   - embeddings: content embeddings `[n, d]` (row `i` = item `i`).
+    ///   - sequences: the users' histories; models train on the leave-one-out training part, IDs
+    ///     see only the training part too, and the table reports the test split.
+    ///   - log: called with one line per step.
+    public static func run(embeddings: Matrix, items: [ItemRecord]?, sequences: [UserSequence], configuration: Configuration,
+                           directory: String, log: (String) -> Void) throws -> [Row] {
+        var rows: [Row] = []
+        let split = LeaveOneOutSplit(sequences: sequences, maxHistory: configuration.model.maxHistory)
+        let settings = EvaluationSettings(cutoffs: [10], beamWidth: configuration.beam)
+        for scheme in configuration.schemes {
+            let start = DispatchTime.now().uptimeNanoseconds
+            var built = try IndexBuilder.build(embeddings: embeddings, items: items, sequences: sequences, inputs: [],
+                                               configuration: scheme.build)
+            try CodeTrie.attach(to: &built.index)
+            if configuration.userTokens.contains(true) {
+                let itemVectors = embeddings
+                _ = try UserIDBuilder.build(index: &built.index, sequences: sequences, itemVectors: itemVectors,
+                                            itemVectorsFingerprint: nil, textEmbeddings: nil, inputs: [],
+                                            configuration: configuration.users)
+            }
+            let path = directory + "/" + scheme.name.replacingOccurrences(of: " ", with: "-") + ".semid"
+            try IndexStore.write(built.index, catalog: .new(built.catalog), to: path, overwrite: true)
+            let buildSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let collisions = try built.index.report(groupLimit: 0)
+            log("\(scheme.name): built in \(String(format: "%.1f", buildSeconds)) s, raw collision rate \(String(format: "%.2f%%", 100 * collisions.raw.collisionRate))")
+            let index = try IndexStore.open(at: path)
+            let trie = try CodeTrie(index: index)
+            let itemCodes = try StoredModel.itemCodes(of: index)
+            let userCodes = try UserCodes.load(from: index)
+            for userTokens in configuration.userTokens {
+                var row = Row(scheme: scheme.name, contentOnly: scheme.contentOnly, userTokens: userTokens,
+                              rawCollisionRate: collisions.raw.collisionRate, idLength: index.ids.levels,
+                              recall10: [], ndcg10: [], invalid: 0, buildSeconds: buildSeconds, trainSeconds: 0, epochs: [])
+                var trainTotal = 0.0
+                for seed in configuration.seeds {
+                    var model = configuration.model
+                    model.contentDimension = 0
+                    model.userTokens = userTokens
+                    model.userCodeSizes = userTokens ? (userCodes?.codeSizes ?? []) : []
+                    try model.validate()
+                    var training = configuration.training
+                    training.seed = seed
+                    let network = try NextItemModel(configuration: model, items: itemCodes, content: nil, trie: trie,
+                                                    seed: seed &+ 0x5EED)
+                    let users = userTokens ? userCodes : nil
+                    let trained = try ModelTrainer.train(network, split: split, trie: trie, configuration: training, users: users)
+                    trainTotal += trained.seconds
+                    let scorer = try ModelScorer(model: network, trie: trie, excludeHistoryMass: false,
+                                                 users: try ModelTrainer.caseUsers(network, cases: split.test, users: users))
+                    let result = try GenerativeEvaluation.evaluate(split.test, scorer: scorer, trie: trie, settings: settings)
+                    row.recall10.append(result.metrics.recall(at: 10))
+                    row.ndcg10.append(result.metrics.ndcg(at: 10))
+                    row.invalid += result.metrics.invalid
+                    row.epochs.append(trained.epochs.count)
+                    log(String(format: "%@%@ seed %llu: test R@10 %.4f N@10 %.4f, %d epochs in %.0f s", scheme.name,
+                               userTokens ? " + user tokens" : "", seed, row.recall10.last ?? 0, row.ndcg10.last ?? 0,
+                               trained.epochs.count, trained.seconds))
+                }
+                row.trainSeconds = trainTotal / Double(max(1, configuration.seeds.count))
+                rows.append(row)
+            }
+        }
+        return rows
+    }
+}
