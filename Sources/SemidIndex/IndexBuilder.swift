@@ -247,7 +247,7 @@ public enum IndexBuilder {
             rk.kmeans.clusters = configuration.codebookSize
             try rk.validate(items: embeddings.rows)
             let trained = try ResidualKMeans.train(embeddings, configuration: rk, seed: configuration.seed, progress: progress)
-            let variance = totalVariance(embeddings)
+            let variance = embeddings.totalVariance
             return TrainedQuantizer(
                 quantizer: trained.quantizer, codes: trained.codes,
                 residualFractions: trained.report.levels.map { variance > 0 ? $0.residualMeanSquaredNorm / variance : 0 },
@@ -267,23 +267,6 @@ public enum IndexBuilder {
         }
     }
 
-    /// `mean ‖x − μ‖²` over the rows of `data`.
-    public static func totalVariance(_ data: Matrix) -> Double {
-        let n = data.rows, d = data.cols
-        var mean = [Double](repeating: 0, count: d)
-        var sumSquares = 0.0
-        data.values.withUnsafeBufferPointer { x in
-            for i in 0..<n {
-                let row = x.baseAddress! + i * d
-                for t in 0..<d { mean[t] += Double(row[t]) }
-                sumSquares += Double(Distances.squaredNorm(row, count: d))
-            }
-        }
-        let count = Double(max(n, 1))
-        let meanNormSquared = mean.reduce(0) { $0 + ($1 / count) * ($1 / count) }
-        return max(0, sumSquares / count - meanNormSquared)
-    }
-
     /// Reconstruction figures of `data` (`[n, d]`) by `quantizer.reconstruct(codes)`.
     public static func reconstruction(of data: Matrix, quantizer: any SemanticQuantizer, codes: CodeMatrix,
                                       residualFractions: [Double]) throws -> ReconstructionStatistics {
@@ -297,7 +280,7 @@ public enum IndexBuilder {
                 }
             }
         }
-        let variance = totalVariance(data)
+        let variance = data.totalVariance
         let mse = error / Double(max(n, 1))
         return ReconstructionStatistics(vectors: n, meanSquaredError: mse, totalVariance: variance,
                                         relativeMse: variance > 0 ? mse / variance : 0,

@@ -198,7 +198,7 @@ public enum UserIDBuilder {
         }
         let resolution = try configuration.collisionPolicy.resolver.resolve(
             raw: trained.codes, codebookSize: configuration.codebookSize, context: context)
-        let variance = IndexBuilder.totalVariance(vectors)
+        let variance = vectors.totalVariance
         let reconstruction = try IndexBuilder.reconstruction(
             of: vectors, quantizer: trained.quantizer, codes: trained.codes,
             residualFractions: trained.report.levels.map { variance > 0 ? $0.residualMeanSquaredNorm / variance : 0 })

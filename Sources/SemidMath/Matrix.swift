@@ -92,7 +92,8 @@ public struct Matrix: Sendable, Equatable {
             // x − x is 0 for finite x and NaN otherwise; a vectorised sum finds any such value.
             var acc = SIMD16<Float>()
             var i = 0
-            let raw = UnsafeRawPointer(buffer.baseAddress!)
+            guard let base = buffer.baseAddress else { return nil }
+            let raw = UnsafeRawPointer(base)
             while i + 16 <= buffer.count {
                 let x = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
                 acc += x - x
@@ -106,5 +107,24 @@ public struct Matrix: Sendable, Equatable {
             }
             return nil
         }
+    }
+
+    /// The total variance `mean ‖x − μ‖²` of the rows (`μ` = their mean), accumulated in `Double`;
+    /// 0 for an empty matrix. The denominator of every "relative MSE".
+    public var totalVariance: Double {
+        let n = rows, d = cols
+        guard n > 0, d > 0 else { return 0 }
+        var mean = [Double](repeating: 0, count: d)
+        var sumSquares = 0.0
+        values.withUnsafeBufferPointer { x in
+            guard let base = x.baseAddress else { return }
+            for i in 0..<n {
+                let row = base + i * d
+                for t in 0..<d { mean[t] += Double(row[t]) }
+                sumSquares += Double(Distances.squaredNorm(row, count: d))
+            }
+        }
+        let count = Double(n)
+        return Swift.max(0, sumSquares / count - mean.reduce(0) { $0 + ($1 / count) * ($1 / count) })
     }
 }

@@ -76,4 +76,21 @@ public struct CodeMatrix: Sendable, Equatable, Hashable {
         for i in indices { out.append(contentsOf: row(i)) }
         return CodeMatrix(rows: indices.count, levels: levels, values: out)
     }
+
+    /// Checks that the matrix has at least `levels` columns and that every code of the first
+    /// `levels` lies in `0..<codebookSize`: what a quantizer's `decode` needs before it indexes
+    /// its codebooks. Throws ``QuantizationError`` naming the first bad row and level.
+    public func validate(levels expected: Int, codebookSize: Int) throws {
+        guard levels >= expected else {
+            throw QuantizationError.invalidParameter(name: "codes", value: "\(levels) levels", expected: "at least \(expected)")
+        }
+        for i in 0..<rows {
+            for level in 0..<expected {
+                let c = Int(self[i, level])
+                if c < 0 || c >= codebookSize {
+                    throw QuantizationError.codeOutOfRange(row: i, level: level, code: c, codebookSize: codebookSize)
+                }
+            }
+        }
+    }
 }

@@ -57,7 +57,7 @@ public struct ResidualQuantizer: SemanticQuantizer, Equatable {
 
     /// The sum of each row's codewords over the first `count` levels.
     public func reconstruct(_ codes: CodeMatrix, levels count: Int) throws -> Matrix {
-        try checkCodes(codes)
+        try codes.validate(levels: levels, codebookSize: codebookSize)
         let d = inputDimension
         var out = Matrix(rows: codes.rows, cols: d)
         out.values.withUnsafeMutableBufferPointer { o in
@@ -83,20 +83,6 @@ public struct ResidualQuantizer: SemanticQuantizer, Equatable {
         let partial = try reconstruct(codes, levels: levels - 1)
         for i in residual.values.indices { residual.values[i] -= partial.values[i] }
         return Distances.squaredDistances(from: residual, to: codebooks[levels - 1])
-    }
-
-    func checkCodes(_ codes: CodeMatrix) throws {
-        guard codes.levels >= levels else {
-            throw QuantizationError.invalidParameter(name: "codes", value: "\(codes.levels) levels", expected: "at least \(levels)")
-        }
-        for i in 0..<codes.rows {
-            for level in 0..<levels {
-                let c = Int(codes[i, level])
-                if c < 0 || c >= codebookSize {
-                    throw QuantizationError.codeOutOfRange(row: i, level: level, code: c, codebookSize: codebookSize)
-                }
-            }
-        }
     }
 
     /// `residual[i] -= book[labels[i]]` for every row.

@@ -76,7 +76,7 @@ import SemidStorage
         let recon = try reloaded.reconstruct(opened.rawCodes)
         var error = 0.0
         for i in recon.values.indices { let e = Double(recon.values[i] - Self.embeddings.values[i]); error += e * e }
-        let expected = error / 400 / IndexBuilder.totalVariance(Self.embeddings)
+        let expected = error / 400 / Self.embeddings.totalVariance
         #expect(abs(opened.manifest.batches[0].reconstruction.relativeMse - expected) < 1e-6)
         // And a rewrite of the opened index keeps its network.
         try IndexStore.write(opened, catalog: .new([]), to: dir + "/b.semid", overwrite: false)

@@ -58,7 +58,7 @@ import Testing
         let recon = try trained.quantizer.reconstruct(trained.codes)
         let error = zip(recon.values, Self.data.values).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }
         #expect(abs(error - trained.evaluation.reconstructionError) < 1e-3 * error)
-        let variance = RQVAE.totalVariance(Self.data)
+        let variance = Self.data.totalVariance
         #expect(abs(trained.report.final.relativeMse - error / Double(Self.data.rows) / variance) < 1e-4)
         // History evaluations use the training arithmetic (bfloat16 on AMX machines): close to fp32.
         #expect(abs(selected.relativeMse - trained.report.final.relativeMse) < 0.05 * trained.report.final.relativeMse)

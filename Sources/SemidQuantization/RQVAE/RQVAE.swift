@@ -85,7 +85,7 @@ public enum RQVAE {
         let deadSteps = c.deadCodeSteps ?? stepsPerEpoch
         var lastUsed = [Int](repeating: 0, count: L * K)
         var resets = [Int](repeating: 0, count: L)
-        let variance = totalVariance(data)
+        let variance = data.totalVariance
         var history: [Report.Epoch] = []
         var evaluations: [(epoch: Int, relativeMse: Double, collisionRate: Double)] = []
         var snapshots: [Int: (parameters: [Float], evaluation: RQVAEQuantizer.Evaluation)] = [:]
@@ -330,21 +330,6 @@ public enum RQVAE {
     }
 
     // MARK: - Figures
-
-    static func totalVariance(_ data: Matrix) -> Double {
-        let n = data.rows, d = data.cols
-        var mean = [Double](repeating: 0, count: d)
-        var sumSquares = 0.0
-        data.values.withUnsafeBufferPointer { x in
-            for i in 0..<n {
-                let row = x.baseAddress! + i * d
-                for t in 0..<d { mean[t] += Double(row[t]) }
-                sumSquares += Double(Distances.squaredNorm(row, count: d))
-            }
-        }
-        let count = Double(max(n, 1))
-        return max(0, sumSquares / count - mean.reduce(0) { $0 + ($1 / count) * ($1 / count) })
-    }
 
     /// Per level: fraction of codes used and `exp(entropy)` of their usage.
     static func usage(_ codes: CodeMatrix, codebookSize K: Int) -> (utilization: [Double], perplexity: [Double]) {

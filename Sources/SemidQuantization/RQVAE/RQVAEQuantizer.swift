@@ -59,7 +59,7 @@ public struct RQVAEQuantizer: SemanticQuantizer, Equatable {
     }
 
     public func reconstruct(_ codes: CodeMatrix) throws -> Matrix {
-        try checkCodes(codes)
+        try codes.validate(levels: levels, codebookSize: codebookSize)
         let n = codes.rows, d = inputDimension
         var out = Matrix(rows: n, cols: d)
         let stride = codes.levels
@@ -78,7 +78,7 @@ public struct RQVAEQuantizer: SemanticQuantizer, Equatable {
 
     public func lastLevelDistances(_ x: Matrix, codes: CodeMatrix) throws -> Matrix {
         try checkInput(x)
-        try checkCodes(codes)
+        try codes.validate(levels: levels, codebookSize: codebookSize)
         guard codes.rows == x.rows else {
             throw QuantizationError.invalidParameter(name: "codes", value: "\(codes.rows) rows", expected: "\(x.rows) (one per vector)")
         }
@@ -210,20 +210,6 @@ public struct RQVAEQuantizer: SemanticQuantizer, Equatable {
     func checkInput(_ x: Matrix) throws {
         guard x.cols == inputDimension else {
             throw QuantizationError.dimensionMismatch(expected: inputDimension, found: x.cols)
-        }
-    }
-
-    func checkCodes(_ codes: CodeMatrix) throws {
-        guard codes.levels >= levels else {
-            throw QuantizationError.invalidParameter(name: "codes", value: "\(codes.levels) levels", expected: "at least \(levels)")
-        }
-        for i in 0..<codes.rows {
-            for level in 0..<levels {
-                let c = Int(codes[i, level])
-                if c < 0 || c >= codebookSize {
-                    throw QuantizationError.codeOutOfRange(row: i, level: level, code: c, codebookSize: codebookSize)
-                }
-            }
         }
     }
 }
