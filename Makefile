@@ -13,7 +13,7 @@ DEMO_USERS := 3 42 2024
 # Training settings of the shipped model (see docs/model.md).
 TRAIN_FLAGS := --sequences $(DATA)/sequences.tsv --embeddings $(DATA)/embeddings.npy --seed 1 --time-limit 14
 
-.PHONY: demo test deps release debug clean bench-faiss model
+.PHONY: demo test deps release debug clean bench-faiss bench-torch bench-decode model compare
 
 ## Install the system libraries semid links (OpenBLAS, zstd, SQLite) when they are missing.
 deps:
@@ -71,12 +71,29 @@ test: deps
 	swift build $(TEST_FLAGS) --build-tests
 	swift test $(TEST_FLAGS) --skip-build
 
+## The indexing-scheme comparison of docs/benchmarks.md: six ID schemes × with/without user tokens
+## × 2 seeds, the same model and budget on each (about 1.5 hours on 2 cores).
+COMPARE_FLAGS ?= --epochs 12 --patience 3 --validation-users 3000 --seeds 1,2
+compare: release
+	$(SEMID) compare --embeddings $(DATA)/embeddings.npy --items $(DATA)/items.jsonl \
+	    --sequences $(DATA)/sequences.tsv $(COMPARE_FLAGS) --out $(OUT)/compare
+
+## Decoding cost on the Beauty index and synthetic 1M / 10M-item indexes (needs `make demo` first).
+bench-decode: release
+	$(SEMID) bench decode $(OUT)/beauty.semid --synthetic 1000000,10000000
+
 ## Side-by-side with faiss (needs network access to PyPI for faiss-cpu on first use).
 bench-faiss: release
 	../shared/bench/rq_vs_faiss.sh --npy $(DATA)/embeddings.npy --levels 4 --k 256 -- \
 	    $(SEMID) build --embeddings {npy} --levels 4 --codebook-size 256 --collisions none --out {out}
 	../shared/bench/rq_vs_faiss.sh --levels 4 --k 256 -- \
 	    $(SEMID) build --embeddings {npy} --levels 4 --codebook-size 256 --collisions none --out {out}
+
+## RQ-VAE epoch time and reconstruction against the same architecture in PyTorch (CPU).
+bench-torch: release
+	../shared/bench/rqvae_vs_torch.sh --npy $(DATA)/embeddings.npy --levels 4 --epochs 20 -- \
+	    $(SEMID) build --method rq-vae --embeddings {npy} --levels 4 --codebook-size 256 \
+	    --epochs 20 --batch 1024 --collisions none --seed 1 --out {out}
 
 clean:
 	rm -rf .build .build-tests $(OUT)
