@@ -6,6 +6,7 @@ import SemidStorage
 
 /// The `semid` command: semantic IDs for generative retrieval.
 public struct SemidCommand: ParsableCommand {
+    /// The command name, help text, version and subcommands.
     public static let configuration = CommandConfiguration(
         commandName: "semid",
         abstract: "Semantic IDs for generative retrieval: build, inspect and export item indices; train a next-item model and generate with it.",
@@ -23,6 +24,7 @@ public struct SemidCommand: ParsableCommand {
         subcommands: [BuildCommand.self, AddCommand.self, UsersCommand.self, InspectCommand.self, ExportCommand.self,
                       TrainCommand.self, RecommendCommand.self, EvalCommand.self, CompareCommand.self, BenchCommand.self])
 
+    /// See `ParsableCommand.init()`.
     public init() {}
 
     /// `semid --version`: the version, the BLAS kernel and thread count, and why that kernel.

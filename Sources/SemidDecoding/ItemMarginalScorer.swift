@@ -54,6 +54,7 @@ public struct ItemMarginalScorer<Model: ItemScoreModel>: NextTokenScorer {
     /// Per-worker buffers: the model's workspace, item scores and node masses per history, and
     /// each beam's trie node.
     public struct State {
+        /// The model's workspace for scoring items.
         public var modelWorkspace: Model.Workspace
         var scores: [Float]          // [maxHistories, n]
         var masses: [Float]          // [maxHistories, totalNodes]
@@ -63,6 +64,7 @@ public struct ItemMarginalScorer<Model: ItemScoreModel>: NextTokenScorer {
         let totalNodes: Int
     }
 
+    /// See ``NextTokenScorer/makeState(maxHistories:maxBeams:)``.
     public func makeState(maxHistories: Int, maxBeams: Int) -> State {
         var base = [Int](), total = 0
         for count in trie.nodeCounts { base.append(total); total += count }
@@ -75,6 +77,7 @@ public struct ItemMarginalScorer<Model: ItemScoreModel>: NextTokenScorer {
                      massBase: base, totalNodes: total)
     }
 
+    /// Scores every item for each history and sums the masses of every trie node, leaves up.
     public func start(_ histories: HistoryBatch, state: inout State) throws {
         let n = trie.itemCount, levels = trie.levels
         try state.scores.withUnsafeMutableBufferPointer { s in
@@ -115,6 +118,7 @@ public struct ItemMarginalScorer<Model: ItemScoreModel>: NextTokenScorer {
         for i in 0..<histories.count { state.nodes[i] = 0 }
     }
 
+    /// `log(P(prefix + c) / P(prefix))` for each child code `c` of each beam's node; `−∞` elsewhere.
     public func logProbabilities(_ beams: BeamBatch, state: inout State, into output: UnsafeMutableBufferPointer<Float>) {
         let level = beams.level, k = beams.codebookSize
         let total = state.totalNodes
@@ -144,6 +148,7 @@ public struct ItemMarginalScorer<Model: ItemScoreModel>: NextTokenScorer {
         }
     }
 
+    /// Moves each kept beam to the trie node of its new prefix.
     public func advance(_ selection: BeamSelection, state: inout State) {
         let level = selection.level
         for i in 0..<selection.count {
@@ -167,8 +172,10 @@ public struct FixedItemScores: ItemScoreModel {
         scores = weights.map { $0 > 0 ? Float(Foundation.log($0)) : -.infinity }
     }
 
+    /// No buffers: the workspace is `Void`.
     public func makeWorkspace(maxHistories: Int) {}
 
+    /// Copies ``scores`` into each history's row of `out` (`[histories.count, n]`).
     public func scoreItems(_ histories: HistoryBatch, workspace: inout Void, into out: UnsafeMutablePointer<Float>) throws {
         scores.withUnsafeBufferPointer { s in
             for h in 0..<histories.count { (out + h * scores.count).update(from: s.baseAddress!, count: scores.count) }

@@ -40,6 +40,7 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
     /// No case to evaluate.
     case noCases(String)
 
+    /// The message, which names the flag or input at fault.
     public var description: String {
         switch self {
         case .invalidSetting(let text): return text

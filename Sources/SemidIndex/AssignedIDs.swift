@@ -84,7 +84,10 @@ public struct AssignedCodes: SemanticQuantizer {
                           expected: "a quantizer that computes IDs from vectors (\(method) IDs are assigned, so new items cannot be encoded)")
     }
 
+    /// Throws: assigned IDs cannot be computed from vectors.
     public func encode(_ x: Matrix) throws -> CodeMatrix { throw refusal }
+    /// Throws: assigned IDs have no reconstruction.
     public func reconstruct(_ codes: CodeMatrix) throws -> Matrix { throw refusal }
+    /// Throws: assigned IDs have no residuals.
     public func lastLevelDistances(_ x: Matrix, codes: CodeMatrix) throws -> Matrix { throw refusal }
 }

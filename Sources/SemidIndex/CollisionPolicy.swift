@@ -36,6 +36,7 @@ public enum CollisionPolicy: Equatable, Sendable, Codable, CustomStringConvertib
         }
     }
 
+    /// The policy's ``name``.
     public var description: String { name }
 
     /// Whether final IDs have one more level than the quantizer.
@@ -57,6 +58,7 @@ public enum CollisionPolicy: Equatable, Sendable, Codable, CustomStringConvertib
 
     private enum CodingKeys: String, CodingKey { case name, epsilon, iterations, rounds }
 
+    /// Decodes `{"name": …}`, with `epsilon`, `iterations` and `rounds` for `sinkhorn`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let name = try c.decode(String.self, forKey: .name)
@@ -75,6 +77,7 @@ public enum CollisionPolicy: Equatable, Sendable, Codable, CustomStringConvertib
         }
     }
 
+    /// Encodes `{"name": …}`, with the settings of `sinkhorn`.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(name, forKey: .name)
@@ -137,8 +140,11 @@ public struct CollisionResolution: Sendable {
 
         /// One round of an iterative policy.
         public struct Round: Codable, Equatable, Sendable {
+            /// Movable items sharing their ID at the start of the round.
             public var collidingItems: Int
+            /// Items whose last-level code the round changed.
             public var itemsMoved: Int
+            /// Mean increase of the moved items' squared distance to their last-level code.
             public var meanErrorIncrease: Double
         }
     }
@@ -169,11 +175,13 @@ public struct UnresolvedCollisions: CollisionResolver {
     /// Creates the resolver.
     public init() {}
 
+    /// The raw codes, unchanged, with `codebookSize` codes per level.
     public func resolve(raw: CodeMatrix, codebookSize: Int, context: ResolutionContext) throws -> CollisionResolution {
         CollisionResolution(ids: raw, codeSizes: Array(repeating: codebookSize, count: raw.levels),
                             summary: .init(itemsMoved: 0, suffixSize: nil, rounds: []))
     }
 
+    /// The new items' raw codes, unchanged (collisions are kept).
     public func extend(existingRaw: CodeMatrix, existingIDs: CodeMatrix, codeSizes: [Int],
                        newRaw: CodeMatrix, context: ResolutionContext) throws -> (ids: CodeMatrix, codeSizes: [Int]) {
         (newRaw, codeSizes)
@@ -186,6 +194,7 @@ public struct SuffixResolver: CollisionResolver {
     /// Creates the resolver.
     public init() {}
 
+    /// The raw codes plus a suffix level: each item's rank among items with the same raw codes.
     public func resolve(raw: CodeMatrix, codebookSize: Int, context: ResolutionContext) throws -> CollisionResolution {
         var nextRank: [ArraySlice<Int32>: Int32] = [:]
         nextRank.reserveCapacity(raw.rows)
@@ -204,6 +213,7 @@ public struct SuffixResolver: CollisionResolver {
             summary: .init(itemsMoved: 0, suffixSize: Int(largest), rounds: []))
     }
 
+    /// The new items' raw codes plus the next free rank of their group; grows the suffix level if needed.
     public func extend(existingRaw: CodeMatrix, existingIDs: CodeMatrix, codeSizes: [Int],
                        newRaw: CodeMatrix, context: ResolutionContext) throws -> (ids: CodeMatrix, codeSizes: [Int]) {
         // Next free rank per group = 1 + highest rank in use (ranks are dense per group).
@@ -240,6 +250,7 @@ public struct SinkhornResolver: CollisionResolver {
     /// Creates the resolver.
     public init(settings: SinkhornPolicy) { self.settings = settings }
 
+    /// Re-assigns the last level of colliding items (Sinkhorn rounds, then the deterministic finish).
     public func resolve(raw: CodeMatrix, codebookSize: Int, context: ResolutionContext) throws -> CollisionResolution {
         try settings.validate()
         var ids = raw
@@ -301,6 +312,7 @@ public struct SinkhornResolver: CollisionResolver {
                                    summary: .init(itemsMoved: itemsMoved, suffixSize: nil, rounds: rounds))
     }
 
+    /// New items keep a free raw ID; the others take the nearest last-level code free under their prefix.
     public func extend(existingRaw: CodeMatrix, existingIDs: CodeMatrix, codeSizes: [Int],
                        newRaw: CodeMatrix, context: ResolutionContext) throws -> (ids: CodeMatrix, codeSizes: [Int]) {
         let last = newRaw.levels - 1

@@ -37,7 +37,9 @@ public struct CollisionReport: Codable, Equatable, Sendable {
 
     /// Collision figures of the raw codes.
     public struct RawFigures: Codable, Equatable, Sendable {
+        /// Number of distinct raw IDs.
         public var distinctIds: Int
+        /// `(items − distinctIds) / items`, in [0, 1].
         public var collisionRate: Double
         /// Items that share their raw ID with at least one other item.
         public var itemsInCollisions: Int
@@ -51,8 +53,11 @@ public struct CollisionReport: Codable, Equatable, Sendable {
 
     /// Collision figures of the final IDs.
     public struct FinalFigures: Codable, Equatable, Sendable {
+        /// Number of distinct final IDs.
         public var distinctIds: Int
+        /// `(items − distinctIds) / items`, in [0, 1] (0 when the policy resolves every collision).
         public var collisionRate: Double
+        /// The largest number of items sharing one final ID.
         public var maxGroup: Int
     }
 
@@ -95,8 +100,11 @@ public struct CollisionReport: Codable, Equatable, Sendable {
 
         /// One item of a group.
         public struct Member: Codable, Equatable, Sendable {
+            /// The item's id (row in the index).
             public var item: Int
+            /// The item's title, when the index has one.
             public var title: String?
+            /// The item's final ID after the collision policy.
             public var finalId: [Int32]
         }
     }

@@ -13,6 +13,7 @@ public enum IndexError: Error, CustomStringConvertible, Sendable {
     /// Inputs disagree with each other or with the index.
     case inconsistentInput(String)
 
+    /// One line naming the path and the problem, with the fix when there is one.
     public var description: String {
         switch self {
         case .outputExists(let path):

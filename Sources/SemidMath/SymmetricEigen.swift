@@ -5,6 +5,7 @@ public enum LinearAlgebraError: Error, CustomStringConvertible {
     /// LAPACK's symmetric eigensolver reported failure `info`.
     case eigensolverFailed(info: Int32)
 
+    /// One line naming the routine and LAPACK's `info`.
     public var description: String {
         switch self {
         case .eigensolverFailed(let info):

@@ -163,6 +163,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable, Sendable {
     /// No sequence has enough items to train on.
     case noTrainingData(String)
 
+    /// One line naming the problem (and, for a missing model, the command that trains one).
     public var description: String {
         switch self {
         case .invalidConfiguration(let text): return "invalid model setting: \(text)"

@@ -24,8 +24,10 @@ public struct ModelItemScores: ItemScoreModel {
         init(model: ModelWorkspace) { self.model = model }
     }
 
+    /// The model's number of items.
     public var itemCount: Int { model.itemCount }
 
+    /// A fresh transformer workspace for the model.
     public func makeWorkspace(maxHistories: Int) -> Workspace {
         Workspace(model: ModelWorkspace(configuration: model.configuration, itemCount: model.itemCount, logitRows: 1))
     }
@@ -43,6 +45,7 @@ public struct ModelItemScores: ItemScoreModel {
         workspace.states = model.userStates(list, users: batchUsers, workspace: workspace.model)
     }
 
+    /// Runs the transformer on each history, then writes the items head's logits, `[histories.count, itemCount]`.
     public func scoreItems(_ histories: HistoryBatch, workspace: inout Workspace, into scores: UnsafeMutablePointer<Float>) throws {
         computeStates(histories, workspace: workspace)
         workspace.states.withUnsafeBufferPointer { s in
@@ -68,6 +71,7 @@ public struct ModelScorer: NextTokenScorer {
     /// Weight of the code head (0: items head only, 1: code head only).
     public let codeMix: Float
 
+    /// `K_l` per level (the trie's).
     public var codebookSizes: [Int] { trie.codebookSizes }
 
     /// The semantic ID of each query's user (see ``ModelItemScores/users``).
@@ -104,6 +108,7 @@ public struct ModelScorer: NextTokenScorer {
         var codeOutput: [Float]
     }
 
+    /// See ``NextTokenScorer/makeState(maxHistories:maxBeams:)``.
     public func makeState(maxHistories: Int, maxBeams: Int) -> State {
         let d = model.dimension, beams = max(1, maxBeams)
         let m = marginal?.makeState(maxHistories: maxHistories, maxBeams: maxBeams)
@@ -117,6 +122,7 @@ public struct ModelScorer: NextTokenScorer {
                      buffers: buffers, codeOutput: model.codeHead == nil ? [] : [Float](repeating: 0, count: beams * (trie.codebookSizes.max() ?? 1)))
     }
 
+    /// Runs the transformer once per history; each history's beam starts at the root with `z` = its user state.
     public func start(_ histories: HistoryBatch, state: inout State) throws {
         if let marginal, state.marginal != nil {
             try marginal.start(histories, state: &state.marginal!)
@@ -132,6 +138,7 @@ public struct ModelScorer: NextTokenScorer {
         }
     }
 
+    /// Per beam, `(1 − codeMix)·items + codeMix·codes` log-probabilities of the node's children; `−∞` off the trie.
     public func logProbabilities(_ beams: BeamBatch, state: inout State, into output: UnsafeMutableBufferPointer<Float>) {
         if let marginal, state.marginal != nil {
             marginal.logProbabilities(beams, state: &state.marginal!, into: output)
@@ -163,6 +170,7 @@ public struct ModelScorer: NextTokenScorer {
         }
     }
 
+    /// Moves each kept beam to its new trie node and adds its code's prefix embedding to its `z`.
     public func advance(_ selection: BeamSelection, state: inout State) {
         if let marginal, state.marginal != nil { marginal.advance(selection, state: &state.marginal!) }
         guard model.codeHead != nil else { return }

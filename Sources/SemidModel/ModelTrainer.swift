@@ -73,7 +73,14 @@ public struct EpochReport: Sendable, Codable {
 
 /// Validation figures used for model selection.
 public struct ValidationMetrics: Sendable, Codable, Equatable {
-    public var recall5: Double, ndcg5: Double, recall10: Double, ndcg10: Double
+    /// Recall@5, mean over users, in [0, 1].
+    public var recall5: Double
+    /// NDCG@5, mean over users, in [0, 1].
+    public var ndcg5: Double
+    /// Recall@10, mean over users, in [0, 1].
+    public var recall10: Double
+    /// NDCG@10, mean over users, in [0, 1] (the model-selection criterion).
+    public var ndcg10: Double
     /// Users evaluated.
     public var users: Int
     /// How the ranking was obtained: `"exact"` (the model's scores for every item) or `"generated"`.
@@ -92,8 +99,9 @@ public struct TrainingReport: Sendable, Codable {
     public var stopReason: String
     /// Total wall-clock seconds (training and validation).
     public var seconds: Double
-    /// Training sequences and target positions per epoch.
+    /// Training sequences per epoch.
     public var sequences: Int
+    /// Target positions per epoch (each sequence's length − 1, at most `maxHistory`, summed).
     public var targets: Int
     /// Summed phase timers over all epochs.
     public var timers: PhaseTimers

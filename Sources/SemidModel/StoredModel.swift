@@ -14,11 +14,15 @@ public struct ModelSummary: Codable, Sendable {
     public var training: TrainingConfiguration
     /// Fingerprints of the training inputs (sequences, content embeddings).
     public var inputs: [InputFingerprint]
-    /// The epoch kept, why training stopped, time, data sizes.
+    /// The epoch whose weights were kept.
     public var bestEpoch: Int
+    /// Why training ended: `"epochs"`, `"early-stopping"` or `"time-limit"`.
     public var stopReason: String
+    /// Total wall-clock seconds of training (validation included).
     public var trainingSeconds: Double
+    /// Training sequences per epoch.
     public var sequences: Int
+    /// Target positions per epoch.
     public var targets: Int
     /// Validation figures of the kept epoch.
     public var validation: ValidationMetrics?
@@ -35,15 +39,25 @@ public struct ModelSummary: Codable, Sendable {
 
 /// One epoch in the manifest.
 public struct EpochSummary: Codable, Sendable {
+    /// 1-based epoch.
     public var epoch: Int
+    /// Mean training loss of the items head (0 without it).
     public var itemLoss: Double
+    /// Mean training loss of the code head, summed over levels (0 without it).
     public var codeLoss: Double
+    /// Validation NDCG@10, when the epoch was validated.
     public var validNdcg10: Double?
+    /// Validation Recall@10, when the epoch was validated.
     public var validRecall10: Double?
+    /// Seconds in forward passes (composition, transformer, logits and loss).
     public var forwardSeconds: Double
+    /// Seconds in backward passes.
     public var backwardSeconds: Double
+    /// Seconds in gradient clipping and AdamW updates.
     public var optimizerSeconds: Double
+    /// Seconds of the epoch's training steps (≥ the sum of the phases).
     public var trainSeconds: Double
+    /// Seconds of validation.
     public var validationSeconds: Double
 }
 

@@ -11,6 +11,7 @@ public enum QuantizationError: Error, CustomStringConvertible, Equatable, Sendab
     /// A numerical routine failed.
     case numerical(String)
 
+    /// One line naming the problem and, where there is one, the fix.
     public var description: String {
         switch self {
         case let .invalidParameter(name, value, expected):

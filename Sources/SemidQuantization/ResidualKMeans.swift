@@ -35,9 +35,13 @@ public enum ResidualKMeans {
         /// Per level: k-means iterations, training points, empty clusters re-seeded, and the mean
         /// squared norm of the residual after the level (over all rows).
         public struct Level: Codable, Sendable, Equatable {
+            /// k-means iterations run at this level.
             public var iterations: Int
+            /// Residual rows sampled to train this level.
             public var trainingPoints: Int
+            /// Empty clusters re-seeded over the level's fit.
             public var reseededClusters: Int
+            /// `mean ‖r‖²` of the residual after this level, over all `n` rows.
             public var residualMeanSquaredNorm: Double
         }
         /// One entry per level.

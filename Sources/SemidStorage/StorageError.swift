@@ -7,6 +7,7 @@ public enum StorageError: Error, CustomStringConvertible, Sendable {
     /// SQLite reported an error.
     case sqlite(path: String, code: Int32, message: String)
 
+    /// One line naming the file (or zstd) and the problem.
     public var description: String {
         switch self {
         case .compression(let message): return "zstd compression failed: \(message)"

@@ -45,13 +45,17 @@ public struct LearningRateSchedule: Codable, Sendable, Equatable {
 public final class AdamW: @unchecked Sendable {
     /// Settings.
     public struct Configuration: Codable, Sendable, Equatable {
+        /// Decay rate of the first-moment (mean) estimate.
         public var beta1: Double = 0.9
+        /// Decay rate of the second-moment (uncentred variance) estimate.
         public var beta2: Double = 0.98
+        /// Added to `sqrt(v̂)` in the update's denominator.
         public var epsilon: Double = 1e-8
         /// Decoupled weight decay per step, `p -= lr·weightDecay·p`, on tensors marked for decay.
         public var weightDecay: Double = 0
         /// Clip the global gradient norm to this value (0 = no clipping).
         public var clipNorm: Double = 1
+        /// The defaults.
         public init() {}
     }
 

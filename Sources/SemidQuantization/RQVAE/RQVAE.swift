@@ -40,9 +40,13 @@ public enum RQVAE {
     /// The trained quantizer, the codes of the training rows, the training report and the final
     /// evaluation pass.
     public struct Trained: Sendable {
+        /// The kept checkpoint.
         public var quantizer: RQVAEQuantizer
+        /// Greedy codes of the training rows under the kept checkpoint, `[n, L]`.
         public var codes: CodeMatrix
+        /// What training did.
         public var report: Report
+        /// The kept checkpoint's fp32 pass over all rows (the one that produced ``codes``).
         public var evaluation: RQVAEQuantizer.Evaluation
     }
 

@@ -126,6 +126,7 @@ extension RQVAE {
 
         /// One epoch's figures. Loss parts are means over the epoch's batches.
         public struct Epoch: Codable, Equatable, Sendable {
+            /// 1-based epoch number.
             public var epoch: Int
             /// Learning rate of the epoch's last step.
             public var learningRate: Double

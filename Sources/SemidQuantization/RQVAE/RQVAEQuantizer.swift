@@ -34,8 +34,11 @@ public struct RQVAEQuantizer: SemanticQuantizer, Equatable {
         self.parameters = parameters
     }
 
+    /// The input dimension `d`.
     public var inputDimension: Int { network.inputDimension }
+    /// The number of code levels `L`.
     public var levels: Int { network.levels }
+    /// Codewords per level `K`.
     public var codebookSize: Int { network.codebookSize }
     /// The latent dimension `m`.
     public var latentDimension: Int { network.latentDimension }
@@ -54,10 +57,12 @@ public struct RQVAEQuantizer: SemanticQuantizer, Equatable {
 
     // MARK: SemanticQuantizer
 
+    /// Greedy residual codes of `encoder(x)` (`[n, d]` → `[n, L]`), in fp32.
     public func encode(_ x: Matrix) throws -> CodeMatrix {
         try evaluate(x, reconstruct: false).codes
     }
 
+    /// `decoder(Σ_l c_l[j_l])` for each row of codes (`[n, L]` → `[n, d]`).
     public func reconstruct(_ codes: CodeMatrix) throws -> Matrix {
         try codes.validate(levels: levels, codebookSize: codebookSize)
         let n = codes.rows, d = inputDimension
@@ -76,6 +81,7 @@ public struct RQVAEQuantizer: SemanticQuantizer, Equatable {
         return out
     }
 
+    /// Latent-space squared distances from each row's last-level residual to every last-level codeword, `[n, K]`.
     public func lastLevelDistances(_ x: Matrix, codes: CodeMatrix) throws -> Matrix {
         try checkInput(x)
         try codes.validate(levels: levels, codebookSize: codebookSize)
