@@ -78,6 +78,12 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "User-ID codes per level.")
     var userCodebookSize = 64
 
+    @Option(help: "User-ID positions the model reads: all (including the suffix position) or a number (default: --user-levels, the quantizer's codes without the suffix).")
+    var userTokenLevels: String?
+
+    @Option(help: "Probability of replacing a training sequence's user vector by zeros (as in `semid train`).")
+    var userTokenDropout: Float = 0.1
+
     @Option(help: "Beam width of the test evaluation.")
     var beam = 20
 
@@ -110,6 +116,10 @@ struct CompareCommand: ParsableCommand {
         if dim < 1 || batch < 1 || warmup < 0 { throw ValidationError("--dim and --batch must be at least 1, --warmup 0 or more") }
         if !(lr > 0) || !lr.isFinite { throw ValidationError("--lr must be positive (got \(lr))") }
         if userLevels < 1 || userCodebookSize < 2 { throw ValidationError("--user-levels must be ≥ 1 and --user-codebook-size ≥ 2") }
+        if let l = userTokenLevels, l != "all", (Int(l) ?? 0) < 1 || (Int(l) ?? 0) > userLevels + 1 {
+            throw ValidationError("--user-token-levels must be all or 1…\(userLevels + 1) (got \(l))")
+        }
+        if !(0..<1).contains(userTokenDropout) { throw ValidationError("--user-token-dropout must be in [0, 1) (got \(userTokenDropout))") }
         if beam < 1 { throw ValidationError("--beam must be at least 1 (got \(beam))") }
     }
 
@@ -129,6 +139,7 @@ struct CompareCommand: ParsableCommand {
         model.codeEmbeddings = true
         model.dimension = dim
         model.feedForward = 4 * dim
+        model.userTokenDropout = userTokenDropout
         var training = TrainingConfiguration()
         training.epochs = epochs
         training.patience = patience
@@ -140,6 +151,7 @@ struct CompareCommand: ParsableCommand {
             schemes: selected, seeds: seedList ?? [1], userTokens: userTokens == "both" ? [false, true] : [userTokens == "on"],
             model: model, training: training,
             users: UserIDConfiguration(levels: userLevels, codebookSize: userCodebookSize, collisionPolicy: .suffix, seed: 7),
+            userTokenLevels: userTokenLevels == "all" ? nil : Int(userTokenLevels ?? "") ?? userLevels,
             beam: beam)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         Console.err("comparing \(selected.count) schemes × \(configuration.userTokens.count) × \(configuration.seeds.count) seeds on \(BLASRuntime.summary)")
@@ -152,18 +164,22 @@ struct CompareCommand: ParsableCommand {
             Console.out(String(decoding: try encoder.encode(rows), as: UTF8.self))
             return
         }
-        Console.out(Self.render(rows, seeds: configuration.seeds.count, beam: beam, representation: representation))
+        var settings = "model representation: \(representation)"
+        if configuration.userTokens.contains(true) {
+            settings += "; user tokens read \(configuration.userTokenLevels.map { "\($0) ID position\($0 == 1 ? "" : "s")" } ?? "all ID positions"), dropout \(userTokenDropout)"
+        }
+        Console.out(Self.render(rows, seeds: configuration.seeds.count, beam: beam, settings: settings))
     }
 
     /// The comparison table, with the best scheme's gain over the best content-only scheme.
-    static func render(_ rows: [SchemeComparison.Row], seeds: Int, beam: Int, representation: String) -> String {
+    static func render(_ rows: [SchemeComparison.Row], seeds: Int, beam: Int, settings: String) -> String {
         var table = TextTable(["scheme", "user tokens", "raw collisions", "ID length", "R@10", "N@10", "invalid", "build s", "train s"])
         for r in rows {
             table.add([r.scheme, r.userTokens ? "yes" : "no", Format.percent(r.rawCollisionRate), "\(r.idLength)",
                        Format.fixed(r.meanRecall10), Format.fixed(r.meanNdcg10), "\(r.invalid)",
                        String(format: "%.1f", r.buildSeconds), String(format: "%.0f", r.trainSeconds)])
         }
-        var lines = ["test split, full ranking by generation, beam \(beam), mean of \(seeds) seed\(seeds == 1 ? "" : "s"); model representation: \(representation)",
+        var lines = ["test split, full ranking by generation, beam \(beam), mean of \(seeds) seed\(seeds == 1 ? "" : "s"); \(settings)",
                      table.render()]
         let best = rows.max { $0.meanNdcg10 < $1.meanNdcg10 }
         let bestContent = rows.filter(\.contentOnly).max { $0.meanNdcg10 < $1.meanNdcg10 }

@@ -65,18 +65,23 @@ public enum SchemeComparison {
         public var training: TrainingConfiguration
         /// User-ID settings for runs with user tokens.
         public var users: UserIDConfiguration
+        /// User-ID positions the model reads in runs with user tokens (`nil` = all, including a
+        /// suffix position; ``UserIDConfiguration/levels`` = only the quantizer's codes).
+        public var userTokenLevels: Int?
         /// Beam width of the test evaluation.
         public var beam: Int
 
         /// A comparison of `schemes` with the given model and budget.
         public init(schemes: [Scheme], seeds: [UInt64], userTokens: [Bool], model: ModelConfiguration,
-                    training: TrainingConfiguration, users: UserIDConfiguration = UserIDConfiguration(), beam: Int = 20) {
+                    training: TrainingConfiguration, users: UserIDConfiguration = UserIDConfiguration(),
+                    userTokenLevels: Int? = nil, beam: Int = 20) {
             self.schemes = schemes
             self.seeds = seeds
             self.userTokens = userTokens
             self.model = model
             self.training = training
             self.users = users
+            self.userTokenLevels = userTokenLevels
             self.beam = beam
         }
     }
@@ -153,7 +158,8 @@ public enum SchemeComparison {
                     var model = configuration.model
                     model.contentDimension = 0
                     model.userTokens = userTokens
-                    model.userCodeSizes = userTokens ? (userCodes?.codeSizes ?? []) : []
+                    let sizes = userCodes?.codeSizes ?? []
+                    model.userCodeSizes = userTokens ? Array(sizes.prefix(configuration.userTokenLevels ?? sizes.count)) : []
                     try model.validate()
                     var training = configuration.training
                     training.seed = seed

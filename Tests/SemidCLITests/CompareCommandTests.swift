@@ -55,6 +55,7 @@ struct CompareCommandTests {
                                         + ["--schemes", "content-rq-kmeans,collaborative", "--user-tokens", "off", "--seeds", "4"])
             #expect(r.status == 0, "\(r.stderr)")
             #expect(r.stdout.contains("scheme") && r.stdout.contains("R@10") && r.stdout.contains("mean of 1 seed"), "\(r.stdout)")
+            #expect(!r.stdout.contains("user tokens read"), "no user-token runs: \(r.stdout)")
             #expect(r.stdout.contains("relative to the best content-only scheme (content rq-kmeans)"), "\(r.stdout)")
             // Timing columns differ between runs; the metrics must not.
             tables.append(r.stdout.split(separator: "\n").filter { $0.hasPrefix("content") || $0.hasPrefix("collab") }
@@ -69,6 +70,8 @@ struct CompareCommandTests {
         (["--seeds", "1,x"], "--seeds must be comma-separated integers"),
         (["--representation", "mixed"], "--representation must be ids or full"),
         (["--beam", "0"], "--beam must be at least 1"),
+        (["--user-token-levels", "9"], "--user-token-levels must be all or 1…3"),
+        (["--user-token-dropout", "1"], "--user-token-dropout must be in [0, 1)"),
     ])
     func badFlagsAreUsageErrors(extra: [String], message: String) throws {
         let f = try fixture()
