@@ -74,7 +74,7 @@ struct BuildCommand: ParsableCommand {
     var seed: UInt64 = 0
 
     @Option(help: "Maximum full-dimensional k-means iterations per level.")
-    var kmeansIterations: Int = 40
+    var kmeansIterations: Int = 10
 
     @Option(help: "Stop k-means when an iteration improves the mean squared error by less than this fraction.")
     var kmeansTolerance: Double = 1e-5

@@ -48,7 +48,7 @@ public enum KMeans {
 
         /// Defaults that match faiss's `ResidualQuantizer` error at a fraction of its time on
         /// 384–768-d embeddings (see `docs/benchmarks.md`).
-        public init(clusters: Int, iterations: Int = 40, tolerance: Double = 1e-5,
+        public init(clusters: Int, iterations: Int = 10, tolerance: Double = 1e-5,
                     maxPointsPerCentroid: Int = 512, initialization: Initialization = .kMeansPlusPlus,
                     warmupDimensions: [Int]? = nil, warmupIterations: Int = 10,
                     warmupTolerance: Double = 1e-5, restarts: Int = 1, refinementPasses: Int = 2) {
