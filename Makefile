@@ -10,6 +10,10 @@ SEMID := .build/release/semid
 SHIPPED := Codebooks/beauty.semid
 # Users whose recommendations the demo shows (their test-split histories).
 DEMO_USERS := 3 42 2024
+# The index of the demo and of the shipped model. The shipped model was trained on an index built
+# with 40 full-space Lloyd iterations per level (the default before it became 10), so the demo
+# pins that to reproduce the same IDs byte for byte.
+INDEX_FLAGS := --levels 3 --codebook-size 256 --collisions suffix --seed 7 --kmeans-iterations 40
 # Training settings of the shipped model (see docs/model.md).
 TRAIN_FLAGS := --sequences $(DATA)/sequences.tsv --embeddings $(DATA)/embeddings.npy --seed 1 --time-limit 14
 
@@ -35,8 +39,8 @@ debug: deps
 demo: release
 	@mkdir -p $(OUT)
 	$(SEMID) --version
-	$(SEMID) build --embeddings $(DATA)/embeddings.npy --items $(DATA)/items.jsonl \
-	    --levels 3 --codebook-size 256 --collisions suffix --seed 7 --out $(OUT)/beauty.semid --force
+	$(SEMID) build --embeddings $(DATA)/embeddings.npy --items $(DATA)/items.jsonl $(INDEX_FLAGS) \
+	    --out $(OUT)/beauty.semid --force
 	$(SEMID) export $(OUT)/beauty.semid --format lcrec --out $(OUT)/beauty.index.json --force
 	@if [ "$(TRAIN)" = 1 ]; then \
 	  echo "== training the next-item model (TRAIN=1)"; \
@@ -59,8 +63,8 @@ demo: release
 ## Train the model shipped in Codebooks/ (index of `make demo` + model); about 10 minutes.
 model: release
 	@mkdir -p $(OUT)
-	$(SEMID) build --embeddings $(DATA)/embeddings.npy --items $(DATA)/items.jsonl \
-	    --levels 3 --codebook-size 256 --collisions suffix --seed 7 --out $(OUT)/beauty-model.semid --force
+	$(SEMID) build --embeddings $(DATA)/embeddings.npy --items $(DATA)/items.jsonl $(INDEX_FLAGS) \
+	    --out $(OUT)/beauty-model.semid --force
 	$(SEMID) train $(OUT)/beauty-model.semid $(TRAIN_FLAGS)
 	rm -rf $(SHIPPED) && mkdir -p Codebooks && cp -r $(OUT)/beauty-model.semid $(SHIPPED)
 
