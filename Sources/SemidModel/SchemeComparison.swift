@@ -135,8 +135,8 @@ public enum SchemeComparison {
                                                configuration: scheme.build)
             try CodeTrie.attach(to: &built.index)
             if configuration.userTokens.contains(true) {
-                let itemVectors = embeddings
-                _ = try UserIDBuilder.build(index: &built.index, sequences: sequences, itemVectors: itemVectors,
+                // User IDs from the content embeddings, the same for every scheme.
+                _ = try UserIDBuilder.build(index: &built.index, sequences: sequences, itemVectors: embeddings,
                                             itemVectorsFingerprint: nil, textEmbeddings: nil, inputs: [],
                                             configuration: configuration.users)
             }
