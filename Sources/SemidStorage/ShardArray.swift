@@ -111,9 +111,12 @@ public struct ShardArray: Sendable, Equatable {
             throw InputError(source, "holds \(dtype.name) values, expected \(expected.name)")
         }
         let count = data.count / MemoryLayout<T>.stride
+        guard count > 0 else { return [] }
         return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
             data.withUnsafeBytes { raw in
-                _ = memcpy(buffer.baseAddress!, raw.baseAddress!, count * MemoryLayout<T>.stride)
+                if let target = buffer.baseAddress, let source = raw.baseAddress {
+                    _ = memcpy(target, source, count * MemoryLayout<T>.stride)
+                }
             }
             initialized = count
         }
