@@ -4,6 +4,7 @@ import SemidEvaluation
 import SemidIndex
 import SemidMath
 import SemidModel
+import SemidQuantization
 import SemidStorage
 
 /// `semid compare`: the indexing-scheme comparison (issue: collaborative + hybrid IDs).
@@ -45,6 +46,9 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Codes per level (random IDs use it too; sequential IDs pick their own base).")
     var codebookSize: Int = 256
 
+    @Option(help: "Full-space Lloyd iterations of every k-means (item schemes and user IDs).")
+    var kmeansIterations = KMeans.Configuration(clusters: 2).iterations
+
     @Option(help: "RQ-VAE epochs for the content-rq-vae scheme.")
     var rqvaeEpochs: Int = 100
 
@@ -84,6 +88,9 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Probability of replacing a training sequence's user vector by zeros (as in `semid train`).")
     var userTokenDropout: Float = 0.1
 
+    @Option(help: "User IDs seen in training: causal (encoded from the items before each trained position) or stored (the final IDs, which describe the targets).")
+    var userIdTraining = TrainingConfiguration.UserIDTraining.causal.rawValue
+
     @Option(help: "Beam width of the test evaluation.")
     var beam = 20
 
@@ -121,6 +128,10 @@ struct CompareCommand: ParsableCommand {
         }
         if !(0..<1).contains(userTokenDropout) { throw ValidationError("--user-token-dropout must be in [0, 1) (got \(userTokenDropout))") }
         if beam < 1 { throw ValidationError("--beam must be at least 1 (got \(beam))") }
+        if kmeansIterations < 1 { throw ValidationError("--kmeans-iterations must be at least 1 (got \(kmeansIterations))") }
+        if TrainingConfiguration.UserIDTraining(rawValue: userIdTraining) == nil {
+            throw ValidationError("--user-id-training must be causal or stored (got \(userIdTraining))")
+        }
     }
 
     func run() throws {
@@ -131,9 +142,13 @@ struct CompareCommand: ParsableCommand {
             return read
         }
         let histories = try SequenceFile.read(at: sequences, itemCount: matrix.rows)
+        if userTokens != "off" && userCodebookSize > histories.count {
+            throw CommandFailure("--user-codebook-size \(userCodebookSize) is larger than the \(histories.count) users of \(sequences); user IDs need at least as many users as codes per level")
+        }
         let wanted = Set(schemeList)
-        let selected = SchemeComparison.Scheme.standard(levels: levels, codebookSize: codebookSize, seed: 7, rqvaeEpochs: rqvaeEpochs)
+        var selected = SchemeComparison.Scheme.standard(levels: levels, codebookSize: codebookSize, seed: 7, rqvaeEpochs: rqvaeEpochs)
             .filter { wanted.contains($0.name.replacingOccurrences(of: " ", with: "-")) }
+        for i in selected.indices { selected[i].build.kmeans.iterations = kmeansIterations }
         var model = ModelConfiguration()
         model.itemEmbeddings = representation == "full"
         model.codeEmbeddings = true
@@ -147,10 +162,13 @@ struct CompareCommand: ParsableCommand {
         training.batchSize = batch
         training.learningRate = lr
         training.warmupSteps = warmup
+        training.userIDSource = TrainingConfiguration.UserIDTraining(rawValue: userIdTraining) ?? .causal
+        var users = UserIDConfiguration(levels: userLevels, codebookSize: userCodebookSize, collisionPolicy: .suffix, seed: 7)
+        users.kmeans.iterations = kmeansIterations
         let configuration = SchemeComparison.Configuration(
             schemes: selected, seeds: seedList ?? [1], userTokens: userTokens == "both" ? [false, true] : [userTokens == "on"],
             model: model, training: training,
-            users: UserIDConfiguration(levels: userLevels, codebookSize: userCodebookSize, collisionPolicy: .suffix, seed: 7),
+            users: users,
             userTokenLevels: userTokenLevels == "all" ? nil : Int(userTokenLevels ?? "") ?? userLevels,
             beam: beam)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -166,7 +184,7 @@ struct CompareCommand: ParsableCommand {
         }
         var settings = "model representation: \(representation)"
         if configuration.userTokens.contains(true) {
-            settings += "; user tokens read \(configuration.userTokenLevels.map { "\($0) ID position\($0 == 1 ? "" : "s")" } ?? "all ID positions"), dropout \(userTokenDropout)"
+            settings += "; user tokens read \(configuration.userTokenLevels.map { "\($0) ID position\($0 == 1 ? "" : "s")" } ?? "all ID positions"), dropout \(userTokenDropout), \(userIdTraining) user IDs in training"
         }
         Console.out(Self.render(rows, seeds: configuration.seeds.count, beam: beam, settings: settings))
     }

@@ -11,7 +11,7 @@ enum ModelDescription {
         var text = "model      \(c.head.rawValue) head, d = \(c.dimension), \(c.layers) layer\(c.layers == 1 ? "" : "s") × \(c.heads) head\(c.heads == 1 ? "" : "s")"
         text += c.contentDimension > 0 ? ", content \(c.contentDimension)-d" : ""
         if c.userTokens {
-            text += ", user tokens (\(c.userTokenPlacement.rawValue), \(c.userCodeSizes.count) ID positions)"
+            text += ", user tokens (\(c.userTokenPlacement.rawValue), \(c.userCodeSizes.count) ID positions, \(s.training.userIDSource.rawValue) in training)"
         }
         text += "; trained \(s.epochs.count) epochs in \(Format.seconds(s.trainingSeconds)), kept epoch \(s.bestEpoch)"
         if let v = s.validation {

@@ -102,8 +102,17 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "With --user-tokens: probability of replacing a training sequence's user vector by zeros (the unknown-user input).")
     var userTokenDropout: Float = 0.1
 
-    @Option(help: "With --user-tokens: read only the first N user-ID positions (default: all).")
+    @Option(help: "With --user-tokens: read only the first N user-ID positions (default: all; with causal user IDs, the quantizer's codes without a suffix).")
     var userTokenLevels: Int?
+
+    @Option(help: "With --user-tokens: user IDs seen in training, causal (encoded from the items before each trained position) or stored (the final IDs, which describe the training targets).")
+    var userIdTraining = TrainingConfiguration.UserIDTraining.causal.rawValue
+
+    @Option(help: "With causal user IDs: the item vectors `semid users` was given as --item-embeddings (not needed when it used the index's decoded codes).")
+    var userItemEmbeddings: String?
+
+    @Option(help: "With causal user IDs: the per-user text embeddings `semid users` was given as --user-embeddings.")
+    var userEmbeddings: String?
 
     @Option(help: "Write the index with the model here instead of in place.")
     var out: String?
@@ -144,6 +153,9 @@ struct TrainCommand: ParsableCommand {
         }
         if !(0..<1).contains(userTokenDropout) { throw ValidationError("--user-token-dropout must be in [0, 1) (got \(userTokenDropout))") }
         if let l = userTokenLevels, l < 1 { throw ValidationError("--user-token-levels must be at least 1 (got \(l))") }
+        if TrainingConfiguration.UserIDTraining(rawValue: userIdTraining) == nil {
+            throw ValidationError("--user-id-training must be causal or stored (got \(userIdTraining))")
+        }
         if noCodeEmbeddings && noItemEmbeddings && embeddings == nil {
             throw ValidationError("--no-code-embeddings with --no-item-embeddings needs --embeddings (an item needs some vector)")
         }
@@ -179,9 +191,12 @@ struct TrainCommand: ParsableCommand {
         training.timeLimit = timeLimit * 60
         training.validationUsers = validationUsers
         training.seed = seed
+        training.userIDSource = TrainingConfiguration.UserIDTraining(rawValue: userIdTraining) ?? .causal
         var inputs = ModelTraining.Inputs(index: index, sequences: sequences, embeddings: embeddings, output: out)
         inputs.dryRun = dryRun
         inputs.userTokenLevels = userTokenLevels
+        inputs.userItemEmbeddings = userItemEmbeddings
+        inputs.userEmbeddings = userEmbeddings
         let quiet = self.quiet || json
         // Printed with the first epoch, so that bad input fails with its one-line message only.
         nonisolated(unsafe) var announced = false

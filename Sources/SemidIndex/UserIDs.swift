@@ -143,24 +143,17 @@ public enum UserIDBuilder {
     /// for sequence `r`) — concatenated with the normalised text vector, weighted `√w` and `√(1−w)`.
     public static func userVectors(sequences: [UserSequence], itemVectors: Matrix, textEmbeddings: Matrix?,
                                    configuration: UserIDConfiguration) throws -> Matrix {
-        let d = itemVectors.cols
-        var history = Matrix(rows: sequences.count, cols: d)
-        for (r, sequence) in sequences.enumerated() {
-            let items = Array(sequence.trainingItems(heldOut: configuration.heldOutPerUser))
-            guard !items.isEmpty else {
-                throw IndexError.inconsistentInput(
-                    "user \(sequence.user) has no training items (\(sequence.items.count) item\(sequence.items.count == 1 ? "" : "s"), the last \(configuration.heldOutPerUser) held out); user IDs need at least one")
-            }
-            var total: Float = 0
-            for (position, item) in items.enumerated() {
-                guard item >= 0 && item < itemVectors.rows else {
-                    throw IndexError.inconsistentInput("user \(sequence.user) mentions item \(item), outside the index's 0..<\(itemVectors.rows)")
+        var history = Matrix(rows: sequences.count, cols: itemVectors.cols)
+        try history.values.withUnsafeMutableBufferPointer { out in
+            for (r, sequence) in sequences.enumerated() {
+                let items = sequence.trainingItems(heldOut: configuration.heldOutPerUser)
+                guard !items.isEmpty else {
+                    throw IndexError.inconsistentInput(
+                        "user \(sequence.user) has no training items (\(sequence.items.count) item\(sequence.items.count == 1 ? "" : "s"), the last \(configuration.heldOutPerUser) held out); user IDs need at least one")
                 }
-                let w = Float(Foundation.pow(0.5, Double(items.count - 1 - position) / configuration.recencyHalfLife))
-                total += w
-                for t in 0..<d { history[r, t] += w * itemVectors[item, t] }
+                try historyMean(items, user: sequence.user, itemVectors: itemVectors,
+                                halfLife: configuration.recencyHalfLife, into: out.baseAddress! + r * itemVectors.cols)
             }
-            for t in 0..<d { history[r, t] /= total }
         }
         guard let text = textEmbeddings else {
             ItemVectors.normalizeRows(&history)
@@ -173,6 +166,28 @@ public enum UserIDBuilder {
             throw IndexError.inconsistentInput("user embeddings row \(bad.row), column \(bad.column) is not finite")
         }
         return ItemVectors.hybrid(content: history, collaborative: text, contentWeight: configuration.historyWeight)
+    }
+
+    /// Writes the recency-weighted mean of `itemVectors` over `items` (non-empty, oldest first) to
+    /// `row` (`d` floats): the last item weighs 1, one `h` positions earlier `0.5^(h / halfLife)`.
+    /// Throws for an item outside the item vectors, naming `user`.
+    static func historyMean<C: Collection>(_ items: C, user: Int, itemVectors: Matrix, halfLife: Double,
+                                           into row: UnsafeMutablePointer<Float>) throws where C.Element: BinaryInteger {
+        let d = itemVectors.cols, count = items.count
+        row.update(repeating: 0, count: d)
+        var total: Float = 0
+        try itemVectors.values.withUnsafeBufferPointer { v in
+            for (position, item) in items.enumerated() {
+                guard item >= 0 && item < itemVectors.rows else {
+                    throw IndexError.inconsistentInput("user \(user) mentions item \(item), outside the index's 0..<\(itemVectors.rows)")
+                }
+                let w = Float(Foundation.pow(0.5, Double(count - 1 - position) / halfLife))
+                total += w
+                let e = v.baseAddress! + Int(item) * d
+                for t in 0..<d { row[t] += w * e[t] }
+            }
+        }
+        if total > 0 { for t in 0..<d { row[t] /= total } }
     }
 
     /// Creates user IDs for `sequences` (users must be exactly `0..<U`), replacing any in `index`.

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import SemidDecoding
 import SemidEvaluation
+import SemidIndex
 import SemidMath
 
 /// How to train: optimiser, schedule, batching, early stopping.
@@ -28,9 +29,54 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var timeLimit: Double = 0
     /// The seed of initialisation, shuffling and dropout.
     public var seed: UInt64 = 0
+    /// Which user IDs training shows a model with user tokens (see ``UserIDTraining``).
+    public var userIDSource: UserIDTraining = .causal
+
+    /// Which user IDs a model with user tokens reads during training.
+    ///
+    /// A stored user ID summarises the user's whole training history, and teacher forcing
+    /// predicts every item of that history, so reading it in training shows the model the
+    /// targets; at test time it only describes the past, and the model over-trusts it.
+    public enum UserIDTraining: String, Codable, Sendable, CaseIterable {
+        /// For every sequence and epoch a cut `c` is drawn uniformly from `1…n−1`; the user ID is
+        /// encoded from the first `c` items with the frozen user quantizer (``UserIDEncoder``)
+        /// and only positions predicting items after them see it. Needs the encoder's inputs.
+        case causal
+        /// Every position reads the stored user ID (leaks the targets; kept for comparison).
+        case stored
+    }
 
     /// The defaults.
     public init() {}
+
+    private enum CodingKeys: String, CodingKey {
+        case epochs, batchSize, learningRate, warmupSteps, decay, optimizer, patience, validateEvery, validationUsers,
+             timeLimit, seed
+        // Spelled so that snake-case conversion round-trips (`user_id_source`).
+        case userIDSource = "userIdSource"
+    }
+
+    /// Decodes settings; keys missing from older manifests take their defaults, except `userIDSource`,
+    /// which is `stored` for models trained before causal user IDs existed.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = TrainingConfiguration()
+        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
+            try c.decodeIfPresent(T.self, forKey: key) ?? fallback
+        }
+        epochs = try value(.epochs, d.epochs)
+        batchSize = try value(.batchSize, d.batchSize)
+        learningRate = try value(.learningRate, d.learningRate)
+        warmupSteps = try value(.warmupSteps, d.warmupSteps)
+        decay = try value(.decay, d.decay)
+        optimizer = try value(.optimizer, d.optimizer)
+        patience = try value(.patience, d.patience)
+        validateEvery = try value(.validateEvery, d.validateEvery)
+        validationUsers = try value(.validationUsers, d.validationUsers)
+        timeLimit = try value(.timeLimit, d.timeLimit)
+        seed = try value(.seed, d.seed)
+        userIDSource = try value(.userIDSource, UserIDTraining.stored)
+    }
 
     /// Throws for the first setting out of range, naming its flag.
     public func validate() throws {
@@ -117,12 +163,14 @@ public enum ModelTrainer {
     /// - Parameters:
     ///   - trie: used to validate by generation when the model has no items head.
     ///   - users: the users' semantic IDs; required when the model reads user tokens (every
-    ///     user of `split` must have one), ignored otherwise.
+    ///     user of `split` must have one), ignored otherwise. Validation reads them.
+    ///   - userEncoder: encodes user IDs from history prefixes; required when the model reads
+    ///     user tokens and `configuration.userIDSource` is ``TrainingConfiguration/UserIDTraining/causal``.
     ///   - onEpoch: called after every epoch (for progress lines).
     /// - Returns: the report; `model` holds the best validated weights.
     public static func train(
         _ model: NextItemModel, split: LeaveOneOutSplit, trie: CodeTrie, configuration: TrainingConfiguration,
-        users: UserCodes? = nil, onEpoch: ((EpochReport) -> Void)? = nil
+        users: UserCodes? = nil, userEncoder: UserIDEncoder? = nil, onEpoch: ((EpochReport) -> Void)? = nil
     ) throws -> TrainingReport {
         try configuration.validate()
         let started = DispatchTime.now().uptimeNanoseconds
@@ -133,12 +181,23 @@ public enum ModelTrainer {
             throw ModelError.noTrainingData("no user has at least 2 training items (sequences need 4 or more items for leave-one-out training)")
         }
         var sequenceUsers: [[Int32]]?
+        let userOfSequence = kept.map { split.trainingUsers[$0] }
+        var encoder: UserIDEncoder?
         if model.configuration.userTokens {
             guard let users else {
                 throw ModelError.inconsistentInput("the model reads user tokens but no user IDs were given; run `semid users INDEX --sequences FILE` first")
             }
-            sequenceUsers = try users.ids(of: kept.map { split.trainingUsers[$0] })
+            sequenceUsers = try users.ids(of: userOfSequence)
             _ = try users.ids(of: split.validation.map(\.user))
+            if configuration.userIDSource == .causal {
+                guard let userEncoder else {
+                    throw ModelError.inconsistentInput("causal user IDs need the item vectors the user IDs were built from (and their user embeddings, if any); give them, or train with --user-id-training stored")
+                }
+                guard model.configuration.userCodeSizes.count <= userEncoder.levels else {
+                    throw ModelError.invalidConfiguration("with causal user IDs the model can read at most the user quantizer's \(userEncoder.levels) positions (a collision suffix cannot be encoded); got --user-token-levels \(model.configuration.userCodeSizes.count)")
+                }
+                encoder = userEncoder
+            }
         }
         let targets = sequences.reduce(0) { $0 + min($1.count - 1, model.configuration.maxHistory) }
         var validationCases = split.validation
@@ -153,6 +212,7 @@ public enum ModelTrainer {
         let ws = ModelWorkspace(configuration: model.configuration, itemCount: model.itemCount)
         let root = SeededGenerator(seed: configuration.seed)
         var dropoutRNG = root.derived(2)
+        var cutRNG = root.derived(3)
         var reports: [EpochReport] = []
         var best: (epoch: Int, ndcg: Double, snapshot: [Float], metrics: ValidationMetrics?) = (0, -1, model.parameters.snapshot(), nil)
         var sinceBest = 0
@@ -171,8 +231,16 @@ public enum ModelTrainer {
             while start < order.count {
                 let end = min(order.count, start + configuration.batchSize)
                 let picked = order[start..<end]
-                let batch = model.teacherForcingBatch(picked.map { sequences[$0][...] },
+                let batch: TrainingBatch
+                if let encoder {
+                    let cuts = picked.map { 1 + cutRNG.nextInt(below: sequences[$0].count - 1) }
+                    let codes = try encoder.encode(zip(picked, cuts).map { (user: userOfSequence[$0], items: sequences[$0].prefix($1)) })
+                    batch = model.teacherForcingBatch(picked.map { sequences[$0][...] },
+                                                      users: (0..<picked.count).map { Array(codes.row($0)) }, userIDItems: cuts)
+                } else {
+                    batch = model.teacherForcingBatch(picked.map { sequences[$0][...] },
                                                       users: sequenceUsers.map { u in picked.map { u[$0] } })
+                }
                 start = end
                 let loss = model.computeGradients(batch, workspace: ws, generator: &dropoutRNG)
                 step += 1

@@ -243,7 +243,9 @@ public final class NextItemModel: @unchecked Sendable {
             }
             CausalSelfAttention.forward(qkv: ws.qkv[l].pointer, layout: layout, dim: d, heads: c.heads,
                                         probabilities: ws.probabilities[l].pointer,
-                                        masks: attnDrop ? ws.probabilityMask[l].pointer : nil, into: ws.context[l].pointer)
+                                        masks: attnDrop ? ws.probabilityMask[l].pointer : nil,
+                                        firstKeyHidden: c.userTokens && batch.userPrefix ? batch.userHidden : [],
+                                        into: ws.context[l].pointer)
             let t = ws.temp.pointer
             Linear.forward(ws.context[l].pointer, rows: n, inputs: d, outputs: d, weight: parameters.value(pre + "out.weight"),
                            bias: parameters.value(pre + "out.bias"), into: t)
@@ -343,7 +345,8 @@ public final class NextItemModel: @unchecked Sendable {
     /// The transformer input `x0` with user tokens: item positions get `√d·e_item + pos`, the
     /// user vector `u_s = Σ_l U_l[c_l]` (zero when dropped by ``ModelConfiguration/userTokenDropout``)
     /// goes to the prefix position as `√d·u_s + p_user`, or is added as `√d·u_s` to every
-    /// position (``ModelConfiguration/UserTokenPlacement/add``).
+    /// position (``ModelConfiguration/UserTokenPlacement/add``). Positions a batch hides from the
+    /// user (``TrainingBatch/userHidden``) do not attend to the prefix, or get nothing added.
     func userInputForward(_ batch: TrainingBatch, workspace ws: ModelWorkspace, training: Bool,
                           generator: inout SeededGenerator) {
         let c = configuration, d = dimension, sequences = batch.sequenceCount
@@ -373,13 +376,14 @@ public final class NextItemModel: @unchecked Sendable {
         let userPosition: UnsafeMutablePointer<Float>? = batch.userPrefix ? parameters.value("user.position") : nil
         for s in 0..<sequences {
             let us = u + s * d
+            let hidden = batch.hiddenFromUser(s)
             for r in batch.layout.bounds[s]..<batch.layout.bounds[s + 1] {
                 let x = x0 + r * d
                 let item = Int(batch.inputs[r])
                 if item >= 0 {
                     let e = items + item * d, p = pos + Int(batch.positions[r]) * d
                     for j in 0..<d { x[j] = scale * e[j] + p[j] }
-                    if !batch.userPrefix { for j in 0..<d { x[j] += scale * us[j] } }
+                    if !batch.userPrefix && Int(batch.positions[r]) >= hidden { for j in 0..<d { x[j] += scale * us[j] } }
                 } else if let userPosition {
                     for j in 0..<d { x[j] = scale * us[j] + userPosition[j] }
                 } else {
@@ -404,13 +408,14 @@ public final class NextItemModel: @unchecked Sendable {
         defer { du.deallocate() }
         for s in 0..<sequences {
             du.update(repeating: 0, count: d)
+            let hidden = batch.hiddenFromUser(s)
             for r in batch.layout.bounds[s]..<batch.layout.bounds[s + 1] {
                 let g = dRes + r * d
                 let item = Int(batch.inputs[r])
                 if item >= 0 {
                     let e = dItems + item * d, p = dPos + Int(batch.positions[r]) * d
                     for j in 0..<d { e[j] += scale * g[j]; p[j] += g[j] }
-                    if !batch.userPrefix { for j in 0..<d { du[j] += scale * g[j] } }
+                    if !batch.userPrefix && Int(batch.positions[r]) >= hidden { for j in 0..<d { du[j] += scale * g[j] } }
                 } else if let dUserPosition {
                     for j in 0..<d { du[j] += scale * g[j]; dUserPosition[j] += g[j] }
                 }

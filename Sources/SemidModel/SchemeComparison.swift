@@ -134,11 +134,13 @@ public enum SchemeComparison {
             var built = try IndexBuilder.build(embeddings: embeddings, items: items, sequences: sequences, inputs: [],
                                                configuration: scheme.build)
             try CodeTrie.attach(to: &built.index)
+            var userEncoder: UserIDEncoder?
             if configuration.userTokens.contains(true) {
                 // User IDs from the content embeddings, the same for every scheme.
-                _ = try UserIDBuilder.build(index: &built.index, sequences: sequences, itemVectors: embeddings,
+                let (userIDs, _) = try UserIDBuilder.build(index: &built.index, sequences: sequences, itemVectors: embeddings,
                                             itemVectorsFingerprint: nil, textEmbeddings: nil, inputs: [],
                                             configuration: configuration.users)
+                userEncoder = try UserIDEncoder(users: userIDs, itemVectors: embeddings, textEmbeddings: nil)
             }
             let path = directory + "/" + scheme.name.replacingOccurrences(of: " ", with: "-") + ".semid"
             try IndexStore.write(built.index, catalog: .new(built.catalog), to: path, overwrite: true)
@@ -166,7 +168,8 @@ public enum SchemeComparison {
                     let network = try NextItemModel(configuration: model, items: itemCodes, content: nil, trie: trie,
                                                     seed: seed &+ 0x5EED)
                     let users = userTokens ? userCodes : nil
-                    let trained = try ModelTrainer.train(network, split: split, trie: trie, configuration: training, users: users)
+                    let trained = try ModelTrainer.train(network, split: split, trie: trie, configuration: training, users: users,
+                                                           userEncoder: userEncoder)
                     trainTotal += trained.seconds
                     let scorer = try ModelScorer(model: network, trie: trie, excludeHistoryMass: false,
                                                  users: try ModelTrainer.caseUsers(network, cases: split.test, users: users))

@@ -86,8 +86,14 @@ public enum ModelTraining {
         public var output: String?
         /// Train but do not write.
         public var dryRun = false
-        /// With user tokens: read only the first this many user-ID positions (default: all).
+        /// With user tokens: read only the first this many user-ID positions (default: all; with
+        /// causal user IDs, the user quantizer's levels).
         public var userTokenLevels: Int?
+        /// With causal user IDs: the `.npy` item vectors the user IDs were built from, when they
+        /// were not the index's decoded item codes (checked against the manifest's fingerprint).
+        public var userItemEmbeddings: String?
+        /// With causal user IDs: the per-user text embeddings the user IDs were built from.
+        public var userEmbeddings: String?
 
         /// Creates inputs.
         public init(index: String, sequences: String, embeddings: String? = nil, output: String? = nil) {
@@ -135,25 +141,36 @@ public enum ModelTraining {
             config.contentDimension = 0
         }
         var users: UserCodes?
+        var userEncoder: UserIDEncoder?
         if config.userTokens {
-            guard let loaded = try UserCodes.load(from: index) else {
+            guard let stored = try UserIDs.load(from: index) else {
                 throw ModelError.inconsistentInput("--user-tokens: \(inputs.index) has no user IDs; run `semid users \(inputs.index) --sequences \(inputs.sequences)` first")
             }
+            let loaded = try UserCodes(stored)
             if let missing = sequences.first(where: { $0.user >= loaded.userCount }) {
                 throw ModelError.inconsistentInput("--user-tokens: user \(missing.user) of \(inputs.sequences) has no user ID (the index has IDs for users 0…\(loaded.userCount - 1)); run `semid users \(inputs.index) --sequences \(inputs.sequences) --add` first")
             }
-            let levels = inputs.userTokenLevels ?? loaded.levels
-            guard levels >= 1 && levels <= loaded.levels else {
-                throw ModelError.invalidConfiguration("--user-token-levels must be in 1…\(loaded.levels) (the user IDs have \(loaded.levels) positions; got \(levels))")
+            let causal = training.userIDSource == .causal
+            let readable = causal ? stored.quantizer.levels : loaded.levels
+            let levels = inputs.userTokenLevels ?? readable
+            guard levels >= 1 && levels <= readable else {
+                throw ModelError.invalidConfiguration(causal
+                    ? "--user-token-levels must be in 1…\(readable) with causal user IDs (the user quantizer has \(readable) levels; a collision suffix cannot be encoded; got \(levels))"
+                    : "--user-token-levels must be in 1…\(readable) (the user IDs have \(readable) positions; got \(levels))")
             }
             config.userCodeSizes = Array(loaded.codeSizes.prefix(levels))
             users = loaded
+            if causal {
+                let (encoder, used) = try Self.userEncoder(stored, index: index, inputs: inputs, userCount: sequences.count)
+                userEncoder = encoder
+                fingerprints += used
+            }
         }
         try config.validate()
         let model = try NextItemModel(configuration: config, items: items, content: content, trie: trie,
                                       seed: training.seed &+ 0x5EED)
         let report = try ModelTrainer.train(model, split: split, trie: trie, configuration: training, users: users,
-                                            onEpoch: onEpoch)
+                                            userEncoder: userEncoder, onEpoch: onEpoch)
         let summary = ModelSummary(
             formatVersion: ModelSummary.currentFormatVersion, configuration: config, training: training, inputs: fingerprints,
             bestEpoch: report.bestEpoch, stopReason: report.stopReason, trainingSeconds: report.seconds,
@@ -170,5 +187,44 @@ public enum ModelTraining {
             try StoredModel.write(index, to: inputs.output ?? inputs.index)
         }
         return (report, summary, model)
+    }
+
+    /// The encoder of causal user IDs: the item vectors the IDs were built from (the index's
+    /// decoded codes, or `inputs.userItemEmbeddings` matching the manifest's fingerprint) and the
+    /// per-user text embeddings when the IDs used them; with the fingerprints of the files read.
+    static func userEncoder(_ users: UserIDs, index: SemanticIndex, inputs: Inputs,
+                            userCount: Int) throws -> (UserIDEncoder, [InputFingerprint]) {
+        let section = users.section
+        var fingerprints: [InputFingerprint] = []
+        let itemVectors: Matrix
+        if let expected = section.itemVectors {
+            guard let path = inputs.userItemEmbeddings else {
+                throw ModelError.inconsistentInput("causal user IDs: the user IDs of \(inputs.index) were built from item vectors \(expected.file); give that file as --user-item-embeddings (or train with --user-id-training stored)")
+            }
+            let matrix = try NpyFile.readMatrix(at: path)
+            let found = try InputFingerprint(role: expected.role, path: path, rows: matrix.rows, columns: matrix.cols)
+            guard found.xxh64 == expected.xxh64, found.bytes == expected.bytes else {
+                throw ModelError.inconsistentInput("--user-item-embeddings \(path) is not the file the user IDs were built from (\(expected.file), \(expected.bytes) bytes, xxh64 \(expected.xxh64))")
+            }
+            itemVectors = matrix
+            fingerprints.append(found)
+        } else {
+            if let path = inputs.userItemEmbeddings {
+                throw ModelError.inconsistentInput("--user-item-embeddings \(path): the user IDs of \(inputs.index) were built from the index's decoded item codes; leave it out")
+            }
+            itemVectors = try index.quantizer.reconstruct(index.rawCodes)
+        }
+        var text: Matrix?
+        if let path = inputs.userEmbeddings {
+            let matrix = try NpyFile.readMatrix(at: path)
+            guard matrix.rows >= userCount else {
+                throw ModelError.inconsistentInput("--user-embeddings \(path) has \(matrix.rows) rows but the sequences have \(userCount) users; row u must be user u")
+            }
+            text = matrix
+            fingerprints.append(try InputFingerprint(role: "user-embeddings", path: path, rows: matrix.rows, columns: matrix.cols))
+        } else if section.usesTextEmbeddings {
+            throw ModelError.inconsistentInput("causal user IDs: the user IDs of \(inputs.index) were built with per-user text embeddings; give the same file as --user-embeddings (or train with --user-id-training stored)")
+        }
+        return (try UserIDEncoder(users: users, itemVectors: itemVectors, textEmbeddings: text), fingerprints)
     }
 }

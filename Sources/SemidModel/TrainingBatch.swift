@@ -20,6 +20,10 @@ public struct TrainingBatch: Sendable {
     public var userLevels = 0
     /// Whether each sequence starts with a user-token position.
     public var userPrefix = false
+    /// `[S]` per sequence, how many of its first item positions must not see the user token
+    /// (their targets lie inside the history the user ID was made from; see
+    /// ``teacherForcing(_:maxHistory:userCodes:userPrefix:userIDItems:)``); empty = none hidden.
+    public var userHidden: [Int32] = []
 
     /// The number of positions.
     public var tokenCount: Int { inputs.count }
@@ -44,16 +48,24 @@ public struct TrainingBatch: Sendable {
     ///   - userCodes: per sequence, the user-table codes (all rows of one length); `nil` without
     ///     user tokens.
     ///   - userPrefix: put a user-token position before each sequence's first item.
+    ///   - userIDItems: per sequence, the number `c` of its first items the user ID was made from
+    ///     (`nil` = the ID is visible everywhere). Positions `0..<c−1` predict items inside those
+    ///     `c`, so they are hidden from the user token (``userHidden``); position `c−1` (input
+    ///     `s[c−1]`, target `s[c]`) and later see it.
     public static func teacherForcing(_ sequences: [ArraySlice<Int32>], maxHistory: Int, userCodes: [[Int32]]? = nil,
-                                      userPrefix: Bool = false) -> TrainingBatch {
+                                      userPrefix: Bool = false, userIDItems: [Int]? = nil) -> TrainingBatch {
         var lengths: [Int] = [], inputs: [Int32] = [], positions: [Int32] = [], targets: [Int32] = []
-        var users: [Int32] = []
+        var users: [Int32] = [], hidden: [Int32] = []
         let prefix = userPrefix && userCodes != nil
         for (index, s) in sequences.enumerated() where s.count >= 2 {
             let window = s.suffix(maxHistory + 1)
             let t = window.count - 1
             lengths.append(t + (prefix ? 1 : 0))
             if let userCodes { users += userCodes[index] }
+            if let userIDItems {
+                let windowStart = s.count - window.count
+                hidden.append(Int32(min(t, max(0, userIDItems[index] - 1 - windowStart))))
+            }
             if prefix { inputs.append(-1); targets.append(-1); positions.append(-1) }
             var p: Int32 = 0
             for (a, b) in zip(window.dropLast(), window.dropFirst()) {
@@ -65,13 +77,18 @@ public struct TrainingBatch: Sendable {
             batch.userCodes = users
             batch.userLevels = userCodes.first?.count ?? 0
             batch.userPrefix = prefix
+            batch.userHidden = hidden
         }
         return batch
     }
 
+    /// How many leading item positions of sequence `s` do not see the user token (0 when
+    /// ``userHidden`` is empty).
+    public func hiddenFromUser(_ s: Int) -> Int { userHidden.isEmpty ? 0 : Int(userHidden[s]) }
+
     /// Packs histories for inference: the last `maxHistory` items of each (each non-empty), no
     /// targets. The model's output for a history is at its last position. `userCodes` and
-    /// `userPrefix` as in ``teacherForcing(_:maxHistory:userCodes:userPrefix:)``.
+    /// `userPrefix` as in ``teacherForcing(_:maxHistory:userCodes:userPrefix:userIDItems:)`` (nothing is hidden).
     public static func histories<C: Collection>(_ histories: [C], maxHistory: Int, userCodes: [[Int32]]? = nil,
                                                 userPrefix: Bool = false) -> TrainingBatch where C.Element == Int32 {
         var lengths: [Int] = [], inputs: [Int32] = [], positions: [Int32] = []

@@ -70,12 +70,16 @@ extension NextItemModel {
         return out
     }
 
-    /// A teacher-forcing batch of `sequences` (see ``TrainingBatch/teacherForcing(_:maxHistory:)``)
-    /// with each sequence's user ID (`users[s]`, `nil` = unknown) when the model reads user tokens.
-    public func teacherForcingBatch(_ sequences: [ArraySlice<Int32>], users: [[Int32]?]? = nil) -> TrainingBatch {
+    /// A teacher-forcing batch of `sequences` (see
+    /// ``TrainingBatch/teacherForcing(_:maxHistory:userCodes:userPrefix:userIDItems:)``) with each
+    /// sequence's user ID (`users[s]`, `nil` = unknown) when the model reads user tokens, and
+    /// optionally how many leading items of each sequence that ID was made from (`userIDItems`).
+    public func teacherForcingBatch(_ sequences: [ArraySlice<Int32>], users: [[Int32]?]? = nil,
+                                    userIDItems: [Int]? = nil) -> TrainingBatch {
         var batch = TrainingBatch.teacherForcing(sequences, maxHistory: configuration.maxHistory,
                                                  userCodes: userRows(users, count: sequences.count),
-                                                 userPrefix: configuration.userTokens && configuration.userTokenPlacement == .prefix)
+                                                 userPrefix: configuration.userTokens && configuration.userTokenPlacement == .prefix,
+                                                 userIDItems: configuration.userTokens ? userIDItems : nil)
         batch.userLevels = configuration.userTokens ? configuration.userCodeSizes.count : 0
         return batch
     }

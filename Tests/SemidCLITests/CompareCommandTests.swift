@@ -72,11 +72,19 @@ struct CompareCommandTests {
         (["--beam", "0"], "--beam must be at least 1"),
         (["--user-token-levels", "9"], "--user-token-levels must be all or 1…3"),
         (["--user-token-dropout", "1"], "--user-token-dropout must be in [0, 1)"),
+        (["--user-id-training", "leaky"], "--user-id-training must be causal or stored"),
+        (["--kmeans-iterations", "0"], "--kmeans-iterations must be at least 1"),
     ])
     func badFlagsAreUsageErrors(extra: [String], message: String) throws {
         let f = try fixture()
         let r = try Semid.run(arguments(f, out: f.dir + "/compare-bad") + extra)
         Semid.expectFailure(r, status: 2, mentions: [message])
+    }
+
+    @Test func aUserCodebookLargerThanTheUsersNamesItsFlag() throws {
+        let f = try fixture()
+        let r = try Semid.run(arguments(f, out: f.dir + "/compare-users") + ["--user-codebook-size", "100", "--user-tokens", "on"])
+        Semid.expectFailure(r, status: 1, mentions: ["--user-codebook-size 100 is larger than the 60 users"])
     }
 
     @Test func aMissingSequencesFileNamesIt() throws {

@@ -37,11 +37,14 @@ struct UserTokenCommandTests {
         let configuration = model["configuration"] as? [String: Any] ?? [:]
         #expect(configuration["user_tokens"] as? Bool == true)
         #expect(configuration["user_token_placement"] as? String == "prefix")
-        #expect((configuration["user_code_sizes"] as? [Int])?.count == 3)  // 2 levels + suffix
+        // Causal user IDs (the default) read the quantizer's 2 levels, not the suffix.
+        #expect((configuration["user_code_sizes"] as? [Int])?.count == 2)
+        let training = model["training"] as? [String: Any] ?? [:]
+        #expect(training["user_id_source"] as? String == "causal", "\(training)")
         let tensors = model["tensors"] as? [String] ?? []
         #expect(tensors.contains("model.user.codes.0") && tensors.contains("model.user.position"))
         let inspect = try Semid.run(["inspect", f.trained])
-        #expect(inspect.status == 0 && inspect.stdout.contains("user tokens (prefix, 3 ID positions)"), "\(inspect.stdout)")
+        #expect(inspect.status == 0 && inspect.stdout.contains("user tokens (prefix, 2 ID positions, causal in training)"), "\(inspect.stdout)")
     }
 
     @Test func evalUsesTheUsersAndReportsValidMetrics() throws {
@@ -123,6 +126,32 @@ struct UserTokenCommandTests {
         #expect(r.stdout.contains("--user has no effect"))
     }
 
+    /// Causal user IDs built from `--item-embeddings` need the same file at training time; a
+    /// different file or none is a clear error, and `--user-id-training stored` needs neither.
+    @Test func causalUserIDsNeedTheirItemVectors() throws {
+        let f = try fixture()
+        let index = f.base.dir + "/users-embedded.semid"
+        try? FileManager.default.removeItem(atPath: index)
+        try FileManager.default.copyItem(atPath: f.base.bare, toPath: index)
+        let embeddings = f.base.dir + "/emb.npy"
+        let ids = try Semid.run(["users", index, "--sequences", f.base.sequences, "--item-embeddings", embeddings,
+                                 "--levels", "2", "--codebook-size", "4", "--quiet"])
+        #expect(ids.status == 0, "\(ids.stderr)")
+        let train = ModelFixture.trainArguments(index: index, sequences: f.base.sequences, seed: 3) + ["--user-tokens", "--dry-run", "--epochs", "1"]
+        let missing = try Semid.run(train)
+        #expect(missing.status == 1 && missing.stderr.contains("give that file as --user-item-embeddings"), "\(missing.stderr)")
+        let other = f.base.dir + "/emb-other.npy"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: embeddings))
+        bytes[bytes.count - 1] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: other))
+        let wrong = try Semid.run(train + ["--user-item-embeddings", other])
+        #expect(wrong.status == 1 && wrong.stderr.contains("is not the file the user IDs were built from"), "\(wrong.stderr)")
+        let right = try Semid.run(train + ["--user-item-embeddings", embeddings])
+        #expect(right.status == 0, "\(right.stderr)")
+        let stored = try Semid.run(train + ["--user-id-training", "stored"])
+        #expect(stored.status == 0, "\(stored.stderr)")
+    }
+
     struct BadInput: CustomTestStringConvertible, Sendable {
         var name: String
         var arguments: @Sendable (UserTokenFixture) throws -> [String]
@@ -148,7 +177,17 @@ struct UserTokenCommandTests {
         BadInput(name: "bad placement", arguments: { ["train", $0.users, "--sequences", $0.base.sequences, "--user-tokens", "--user-token-placement", "middle"] },
                  status: 2, message: "--user-token-placement"),
         BadInput(name: "too many user-token levels", arguments: { ["train", $0.users, "--sequences", $0.base.sequences, "--user-tokens", "--user-token-levels", "9", "--dry-run"] },
-                 status: 1, message: "--user-token-levels must be in 1…3"),
+                 status: 1, message: "--user-token-levels must be in 1…2 with causal user IDs"),
+        BadInput(name: "too many user-token levels, stored IDs", arguments: { ["train", $0.users, "--sequences", $0.base.sequences, "--user-tokens", "--user-id-training", "stored", "--user-token-levels", "4", "--dry-run"] },
+                 status: 1, message: "--user-token-levels must be in 1…3 (the user IDs have 3 positions"),
+        BadInput(name: "unknown --user-id-training", arguments: { ["train", $0.users, "--sequences", $0.base.sequences, "--user-tokens", "--user-id-training", "future"] },
+                 status: 2, message: "--user-id-training must be causal or stored"),
+        BadInput(name: "--user-item-embeddings when the IDs used decoded codes", arguments: { f in
+            ["train", f.users, "--sequences", f.base.sequences, "--user-tokens", "--user-item-embeddings", f.base.dir + "/emb.npy", "--dry-run", "--epochs", "1"]
+        }, status: 1, message: "were built from the index's decoded item codes; leave it out"),
+        BadInput(name: "--user-embeddings when the IDs used none", arguments: { f in
+            ["train", f.users, "--sequences", f.base.sequences, "--user-tokens", "--user-embeddings", f.base.dir + "/emb.npy", "--dry-run", "--epochs", "1"]
+        }, status: 1, message: "built without per-user text embeddings"),
     ]
 
     @Test(arguments: badInputs)

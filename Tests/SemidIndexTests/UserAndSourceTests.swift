@@ -76,6 +76,49 @@ struct UserAndSourceTests {
             throws: { "\($0)".contains("user 3 already has an ID") }
     }
 
+    @Test("the encoder re-derives each user's stored codes from their training items, with and without text embeddings",
+          arguments: [false, true])
+    func encoderMatchesStoredCodes(text: Bool) throws {
+        var index = try IndexFixture.build(rows: 200, levels: 2, codebookSize: 8).index
+        let itemVectors = IndexFixture.embeddings(rows: 200, cols: 8)
+        let sequences = Self.sequences(users: 120, items: 200)
+        let textEmbeddings = text ? IndexFixture.embeddings(rows: 120, cols: 4, seed: 9) : nil
+        var config = UserIDConfiguration(levels: 2, codebookSize: 8, seed: 3)
+        config.kmeans = .init(clusters: 8)
+        let (users, _) = try UserIDBuilder.build(index: &index, sequences: sequences, itemVectors: itemVectors,
+                                                 itemVectorsFingerprint: nil, textEmbeddings: textEmbeddings, inputs: [],
+                                                 configuration: config)
+        let encoder = try UserIDEncoder(users: users, itemVectors: itemVectors, textEmbeddings: textEmbeddings)
+        let codes = try encoder.encode(sequences.map { (user: $0.user, items: $0.trainingItems(heldOut: config.heldOutPerUser)) })
+        let expected = try users.quantizer.encode(try UserIDBuilder.userVectors(
+            sequences: sequences, itemVectors: itemVectors, textEmbeddings: textEmbeddings, configuration: config))
+        #expect(codes == expected)
+        // The stored raw codes are the quantizer's own assignment of the same vectors.
+        let agree = (0..<codes.rows).filter { codes.row($0) == users.rawCodes.row($0) }.count
+        #expect(agree == codes.rows)
+        // A shorter history gives a different vector (and so, for some users, different codes).
+        let short = try encoder.encode(sequences.map { (user: $0.user, items: $0.items.prefix(2)) })
+        #expect(short != codes)
+    }
+
+    @Test("the encoder rejects inputs that do not match the user IDs")
+    func encoderErrors() throws {
+        var index = try IndexFixture.build(rows: 200, levels: 2, codebookSize: 8).index
+        let itemVectors = IndexFixture.embeddings(rows: 200, cols: 8)
+        let sequences = Self.sequences(users: 60, items: 200)
+        var config = UserIDConfiguration(levels: 2, codebookSize: 8, seed: 3)
+        config.kmeans = .init(clusters: 8)
+        let (users, _) = try UserIDBuilder.build(index: &index, sequences: sequences, itemVectors: itemVectors,
+                                                 itemVectorsFingerprint: nil, textEmbeddings: nil, inputs: [], configuration: config)
+        #expect { _ = try UserIDEncoder(users: users, itemVectors: itemVectors, textEmbeddings: Matrix(rows: 60, cols: 3)) }
+            throws: { "\($0)".contains("built without per-user text embeddings") }
+        #expect { _ = try UserIDEncoder(users: users, itemVectors: IndexFixture.embeddings(rows: 200, cols: 6), textEmbeddings: nil) }
+            throws: { "\($0)".contains("dimension 6") }
+        let encoder = try UserIDEncoder(users: users, itemVectors: itemVectors, textEmbeddings: nil)
+        #expect { _ = try encoder.encode([(user: 4, items: [Int]())]) } throws: { "\($0)".contains("user 4: a user ID needs at least one") }
+        #expect { _ = try encoder.encode([(user: 5, items: [1, 500])]) } throws: { "\($0)".contains("user 5 mentions item 500") }
+    }
+
     @Test("collaborative vectors put items that co-occur close together, and never use held-out items")
     func collaborativeVectors() throws {
         let sequences = Self.sequences(users: 400, items: 100, length: 10)

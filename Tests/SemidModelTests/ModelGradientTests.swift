@@ -99,10 +99,14 @@ struct ModelGradientTests {
 
     /// The same check with user tokens (both placements, on the items head and on both heads),
     /// including the user-code tables and the user position: user-token dropout on, one user
-    /// unknown and one with a code outside its table (both contribute nothing there).
-    @Test(arguments: [(ModelConfiguration.UserTokenPlacement.prefix, ModelConfiguration.Head.items),
-                      (.prefix, .both), (.add, .items), (.add, .both)])
-    func modelGradientsWithUserTokens(placement: ModelConfiguration.UserTokenPlacement, head: ModelConfiguration.Head) throws {
+    /// unknown and one with a code outside its table (both contribute nothing there). With
+    /// `causal`, the batch hides each sequence's first positions from the user token, as causal
+    /// user-ID training does.
+    @Test(arguments: [(ModelConfiguration.UserTokenPlacement.prefix, ModelConfiguration.Head.items, false),
+                      (.prefix, .both, false), (.add, .items, false), (.add, .both, false),
+                      (.prefix, .items, true), (.add, .both, true)])
+    func modelGradientsWithUserTokens(placement: ModelConfiguration.UserTokenPlacement, head: ModelConfiguration.Head,
+                                      causal: Bool) throws {
         let tiny = TinyCatalog()
         var config = tiny.configuration(head: head)
         config.userTokens = true
@@ -117,8 +121,10 @@ struct ModelGradientTests {
         var users: [[Int32]?] = tiny.userIDs.map { $0 }
         users[1] = nil
         users[2] = [users[2]![0], 99]
-        let batch = model.teacherForcingBatch(tiny.sequences.map { $0[...] }, users: users)
+        let cuts = causal ? tiny.sequences.map { max(1, $0.count - 2) } : nil
+        let batch = model.teacherForcingBatch(tiny.sequences.map { $0[...] }, users: users, userIDItems: cuts)
         #expect(batch.userPrefix == (placement == .prefix))
+        #expect(batch.userHidden.contains { $0 > 0 } == causal)
         #expect(batch.targetCount < batch.tokenCount || placement == .add)
         let ws = ModelWorkspace(configuration: config, itemCount: tiny.items.itemCount, logitRows: 7)
         func loss() -> Double {
@@ -183,6 +189,52 @@ struct ModelGradientTests {
         #expect(Array(states[0..<d]) != Array(states[d..<(2 * d)]))
         let unknown = model.userStates([[1, 2, 3]], users: [[3, 9]], workspace: ws)
         #expect(zip(unknown, states[(2 * d)..<(3 * d)]).allSatisfy { abs($0 - $1) < 1e-5 })
+    }
+
+    /// `userIDItems` hides the positions whose targets lie inside the history the user ID was
+    /// made from, counted inside the kept window.
+    @Test func hiddenUserPositionsFollowTheCut() {
+        let sequence: [Int32] = Array(0..<10)
+        let cuts = [1, 2, 5, 9]
+        let batch = TrainingBatch.teacherForcing(Array(repeating: sequence[...], count: cuts.count), maxHistory: 6,
+                                                 userCodes: Array(repeating: [0], count: cuts.count), userPrefix: true,
+                                                 userIDItems: cuts)
+        // Window = items 3…9 (positions 0…5 predict items 4…9); cut c hides positions < c − 1 − 3.
+        #expect(batch.userHidden == [0, 0, 1, 5])
+        let full = TrainingBatch.teacherForcing([sequence[...]], maxHistory: 20, userCodes: [[0]], userIDItems: [9])
+        #expect(full.userHidden == [8])
+        let none = TrainingBatch.teacherForcing([sequence[...]], maxHistory: 20, userCodes: [[0]])
+        #expect(none.userHidden.isEmpty && none.hiddenFromUser(0) == 0)
+    }
+
+    /// Hidden positions never read the user ID (their states do not change with it); the
+    /// positions after the cut do. Both placements.
+    @Test(arguments: ModelConfiguration.UserTokenPlacement.allCases)
+    func hiddenPositionsIgnoreTheUser(placement: ModelConfiguration.UserTokenPlacement) throws {
+        let tiny = TinyCatalog()
+        var config = tiny.configuration(head: .items)
+        config.userTokens = true
+        config.userTokenPlacement = placement
+        config.userCodeSizes = TinyCatalog.userCodeSizes
+        let model = try NextItemModel(configuration: config, items: tiny.items, content: tiny.content, trie: tiny.trie, seed: 3)
+        let sequence: [Int32] = [3, 7, 1, 12, 5, 9, 20]
+        let d = config.dimension
+        func states(_ user: [Int32]) -> [Float] {
+            let batch = model.teacherForcingBatch([sequence[...]], users: [user], userIDItems: [4])
+            let ws = ModelWorkspace(configuration: config, itemCount: tiny.items.itemCount)
+            var g = SeededGenerator(seed: 1)
+            model.forward(batch, workspace: ws, training: false, generator: &g)
+            // Item positions only (skip the prefix row).
+            let first = batch.userPrefix ? 1 : 0
+            return ws.hidden.array(batch.tokenCount * d).dropFirst(first * d).map { $0 }
+        }
+        let a = states([0, 1]), b = states([2, 3])
+        // Cut 4: positions 0…2 are hidden, 3…5 see the user.
+        for position in 0..<6 {
+            let same = zip(a[(position * d)..<((position + 1) * d)], b[(position * d)..<((position + 1) * d)])
+                .allSatisfy { abs($0 - $1) < 1e-6 }
+            #expect(same == (position < 3), "position \(position)")
+        }
     }
 
     @Test func lossDecreasesOnTinyData() throws {

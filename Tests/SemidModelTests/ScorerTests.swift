@@ -1,7 +1,9 @@
 import Foundation
 import SemidDecoding
 import SemidEvaluation
+import SemidIndex
 import SemidMath
+import SemidQuantization
 import SemidStorage
 import Testing
 @testable import SemidModel
@@ -167,31 +169,73 @@ struct ScorerTests {
         #expect(Array(states[0..<m.dimension]) != Array(states[m.dimension...]))
     }
 
-    /// Training with user tokens is deterministic too, and the trainer refuses missing user IDs.
+    /// Training with user tokens is deterministic too, with stored and with causal user IDs; the
+    /// two differ, and the trainer refuses missing user IDs or a missing encoder.
     @Test func userTokenTrainingIsDeterministicAndNeedsUserIDs() throws {
         let tiny = TinyCatalog()
         let seqs = tiny.sequences.enumerated().map { UserSequence(user: $0.offset, items: $0.element.map(Int.init) + [1, 2]) }
         let split = LeaveOneOutSplit(sequences: seqs, maxHistory: 6)
-        let users = try UserCodes(codes: tiny.userIDs.flatMap { $0 }, codeSizes: TinyCatalog.userCodeSizes)
+        let sizes = [4, 4]
+        let users = try UserCodes(codes: tiny.userIDs.flatMap { $0 }, codeSizes: sizes)
+        var rng = SeededGenerator(seed: 4)
+        let books = (0..<2).map { _ in Matrix(rows: 4, cols: tiny.contentDimension, values: (0..<(4 * tiny.contentDimension)).map { _ in rng.nextGaussian() }) }
+        let encoder = try UserIDEncoder(quantizer: ResidualQuantizer(codebooks: books), configuration: UserIDConfiguration(levels: 2, codebookSize: 4),
+                                        itemVectors: Matrix(rows: tiny.items.itemCount, cols: tiny.contentDimension, values: tiny.content),
+                                        textEmbeddings: nil)
         var c = tiny.configuration(head: .items, content: true)
         c.userTokens = true
-        c.userCodeSizes = TinyCatalog.userCodeSizes
+        c.userCodeSizes = sizes
         c.userTokenDropout = 0.3
         var t = TrainingConfiguration()
         t.epochs = 2
         t.batchSize = 4
         t.warmupSteps = 2
         t.seed = 9
-        func train() throws -> [Float] {
+        func train(_ source: TrainingConfiguration.UserIDTraining) throws -> [Float] {
+            var t = t
+            t.userIDSource = source
             let m = try NextItemModel(configuration: c, items: tiny.items, content: tiny.content, trie: tiny.trie, seed: 5)
-            _ = try ModelTrainer.train(m, split: split, trie: tiny.trie, configuration: t, users: users)
+            _ = try ModelTrainer.train(m, split: split, trie: tiny.trie, configuration: t, users: users, userEncoder: encoder)
             return m.parameters.snapshot()
         }
-        #expect(try train() == train())
+        let causal = try train(.causal)
+        #expect(causal == (try train(.causal)))
+        let stored = try train(.stored)
+        #expect(stored == (try train(.stored)))
+        #expect(causal != stored)
         let m = try NextItemModel(configuration: c, items: tiny.items, content: tiny.content, trie: tiny.trie, seed: 5)
         #expect(throws: ModelError.self) { try ModelTrainer.train(m, split: split, trie: tiny.trie, configuration: t) }
-        let fewer = try UserCodes(codes: Array(tiny.userIDs.prefix(5).flatMap { $0 }), codeSizes: TinyCatalog.userCodeSizes)
-        #expect(throws: ModelError.self) { try ModelTrainer.train(m, split: split, trie: tiny.trie, configuration: t, users: fewer) }
+        #expect { try ModelTrainer.train(m, split: split, trie: tiny.trie, configuration: t, users: users) }
+            throws: { "\($0)".contains("causal user IDs need the item vectors") }
+        let fewer = try UserCodes(codes: Array(tiny.userIDs.prefix(5).flatMap { $0 }), codeSizes: sizes)
+        #expect(throws: ModelError.self) { try ModelTrainer.train(m, split: split, trie: tiny.trie, configuration: t, users: fewer, userEncoder: encoder) }
+        // The model cannot read more positions than the encoder makes (no collision suffix).
+        var wide = c
+        wide.userCodeSizes = sizes + [2]
+        let w = try NextItemModel(configuration: wide, items: tiny.items, content: tiny.content, trie: tiny.trie, seed: 5)
+        let threeLevel = try UserCodes(codes: tiny.userIDs.flatMap { $0 + [0] }, codeSizes: sizes + [2])
+        #expect { try ModelTrainer.train(w, split: split, trie: tiny.trie, configuration: t, users: threeLevel, userEncoder: encoder) }
+            throws: { "\($0)".contains("at most the user quantizer's 2 positions") }
+    }
+
+    /// Training settings stored before causal user IDs existed decode as `stored` (what those
+    /// models were trained with); new ones default to `causal`.
+    @Test func trainingConfigurationWithoutUserIDSourceDecodes() throws {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        var object = try JSONSerialization.jsonObject(with: encoder.encode(TrainingConfiguration())) as? [String: Any] ?? [:]
+        #expect(object["user_id_source"] as? String == "causal")
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        var stored = TrainingConfiguration()
+        stored.userIDSource = .stored
+        #expect(try decoder.decode(TrainingConfiguration.self, from: encoder.encode(stored)) == stored)
+        #expect(try decoder.decode(TrainingConfiguration.self, from: encoder.encode(TrainingConfiguration())) == TrainingConfiguration())
+        object.removeValue(forKey: "user_id_source")
+        let decoded = try decoder.decode(TrainingConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
+        var expected = TrainingConfiguration()
+        expected.userIDSource = .stored
+        #expect(decoded == expected)
     }
 
     /// A configuration stored before user tokens existed decodes with them off.

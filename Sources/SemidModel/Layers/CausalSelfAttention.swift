@@ -49,16 +49,21 @@ public struct PackedSequences: Sendable {
 ///
 /// Input `qkv` is `[N, 3d]`: queries in columns `0..<d`, keys in `d..<2d`, values in `2d..<3d`;
 /// head `h` uses columns `h·dₕ..<(h+1)·dₕ` of each (`dₕ = d/heads`). Output `[N, d]`, heads
-/// concatenated. Token `i` of a sequence attends to tokens `0...i` of the same sequence. Per
-/// sequence and head the products are `sgemm` calls; sequences run in parallel on all cores.
+/// concatenated. Token `i` of a sequence attends to tokens `0...i` of the same sequence, except
+/// that tokens `1...firstKeyHidden[s]` of sequence `s` do not attend to its token 0 (a user-token
+/// prefix they must not read). Per sequence and head the products are `sgemm` calls; sequences
+/// run in parallel on all cores.
 public enum CausalSelfAttention {
     /// Forward pass. Stores the softmax probabilities (before dropout) in `probabilities` and
     /// the dropout masks in `masks` (when `masks` is given; `nil` means no dropout).
+    /// `firstKeyHidden` is empty or `[S]`: per sequence, how many tokens after the first may not
+    /// attend to the first (their probability for it is 0; the backward pass needs no change).
     public static func forward(
         qkv: UnsafePointer<Float>, layout: PackedSequences, dim: Int, heads: Int,
         probabilities: UnsafeMutablePointer<Float>, masks: UnsafePointer<Float>?,
-        into output: UnsafeMutablePointer<Float>
+        firstKeyHidden: [Int32] = [], into output: UnsafeMutablePointer<Float>
     ) {
+        precondition(firstKeyHidden.isEmpty || firstKeyHidden.count == layout.count)
         let dh = dim / heads, stride3 = 3 * dim
         let scale = 1 / Float(dh).squareRoot()
         let maxT = layout.maxLength
@@ -71,6 +76,7 @@ public enum CausalSelfAttention {
                 defer { scratch.deallocate() }
                 for s in range {
                     let t = layout.length(s), row0 = layout.bounds[s]
+                    let hiddenRows = firstKeyHidden.isEmpty ? 0 : min(t - 1, Int(firstKeyHidden[s]))
                     for h in 0..<heads {
                         let p = pOut.pointer + layout.probabilityOffset(s, head: h, heads: heads)
                         let q = UnsafePointer(q0.pointer) + row0 * stride3 + h * dh
@@ -79,7 +85,12 @@ public enum CausalSelfAttention {
                                    b: k, ldb: stride3, c: p, ldc: t)
                         for i in 0..<t {
                             let r = p + i * t
-                            FastMath.softmaxInPlace(r, count: i + 1)
+                            if i >= 1 && i <= hiddenRows {
+                                r[0] = 0
+                                FastMath.softmaxInPlace(r + 1, count: i)
+                            } else {
+                                FastMath.softmaxInPlace(r, count: i + 1)
+                            }
                             for j in (i + 1)..<max(i + 1, t) { r[j] = 0 }
                         }
                         var used = UnsafePointer(p)
