@@ -132,6 +132,10 @@ struct CompareCommand: ParsableCommand {
         if TrainingConfiguration.UserIDTraining(rawValue: userIdTraining) == nil {
             throw ValidationError("--user-id-training must be causal or stored (got \(userIdTraining))")
         }
+        if userIdTraining == TrainingConfiguration.UserIDTraining.causal.rawValue, let l = userTokenLevels,
+           l == "all" || (Int(l) ?? 0) > userLevels {
+            throw ValidationError("--user-token-levels \(l): causal user IDs have only the quantizer's \(userLevels) positions (no collision suffix); use 1…\(userLevels) or --user-id-training stored")
+        }
     }
 
     func run() throws {

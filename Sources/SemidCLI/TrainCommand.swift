@@ -156,6 +156,9 @@ struct TrainCommand: ParsableCommand {
         if TrainingConfiguration.UserIDTraining(rawValue: userIdTraining) == nil {
             throw ValidationError("--user-id-training must be causal or stored (got \(userIdTraining))")
         }
+        if (userItemEmbeddings != nil || userEmbeddings != nil) && (!userTokens || userIdTraining != TrainingConfiguration.UserIDTraining.causal.rawValue) {
+            throw ValidationError("--user-item-embeddings and --user-embeddings are read only with --user-tokens and causal user IDs")
+        }
         if noCodeEmbeddings && noItemEmbeddings && embeddings == nil {
             throw ValidationError("--no-code-embeddings with --no-item-embeddings needs --embeddings (an item needs some vector)")
         }

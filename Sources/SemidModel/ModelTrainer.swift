@@ -196,6 +196,10 @@ public enum ModelTrainer {
                 guard model.configuration.userCodeSizes.count <= userEncoder.levels else {
                     throw ModelError.invalidConfiguration("with causal user IDs the model can read at most the user quantizer's \(userEncoder.levels) positions (a collision suffix cannot be encoded); got --user-token-levels \(model.configuration.userCodeSizes.count)")
                 }
+                // Fail now rather than epochs later when a random cut first reaches the item.
+                if let item = sequences.lazy.flatMap({ $0 }).first(where: { Int($0) >= userEncoder.itemVectors.rows }) {
+                    throw ModelError.inconsistentInput("causal user IDs: training item \(item) is outside the \(userEncoder.itemVectors.rows) item vectors the user IDs were built from")
+                }
                 encoder = userEncoder
             }
         }

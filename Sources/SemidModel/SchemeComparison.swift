@@ -150,7 +150,7 @@ public enum SchemeComparison {
             let index = try IndexStore.open(at: path)
             let trie = try CodeTrie(index: index)
             let itemCodes = try StoredModel.itemCodes(of: index)
-            let userCodes = try UserCodes.load(from: index)
+            let userCodes = try UserCodes.load(from: index, raw: configuration.training.userIDSource == .causal)
             for userTokens in configuration.userTokens {
                 var row = Row(scheme: scheme.name, contentOnly: scheme.contentOnly, userTokens: userTokens,
                               rawCollisionRate: collisions.raw.collisionRate, idLength: index.ids.levels,

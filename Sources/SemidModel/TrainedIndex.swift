@@ -29,7 +29,8 @@ public struct TrainedIndex: Sendable {
         let (model, summary) = try StoredModel.load(from: index, trie: trie)
         var users: UserCodes?
         if model.configuration.userTokens {
-            guard let loaded = try UserCodes.load(from: index) else {
+            // A model trained on causal user IDs reads the quantizer's codes, as in training.
+            guard let loaded = try UserCodes.load(from: index, raw: summary.training.userIDSource == .causal) else {
                 throw ModelError.inconsistentInput("the model in \(path) reads user tokens but the index has no user IDs; run `semid users \(path) --sequences FILE` first")
             }
             users = loaded
@@ -146,12 +147,12 @@ public enum ModelTraining {
             guard let stored = try UserIDs.load(from: index) else {
                 throw ModelError.inconsistentInput("--user-tokens: \(inputs.index) has no user IDs; run `semid users \(inputs.index) --sequences \(inputs.sequences)` first")
             }
-            let loaded = try UserCodes(stored)
+            let causal = training.userIDSource == .causal
+            let loaded = try UserCodes(stored, raw: causal)
             if let missing = sequences.first(where: { $0.user >= loaded.userCount }) {
                 throw ModelError.inconsistentInput("--user-tokens: user \(missing.user) of \(inputs.sequences) has no user ID (the index has IDs for users 0…\(loaded.userCount - 1)); run `semid users \(inputs.index) --sequences \(inputs.sequences) --add` first")
             }
-            let causal = training.userIDSource == .causal
-            let readable = causal ? stored.quantizer.levels : loaded.levels
+            let readable = loaded.levels
             let levels = inputs.userTokenLevels ?? readable
             guard levels >= 1 && levels <= readable else {
                 throw ModelError.invalidConfiguration(causal
@@ -220,8 +221,14 @@ public enum ModelTraining {
             guard matrix.rows >= userCount else {
                 throw ModelError.inconsistentInput("--user-embeddings \(path) has \(matrix.rows) rows but the sequences have \(userCount) users; row u must be user u")
             }
+            let found = try InputFingerprint(role: "user-embeddings", path: path, rows: matrix.rows, columns: matrix.cols)
+            // The file of the latest `semid users` run that read one (each run reads all users' rows).
+            if let expected = section.batches.reversed().lazy.compactMap({ $0.inputs.first { $0.role == "user-embeddings" } }).first,
+               found.xxh64 != expected.xxh64 || found.bytes != expected.bytes {
+                throw ModelError.inconsistentInput("--user-embeddings \(path) is not the file the user IDs were built from (\(expected.file), \(expected.bytes) bytes, xxh64 \(expected.xxh64))")
+            }
             text = matrix
-            fingerprints.append(try InputFingerprint(role: "user-embeddings", path: path, rows: matrix.rows, columns: matrix.cols))
+            fingerprints.append(found)
         } else if section.usesTextEmbeddings {
             throw ModelError.inconsistentInput("causal user IDs: the user IDs of \(inputs.index) were built with per-user text embeddings; give the same file as --user-embeddings (or train with --user-id-training stored)")
         }

@@ -23,14 +23,22 @@ public struct UserCodes: Sendable, Equatable {
         self.codes = codes
     }
 
-    /// The user IDs stored in an index by `semid users`.
-    public init(_ ids: UserIDs) throws {
-        try self.init(codes: ids.ids.values, codeSizes: ids.section.codeSizes)
+    /// The user IDs stored in an index by `semid users`: the final (collision-resolved) IDs, or
+    /// with `raw` the user quantizer's own codes, which are what a model trained on causal user
+    /// IDs reads (``UserIDEncoder`` makes raw codes; a collision policy such as `sinkhorn` may
+    /// rewrite the last level of the final IDs).
+    public init(_ ids: UserIDs, raw: Bool = false) throws {
+        if raw {
+            try self.init(codes: ids.rawCodes.values,
+                          codeSizes: Array(repeating: ids.quantizer.codebookSize, count: ids.quantizer.levels))
+        } else {
+            try self.init(codes: ids.ids.values, codeSizes: ids.section.codeSizes)
+        }
     }
 
-    /// The user IDs of `index`, or `nil` when it has none.
-    public static func load(from index: SemanticIndex) throws -> UserCodes? {
-        try UserIDs.load(from: index).map { try UserCodes($0) }
+    /// The user IDs of `index` (final, or with `raw` the quantizer's codes), or `nil` when it has none.
+    public static func load(from index: SemanticIndex, raw: Bool = false) throws -> UserCodes? {
+        try UserIDs.load(from: index).map { try UserCodes($0, raw: raw) }
     }
 
     /// ID positions per user.

@@ -74,6 +74,7 @@ struct CompareCommandTests {
         (["--user-token-dropout", "1"], "--user-token-dropout must be in [0, 1)"),
         (["--user-id-training", "leaky"], "--user-id-training must be causal or stored"),
         (["--kmeans-iterations", "0"], "--kmeans-iterations must be at least 1"),
+        (["--user-token-levels", "all"], "causal user IDs have only the quantizer's 2 positions"),
     ])
     func badFlagsAreUsageErrors(extra: [String], message: String) throws {
         let f = try fixture()

@@ -1,4 +1,6 @@
 import Foundation
+import SemidIndex
+import SemidModel
 import Testing
 
 /// The fixture's bare index with user IDs (`semid users`) and a model trained with
@@ -152,6 +154,27 @@ struct UserTokenCommandTests {
         #expect(stored.status == 0, "\(stored.stderr)")
     }
 
+    /// With `sinkhorn` user IDs (the policy rewrites the last level of colliding users), a model
+    /// trained on causal user IDs reads the quantizer's raw codes at inference, as in training.
+    @Test func causalModelsReadRawUserCodes() throws {
+        let f = try fixture()
+        let index = f.base.dir + "/users-sinkhorn.semid"
+        let trained = f.base.dir + "/users-sinkhorn-trained.semid"
+        for path in [index, trained] { try? FileManager.default.removeItem(atPath: path) }
+        try FileManager.default.copyItem(atPath: f.base.bare, toPath: index)
+        let ids = try Semid.run(["users", index, "--sequences", f.base.sequences, "--levels", "2", "--codebook-size", "16",
+                                 "--collisions", "sinkhorn", "--quiet"])
+        #expect(ids.status == 0, "\(ids.stderr)")
+        let stored = try #require(try UserIDs.load(from: IndexStore.open(at: index)))
+        #expect(stored.ids.levels == 2 && stored.ids != stored.rawCodes, "sinkhorn moved some users")
+        let train = try Semid.run(ModelFixture.trainArguments(index: index, sequences: f.base.sequences, seed: 3)
+                                  + ["--user-tokens", "--out", trained])
+        #expect(train.status == 0, "\(train.stderr)")
+        let opened = try TrainedIndex.open(trained)
+        #expect(opened.users?.codes == stored.rawCodes.values)
+        #expect(opened.users?.codeSizes == [16, 16])
+    }
+
     struct BadInput: CustomTestStringConvertible, Sendable {
         var name: String
         var arguments: @Sendable (UserTokenFixture) throws -> [String]
@@ -185,6 +208,9 @@ struct UserTokenCommandTests {
         BadInput(name: "--user-item-embeddings when the IDs used decoded codes", arguments: { f in
             ["train", f.users, "--sequences", f.base.sequences, "--user-tokens", "--user-item-embeddings", f.base.dir + "/emb.npy", "--dry-run", "--epochs", "1"]
         }, status: 1, message: "were built from the index's decoded item codes; leave it out"),
+        BadInput(name: "--user-item-embeddings with stored user IDs", arguments: { f in
+            ["train", f.users, "--sequences", f.base.sequences, "--user-tokens", "--user-id-training", "stored", "--user-item-embeddings", f.base.dir + "/emb.npy"]
+        }, status: 2, message: "read only with --user-tokens and causal user IDs"),
         BadInput(name: "--user-embeddings when the IDs used none", arguments: { f in
             ["train", f.users, "--sequences", f.base.sequences, "--user-tokens", "--user-embeddings", f.base.dir + "/emb.npy", "--dry-run", "--epochs", "1"]
         }, status: 1, message: "built without per-user text embeddings"),
