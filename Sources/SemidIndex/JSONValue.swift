@@ -3,11 +3,17 @@ import Foundation
 /// A JSON document of any shape, for manifest sections owned by higher layers (a trained model,
 /// user IDs) that the index layer stores without interpreting.
 public enum JSONValue: Codable, Equatable, Sendable {
+    /// JSON `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// Any JSON number (integers included, as `Double`).
     case number(Double)
+    /// A JSON string.
     case string(String)
+    /// A JSON array, in order.
     case array([JSONValue])
+    /// A JSON object (key order is not kept; the manifest is written with sorted keys).
     case object([String: JSONValue])
 
     /// Decodes whichever JSON type the value holds (a number always decodes as `.number`).
