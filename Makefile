@@ -76,7 +76,7 @@ test: deps
 	swift test $(TEST_FLAGS) --skip-build
 
 ## The indexing-scheme comparison of docs/benchmarks.md: six ID schemes × with/without user tokens
-## × 2 seeds, the same model and budget on each (about 1.5 hours on 2 cores).
+## × 2 seeds, the same model and budget on each (about 70 minutes on 2 cores).
 COMPARE_FLAGS ?= --epochs 12 --patience 3 --validation-users 3000 --seeds 1,2
 compare: release
 	$(SEMID) compare --embeddings $(DATA)/embeddings.npy --items $(DATA)/items.jsonl \
