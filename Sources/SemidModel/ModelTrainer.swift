@@ -61,21 +61,18 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = TrainingConfiguration()
-        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
-            try c.decodeIfPresent(T.self, forKey: key) ?? fallback
-        }
-        epochs = try value(.epochs, d.epochs)
-        batchSize = try value(.batchSize, d.batchSize)
-        learningRate = try value(.learningRate, d.learningRate)
-        warmupSteps = try value(.warmupSteps, d.warmupSteps)
-        decay = try value(.decay, d.decay)
-        optimizer = try value(.optimizer, d.optimizer)
-        patience = try value(.patience, d.patience)
-        validateEvery = try value(.validateEvery, d.validateEvery)
-        validationUsers = try value(.validationUsers, d.validationUsers)
-        timeLimit = try value(.timeLimit, d.timeLimit)
-        seed = try value(.seed, d.seed)
-        userIDSource = try value(.userIDSource, UserIDTraining.stored)
+        epochs = try c.decode(.epochs, default: d.epochs)
+        batchSize = try c.decode(.batchSize, default: d.batchSize)
+        learningRate = try c.decode(.learningRate, default: d.learningRate)
+        warmupSteps = try c.decode(.warmupSteps, default: d.warmupSteps)
+        decay = try c.decode(.decay, default: d.decay)
+        optimizer = try c.decode(.optimizer, default: d.optimizer)
+        patience = try c.decode(.patience, default: d.patience)
+        validateEvery = try c.decode(.validateEvery, default: d.validateEvery)
+        validationUsers = try c.decode(.validationUsers, default: d.validationUsers)
+        timeLimit = try c.decode(.timeLimit, default: d.timeLimit)
+        seed = try c.decode(.seed, default: d.seed)
+        userIDSource = try c.decode(.userIDSource, default: UserIDTraining.stored)
     }
 
     /// Throws for the first setting out of range, naming its flag.

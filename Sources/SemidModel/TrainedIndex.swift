@@ -152,12 +152,11 @@ public enum ModelTraining {
             if let missing = sequences.first(where: { $0.user >= loaded.userCount }) {
                 throw ModelError.inconsistentInput("--user-tokens: user \(missing.user) of \(inputs.sequences) has no user ID (the index has IDs for users 0…\(loaded.userCount - 1)); run `semid users \(inputs.index) --sequences \(inputs.sequences) --add` first")
             }
-            let readable = loaded.levels
-            let levels = inputs.userTokenLevels ?? readable
-            guard levels >= 1 && levels <= readable else {
+            let levels = inputs.userTokenLevels ?? loaded.levels
+            guard levels >= 1 && levels <= loaded.levels else {
                 throw ModelError.invalidConfiguration(causal
-                    ? "--user-token-levels must be in 1…\(readable) with causal user IDs (the user quantizer has \(readable) levels; a collision suffix cannot be encoded; got \(levels))"
-                    : "--user-token-levels must be in 1…\(readable) (the user IDs have \(readable) positions; got \(levels))")
+                    ? "--user-token-levels must be in 1…\(loaded.levels) with causal user IDs (the user quantizer has \(loaded.levels) levels; a collision suffix cannot be encoded; got \(levels))"
+                    : "--user-token-levels must be in 1…\(loaded.levels) (the user IDs have \(loaded.levels) positions; got \(levels))")
             }
             config.userCodeSizes = Array(loaded.codeSizes.prefix(levels))
             users = loaded
