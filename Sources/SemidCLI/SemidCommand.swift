@@ -21,7 +21,7 @@ public struct SemidCommand: ParsableCommand {
               semid eval beauty.semid --sequences seq.tsv --split test
             """,
         version: SemidCommand.versionText,
-        subcommands: [BuildCommand.self, AddCommand.self, UsersCommand.self, InspectCommand.self, ExportCommand.self,
+        subcommands: [BuildCommand.self, AddCommand.self, UsersCommand.self, InspectCommand.self, VerifyCommand.self, ExportCommand.self,
                       TrainCommand.self, RecommendCommand.self, EvalCommand.self, CompareCommand.self, BenchCommand.self])
 
     /// See `ParsableCommand.init()`.
@@ -32,6 +32,7 @@ public struct SemidCommand: ParsableCommand {
         """
         semid \(SemidVersion.current)
         BLAS: \(BLASRuntime.summary) (\(BLASKernelSelection.note))
+        fixed-order kernels (IDs): \(FixedOrder.path); results are the same on every CPU
         zstd \(Zstd.libraryVersion)
         """
     }

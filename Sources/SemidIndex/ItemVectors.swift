@@ -95,13 +95,13 @@ public enum ItemVectors {
         guard total > 0 else {
             throw IndexError.inconsistentInput("no two items co-occur in the training part of any sequence; collaborative vectors need interactions")
         }
-        let smoothed = rowSum.map { Foundation.pow($0, configuration.smoothing) }
+        let smoothed = rowSum.map { ExactMath.pow($0, configuration.smoothing) }
         let smoothedTotal = smoothed.reduce(0, +)
         var ppmi = [Float](repeating: 0, count: counts.nonZeroCount)
         for i in 0..<itemCount {
             for e in counts.rowStart[i]..<counts.rowStart[i + 1] {
                 let j = Int(counts.columns[e])
-                let pmi = Foundation.log(Double(counts.values[e]) * smoothedTotal / (rowSum[i] * smoothed[j]))
+                let pmi = ExactMath.log(Double(counts.values[e]) * smoothedTotal / (rowSum[i] * smoothed[j]))
                 ppmi[e] = Float(max(0, pmi))
             }
         }
@@ -124,7 +124,7 @@ public enum ItemVectors {
         let matrix = SparseMatrix(rows: itemCount, cols: itemCount, rowStart: counts.rowStart,
                                   columns: counts.columns, values: symmetric)
         var generator = SeededGenerator(seed: seed).derived(0xC011AB)
-        let (values, vectors) = try matrix.topEigenpairs(count: configuration.dimension, generator: &generator)
+        let (values, vectors) = matrix.topEigenpairs(count: configuration.dimension, generator: &generator)
         var out = Matrix(rows: itemCount, cols: configuration.dimension)
         for k in 0..<values.count {
             let scale = max(values[k], 0).squareRoot()

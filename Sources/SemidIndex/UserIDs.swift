@@ -181,7 +181,7 @@ public enum UserIDBuilder {
                 guard item >= 0 && item < itemVectors.rows else {
                     throw IndexError.inconsistentInput("user \(user) mentions item \(item), outside the index's 0..<\(itemVectors.rows)")
                 }
-                let w = Float(Foundation.pow(0.5, Double(count - 1 - position) / halfLife))
+                let w = Float(ExactMath.pow(0.5, Double(count - 1 - position) / halfLife))
                 total += w
                 let e = v.baseAddress! + Int(item) * d
                 for t in 0..<d { row[t] += w * e[t] }

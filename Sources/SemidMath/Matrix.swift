@@ -86,6 +86,17 @@ public struct Matrix: Sendable, Equatable {
         return out
     }
 
+    /// The transpose, `[cols, rows]`.
+    public func transposed() -> Matrix {
+        var out = Matrix(rows: cols, cols: rows)
+        values.withUnsafeBufferPointer { src in
+            out.values.withUnsafeMutableBufferPointer { dst in
+                for i in 0..<rows { for j in 0..<cols { dst[j * rows + i] = src[i * cols + j] } }
+            }
+        }
+        return out
+    }
+
     /// The index of the first value that is NaN or infinite, as `(row, column)`, or `nil`.
     public func firstNonFinite() -> (row: Int, column: Int)? {
         values.withUnsafeBufferPointer { buffer in

@@ -6,8 +6,15 @@ import Foundation
 /// Work is split into contiguous chunks so that each worker writes a disjoint range; the result
 /// never depends on the number of workers, which keeps outputs deterministic.
 public enum Parallel {
-    /// The number of workers used by ``forEachChunk(count:minimumChunk:_:)``.
-    public static let workerCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// The number of workers used by ``forEachChunk(count:minimumChunk:_:)``: the value of the
+    /// environment variable `SEMID_NUM_THREADS` when it is a positive integer, otherwise the
+    /// number of active processors. No result of semid depends on it (tests run with 1, 2 and 4).
+    public static let workerCount: Int = {
+        if let text = ProcessInfo.processInfo.environment["SEMID_NUM_THREADS"], let value = Int(text), value > 0 {
+            return min(value, 1024)
+        }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
 
     /// Calls `body(range)` on disjoint ranges covering `0..<count`, concurrently when `count` is at
     /// least `2 * minimumChunk`. Each call must only write state owned by its range.

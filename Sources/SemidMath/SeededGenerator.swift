@@ -1,5 +1,3 @@
-import Foundation
-
 /// A fast, seedable pseudo-random generator (xoshiro256**), identical on every platform.
 ///
 /// Every random choice in semid draws from one of these, created from the user's `--seed`, so the
@@ -59,12 +57,13 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
     }
 
-    /// A standard normal sample (Box–Muller).
+    /// A standard normal sample (Box–Muller with ``ExactMath`` functions, so the same seed gives the
+    /// same samples on every CPU).
     public mutating func nextGaussian() -> Float {
         var u1 = nextUnitDouble()
         if u1 < 1e-300 { u1 = 1e-300 }
         let u2 = nextUnitDouble()
-        return Float((-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2))
+        return Float((-2 * ExactMath.log(u1)).squareRoot() * ExactMath.cos(2 * Double.pi * u2))
     }
 
     /// `count` distinct indices from `0..<population`, in random order (partial Fisher–Yates when

@@ -79,55 +79,19 @@ public struct SparseMatrix: Sendable {
         return out
     }
 
-    /// The top `count` eigenpairs (largest eigenvalues) of this symmetric matrix, by randomized
-    /// subspace iteration (Halko, Martinsson & Tropp 2011): a random `[n, count + oversampling]`
-    /// block is multiplied by the matrix `powerIterations + 1` times with re-orthonormalisation,
-    /// and the small projected matrix is decomposed exactly.
+    /// The top `count` eigenpairs (largest eigenvalues) of this symmetric matrix, by
+    /// ``SubspaceIteration`` (the same on every machine: the sparse product sums each entry in
+    /// row order).
     ///
     /// - Returns: eigenvalues (decreasing, `count`) and eigenvectors as the rows of a `[count, n]` matrix.
     public func topEigenpairs(count: Int, oversampling: Int = 10, powerIterations: Int = 4,
-                              generator: inout SeededGenerator) throws -> (values: [Float], vectors: Matrix) {
+                              generator: inout SeededGenerator) -> (values: [Float], vectors: Matrix) {
         precondition(rows == cols, "topEigenpairs needs a square (symmetric) matrix")
         let n = rows
-        let width = min(n, count + oversampling)
-        var block = Matrix(rows: n, cols: width)
-        for i in block.values.indices { block.values[i] = generator.nextGaussian() }
-        block = try Self.orthonormalColumns(block)
-        for _ in 0..<powerIterations {
-            block = try Self.orthonormalColumns(multiplied(by: block))
+        return SubspaceIteration.topEigenpairs(size: n, count: count, oversampling: oversampling,
+                                               iterations: powerIterations, generator: &generator) { block in
+            // block·A = (A·blockᵀ)ᵀ for symmetric A.
+            multiplied(by: block.transposed()).transposed()
         }
-        // T = Qᵀ A Q, [width, width]
-        let aq = multiplied(by: block)
-        let t = Matrix.product(block, aq, transposeA: true)
-        var symmetric = t
-        for i in 0..<width { for j in 0..<width { symmetric[i, j] = 0.5 * (t[i, j] + t[j, i]) } }
-        let eigen = try SymmetricEigen(symmetric)
-        let top = min(count, width)
-        // U = Q V: eigenvector e of T gives Q·e in the full space; rows of the result.
-        let small = eigen.vectors.rows(0..<top)                 // [top, width]
-        let vectors = Matrix.product(small, block, transposeB: true) // [top, n]
-        return (Array(eigen.values.prefix(top)), vectors)
-    }
-
-    /// An orthonormal basis of the column space of `a` (`[n, k]`, `n ≥ k`), by the Cholesky-free
-    /// "eigen" QR: `AᵀA = V Λ Vᵀ`, `Q = A V Λ^(−1/2)`, repeated once for accuracy. Columns with
-    /// (numerically) zero norm are dropped to zero.
-    static func orthonormalColumns(_ a: Matrix) throws -> Matrix {
-        var q = a
-        for _ in 0..<2 {
-            let gram = Matrix.product(q, q, transposeA: true)   // [k, k]
-            let eigen = try SymmetricEigen(gram)
-            let k = q.cols
-            // W = V Λ^(−1/2): column j of W is eigenvector j / sqrt(λ_j).
-            var w = Matrix(rows: k, cols: k)
-            let largest = max(eigen.values.first ?? 0, 0)
-            for j in 0..<k {
-                let lambda = eigen.values[j]
-                let scale: Float = lambda > largest * 1e-10 && lambda > 0 ? 1 / lambda.squareRoot() : 0
-                for i in 0..<k { w[i, j] = eigen.vectors[j, i] * scale }
-            }
-            q = Matrix.product(q, w)
-        }
-        return q
     }
 }

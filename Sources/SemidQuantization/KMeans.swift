@@ -147,7 +147,8 @@ public enum KMeans {
             // Principal subspace of (a subsample of) the training points.
             let pcaRows = min(m, 16_384)
             let pcaSample = pcaRows == m ? sample : sample.gatheringRows(generator.sample(pcaRows, from: m).sorted())
-            let pca = try PrincipalComponents(fitting: pcaSample)
+            var pcaGenerator = generator.derived(0x9CA)
+            let pca = PrincipalComponents(fitting: pcaSample, components: largest, generator: &pcaGenerator)
             let projected = pca.project(sample, components: largest)
             var dims = warmup.sorted()
             dims = dims.enumerated().filter { $0.offset == 0 || $0.element != dims[$0.offset - 1] }.map(\.element)
@@ -270,11 +271,19 @@ public enum KMeans {
     /// One pass of Hartigan's method over all points, in order.
     ///
     /// Moving point `x` from cluster `a` (size `nₐ`) to `b` changes the sum of squared errors by
-    /// `n_b/(n_b+1)·‖x−c_b‖² − nₐ/(nₐ−1)·‖x−cₐ‖²`; every move with a negative change is made at
-    /// once, updating both means. Unlike a Lloyd step this can leave a Lloyd fixed point, and it
-    /// helps most when clusters are small (tens of points per code, as at deep residual levels).
-    /// Distances come from one `sgemm` per block of points; after a move, the two changed columns
-    /// are recomputed for the rest of the block, so every decision uses exact current distances.
+    /// `n_b/(n_b+1)·‖x−c_b‖² − nₐ/(nₐ−1)·‖x−cₐ‖²`; every move with a negative change (by more than
+    /// a relative 10⁻⁶) is made at once, updating both means. Unlike a Lloyd step this can leave a
+    /// Lloyd fixed point, and it helps most when clusters are small (tens of points per code, as at
+    /// deep residual levels).
+    ///
+    /// Distances come from one `sgemm` per block of points (after a move, the two changed columns
+    /// are recomputed for the rest of the block), and every decision is exact, the same on every
+    /// machine: each GEMM distance `D̃_j` is within `β_j = 2κ_d·(‖x‖ + ‖c_j‖)²` of the true one
+    /// (``Distances/errorFactor(dimension:)``, doubled for the error of `‖x‖²`), so the move is
+    /// skipped without further work when even the lowest possible move cost is not below the
+    /// highest possible removal cost; otherwise the removal cost and every move cost that could be
+    /// the smallest are recomputed in float64 (``FixedOrder/exactSquaredDistance(_:_:count:)``) and
+    /// compared exactly, ties to the lower cluster.
     ///
     /// - Returns: the number of points moved.
     static func hartiganPass(_ points: Matrix, centroids: inout Matrix, labels: inout [Int32]) -> Int {
@@ -283,7 +292,10 @@ public enum KMeans {
         var counts = [Int](repeating: 0, count: k)
         for l in labels { counts[Int(l)] += 1 }
         var norms = Distances.rowSquaredNorms(centroids)
+        var roots = norms.map { Double($0).squareRoot() }
         var scratch = [Float](repeating: 0, count: block * k)
+        var lower = [Double](repeating: 0, count: k), upper = [Double](repeating: 0, count: k)
+        let factor = 2 * Distances.errorFactor(dimension: d)
         var moved = 0
         points.values.withUnsafeBufferPointer { pBuf in
             let p = pBuf.baseAddress!
@@ -301,17 +313,38 @@ public enum KMeans {
                     let na = counts[a]
                     guard na > 1 else { continue }
                     let x = p + i * d
-                    let xn = Distances.squaredNorm(x, count: d)
-                    var best = -1
-                    var bestCost = Float.infinity
-                    let removeCost: Float = scratch.withUnsafeBufferPointer { s in
+                    let xn = Double(Distances.squaredNorm(x, count: d))
+                    let xr = xn.squareRoot()
+                    // Bounds on every cost: w_j·(D̃_j ∓ β_j), w_j = n_j/(n_j+1), and the removal cost's.
+                    var lowestMove = Double.infinity, lowestUpper = Double.infinity
+                    scratch.withUnsafeBufferPointer { s in
                         let row = s.baseAddress! + r * k
-                        for j in 0..<k where j != a {
-                            let nb = Float(counts[j])
-                            let cost = nb / (nb + 1) * max(0, row[j] + norms[j] + xn)
+                        for j in 0..<k {
+                            let approx = Double(row[j]) + Double(norms[j]) + xn
+                            let root = xr + roots[j]
+                            let bound = factor * root * root
+                            let w = j == a ? Double(na) / Double(na - 1) : Double(counts[j]) / Double(counts[j] + 1)
+                            lower[j] = w * max(0, approx - bound)
+                            upper[j] = w * (approx + bound)
+                            if j != a {
+                                lowestMove = min(lowestMove, lower[j])
+                                lowestUpper = min(lowestUpper, upper[j])
+                            }
+                        }
+                    }
+                    // Certainly no improving move: the cheapest move cannot beat the removal cost.
+                    guard lowestMove < upper[a] * (1 - 1e-6) else { continue }
+                    let removeCost = Double(na) / Double(na - 1) * centroids.values.withUnsafeBufferPointer {
+                        FixedOrder.exactSquaredDistance(x, $0.baseAddress! + a * d, count: d)
+                    }
+                    var best = -1
+                    var bestCost = Double.infinity
+                    centroids.values.withUnsafeBufferPointer { c in
+                        for j in 0..<k where j != a && lower[j] <= lowestUpper {
+                            let cost = Double(counts[j]) / Double(counts[j] + 1)
+                                * FixedOrder.exactSquaredDistance(x, c.baseAddress! + j * d, count: d)
                             if cost < bestCost { bestCost = cost; best = j }
                         }
-                        return Float(na) / Float(na - 1) * max(0, row[a] + norms[a] + xn)
                     }
                     guard best >= 0, bestCost < removeCost * (1 - 1e-6) else { continue }
                     // Move x from a to best, updating both means and norms.
@@ -326,12 +359,14 @@ public enum KMeans {
                         }
                         norms[a] = Distances.squaredNorm(ca, count: d)
                         norms[b] = Distances.squaredNorm(cb, count: d)
+                        roots[a] = Double(norms[a]).squareRoot()
+                        roots[b] = Double(norms[b]).squareRoot()
                         // Refresh the two changed columns for the rest of the block.
                         scratch.withUnsafeMutableBufferPointer { s in
                             for r2 in (r + 1)..<rows {
                                 let y = p + (lo + r2) * d
-                                s[r2 * k + a] = -2 * BLAS.sdot(count: d, y, ca)
-                                s[r2 * k + b] = -2 * BLAS.sdot(count: d, y, cb)
+                                s[r2 * k + a] = -2 * FixedOrder.dot(y, ca, count: d)
+                                s[r2 * k + b] = -2 * FixedOrder.dot(y, cb, count: d)
                             }
                         }
                     }

@@ -51,7 +51,7 @@ public enum Sinkhorn {
         for i in 0..<(n * k) { logKernel[i] = -((Double(costs.values[i]) - mean) / std) / configuration.epsilon }
         var logU = [Double](repeating: 0, count: n)
         var logV = [Double](repeating: 0, count: k)
-        let logRowMass = -Foundation.log(Double(n)), logColumnMass = -Foundation.log(Double(k))
+        let logRowMass = -ExactMath.log(Double(n)), logColumnMass = -ExactMath.log(Double(k))
         var scratch = [Double](repeating: 0, count: max(n, k))
         for _ in 0..<configuration.iterations {
             // Rows: u_i = r_i / Σ_j K_ij v_j
@@ -83,7 +83,7 @@ public enum Sinkhorn {
         for i in 0..<count { m = max(m, values[i]) }
         guard m.isFinite else { return m }
         var s = 0.0
-        for i in 0..<count { s += Foundation.exp(values[i] - m) }
-        return m + Foundation.log(s)
+        for i in 0..<count { s += ExactMath.exp(values[i] - m) }
+        return m + ExactMath.log(s)
     }
 }

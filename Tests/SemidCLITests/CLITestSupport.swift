@@ -108,8 +108,9 @@ enum Semid {
     ///
     /// Output goes to temporary files rather than pipes, so a chatty child can never block on a
     /// full pipe. The environment is inherited unchanged (in particular `OPENBLAS_CORETYPE`: the
-    /// binary may re-execute itself to pick a BLAS kernel, and tests leave that alone).
-    static func run(_ arguments: [String]) throws -> CommandResult {
+    /// binary may re-execute itself to pick a BLAS kernel, and tests leave that alone); `environment`
+    /// adds or replaces variables for this child only.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
         let scratch = try TemporaryDirectory()
         let outPath = scratch.file("stdout"), errPath = scratch.file("stderr")
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
@@ -119,6 +120,9 @@ enum Semid {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestPaths.semidBinary)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = outHandle
         process.standardError = errHandle
@@ -135,8 +139,9 @@ enum Semid {
 
     /// Runs `semid arguments…` and records an issue unless it exits with status 0.
     @discardableResult
-    static func succeed(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> CommandResult {
-        let result = try run(arguments)
+    static func succeed(_ arguments: [String], environment: [String: String] = [:],
+                        sourceLocation: SourceLocation = #_sourceLocation) throws -> CommandResult {
+        let result = try run(arguments, environment: environment)
         #expect(result.exited && result.status == 0, "semid \(arguments.joined(separator: " ")) failed: \(result)",
                 sourceLocation: sourceLocation)
         return result
