@@ -10,14 +10,12 @@ SEMID := .build/release/semid
 SHIPPED := Codebooks/beauty.semid
 # Users whose recommendations the demo shows (their test-split histories).
 DEMO_USERS := 3 42 2024
-# The index of the demo and of the shipped model. The shipped model was trained on an index built
-# with 40 full-space Lloyd iterations per level (the default before it became 10), so the demo
-# pins that to reproduce the same IDs byte for byte.
-INDEX_FLAGS := --levels 3 --codebook-size 256 --collisions suffix --seed 7 --kmeans-iterations 40
+# The index of the demo and of the shipped model (the same IDs on every machine).
+INDEX_FLAGS := --levels 3 --codebook-size 256 --collisions suffix --seed 7
 # Training settings of the shipped model (see docs/model.md).
 TRAIN_FLAGS := --sequences $(DATA)/sequences.tsv --embeddings $(DATA)/embeddings.npy --seed 1 --time-limit 14
 
-.PHONY: demo test deps release debug clean bench-faiss bench-torch bench-decode model compare
+.PHONY: demo test deps release debug clean bench-faiss bench-torch bench-decode bench-portable model compare
 
 ## Install the system libraries semid links (OpenBLAS, zstd, SQLite) when they are missing.
 deps:
@@ -34,8 +32,9 @@ release: deps
 debug: deps
 	swift build
 
-## Build an index of Amazon Beauty (12,101 items), take the shipped next-item model for it (or
-## train one with `make demo TRAIN=1`, about 10 minutes), show recommendations and test metrics.
+## Build an index of Amazon Beauty (12,101 items) and show its report; check on this machine that
+## the index shipped in Codebooks/ re-encodes to its stored IDs, then recommend and evaluate with the
+## model shipped in it (or train one on the fresh index with `make demo TRAIN=1`, about 10 minutes).
 demo: release
 	@mkdir -p $(OUT)
 	$(SEMID) --version
@@ -43,22 +42,27 @@ demo: release
 	    --out $(OUT)/beauty.semid --force
 	$(SEMID) export $(OUT)/beauty.semid --format lcrec --out $(OUT)/beauty.index.json --force
 	@if [ "$(TRAIN)" = 1 ]; then \
-	  echo "== training the next-item model (TRAIN=1)"; \
+	  echo "== training the next-item model on $(OUT)/beauty.semid (TRAIN=1)"; \
 	  $(SEMID) train $(OUT)/beauty.semid $(TRAIN_FLAGS) || exit 1; \
+	  rm -rf $(OUT)/beauty-model.semid && cp -r $(OUT)/beauty.semid $(OUT)/beauty-model.semid; \
 	else \
-	  echo "== using the model shipped in $(SHIPPED) (make demo TRAIN=1 trains one instead)"; \
-	  if ! cmp -s $(OUT)/beauty.semid/ids-00000.zst $(SHIPPED)/ids-00000.zst; then \
-	    echo "the shipped index's semantic IDs differ from the ones just built (another OpenBLAS kernel?); run make demo TRAIN=1"; exit 1; fi; \
-	  rm -rf $(OUT)/beauty.semid && cp -r $(SHIPPED) $(OUT)/beauty.semid; \
+	  echo "== the index and model shipped in $(SHIPPED): re-encoding its items here (make demo TRAIN=1 trains a model instead)"; \
+	  $(SEMID) verify $(SHIPPED) --embeddings $(DATA)/embeddings.npy || exit 1; \
+	  if cmp -s $(OUT)/beauty.semid/ids-00000.zst $(SHIPPED)/ids-00000.zst; then \
+	    echo "the fresh build above has the shipped index's IDs, byte for byte"; \
+	  else \
+	    echo "note: the fresh build above differs from the shipped index (it was built by another semid version)"; \
+	  fi; \
+	  rm -rf $(OUT)/beauty-model.semid && cp -r $(SHIPPED) $(OUT)/beauty-model.semid; \
 	fi
 	@for u in $(DEMO_USERS); do \
 	  h=$$(awk -F'\t' -v u=$$u '$$1 == u { n = split($$2, a, " "); s = a[1]; for (i = 2; i < n; i++) s = s " " a[i]; print s }' $(DATA)/sequences.tsv); \
 	  echo "== user $$u: recommendations after their history (test split)"; \
-	  $(SEMID) recommend $(OUT)/beauty.semid --history "$$h" --top 5 --beam 20 --exclude-history --repeat 50 || exit 1; \
+	  $(SEMID) recommend $(OUT)/beauty-model.semid --history "$$h" --top 5 --beam 20 --exclude-history --repeat 50 || exit 1; \
 	done
 	@echo "== test split, full ranking by generation (beam 20)"
-	$(SEMID) eval $(OUT)/beauty.semid --sequences $(DATA)/sequences.tsv --split test --beam 20
-	$(SEMID) eval $(OUT)/beauty.semid --sequences $(DATA)/sequences.tsv --split test --beam 20 --exclude-history
+	$(SEMID) eval $(OUT)/beauty-model.semid --sequences $(DATA)/sequences.tsv --split test --beam 20
+	$(SEMID) eval $(OUT)/beauty-model.semid --sequences $(DATA)/sequences.tsv --split test --beam 20 --exclude-history
 
 ## Train the model shipped in Codebooks/ (index of `make demo` + model); about 10 minutes.
 model: release
@@ -85,6 +89,10 @@ compare: release
 ## Decoding cost on the Beauty index and synthetic 1M / 10M-item indexes (needs `make demo` first).
 bench-decode: release
 	$(SEMID) bench decode $(OUT)/beauty.semid --synthetic 1000000,10000000
+
+## IDs under every OpenBLAS kernel this CPU runs and several thread counts (table for docs/reproducibility.md).
+bench-portable: release
+	scripts/bench-portable.sh $(SEMID)
 
 ## Side-by-side with faiss (needs network access to PyPI for faiss-cpu on first use).
 bench-faiss: release

@@ -13,7 +13,8 @@ enum ModelDescription {
         if c.userTokens {
             text += ", user tokens (\(c.userTokenPlacement.rawValue), \(c.userCodeSizes.count) ID positions, \(s.training.userIDSource.rawValue) in training)"
         }
-        text += "; trained \(s.epochs.count) epochs in \(Format.seconds(s.trainingSeconds)), kept epoch \(s.bestEpoch)"
+        text += "; trained \(s.epochs.count) epochs" + (s.trainingSeconds.map { " in \(Format.seconds($0))" } ?? "")
+            + ", kept epoch \(s.bestEpoch)"
         if let v = s.validation {
             text += String(format: "; valid recall@10 %.4f ndcg@10 %.4f", v.recall10, v.ndcg10)
         }

@@ -165,9 +165,28 @@ public enum ModelTrainer {
     ///     user tokens and `configuration.userIDSource` is ``TrainingConfiguration/UserIDTraining/causal``.
     ///   - onEpoch: called after every epoch (for progress lines).
     /// - Returns: the report; `model` holds the best validated weights.
+    ///
+    /// OpenBLAS's `sgemm` gives different last bits with a different number of threads, so training
+    /// always runs BLAS with exactly ``blasThreads`` threads (whatever `OPENBLAS_NUM_THREADS` says)
+    /// and splits its own parallel work into fixed parts: the same data, seed and settings give
+    /// bit-identical weights for any thread setting and core count on one BLAS kernel (the kernel
+    /// itself still changes the last bits).
     public static func train(
         _ model: NextItemModel, split: LeaveOneOutSplit, trie: CodeTrie, configuration: TrainingConfiguration,
         users: UserCodes? = nil, userEncoder: UserIDEncoder? = nil, onEpoch: ((EpochReport) -> Void)? = nil
+    ) throws -> TrainingReport {
+        try BLASRuntime.withThreadCount(blasThreads) {
+            try trainWithFixedThreads(model, split: split, trie: trie, configuration: configuration, users: users,
+                                      userEncoder: userEncoder, onEpoch: onEpoch)
+        }
+    }
+
+    /// The BLAS thread count of every training run (see ``train(_:split:trie:configuration:users:userEncoder:onEpoch:)``).
+    public static let blasThreads = 2
+
+    static func trainWithFixedThreads(
+        _ model: NextItemModel, split: LeaveOneOutSplit, trie: CodeTrie, configuration: TrainingConfiguration,
+        users: UserCodes?, userEncoder: UserIDEncoder?, onEpoch: ((EpochReport) -> Void)?
     ) throws -> TrainingReport {
         try configuration.validate()
         let started = DispatchTime.now().uptimeNanoseconds
@@ -286,7 +305,7 @@ public enum ModelTrainer {
         model.composeItemVectors()
         return TrainingReport(epochs: reports, bestEpoch: best.epoch, bestValidation: best.metrics, stopReason: stopReason,
                               seconds: elapsed(), sequences: sequences.count, targets: targets, timers: totalTimers,
-                              blas: BLASRuntime.summary)
+                              blas: "\(BLASRuntime.version), core \(BLASRuntime.coreName)")
     }
 
     /// Validation NDCG/Recall: the exact full ranking of the items head's scores for the items

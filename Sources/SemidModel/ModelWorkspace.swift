@@ -46,7 +46,11 @@ public final class ModelWorkspace: @unchecked Sendable {
             biasGradient = FloatBuffer(count: items)
         }
     }
-    lazy var headWorkers: [HeadWorker] = (0..<Parallel.workerCount).map { _ in
+    /// Fixed parts the items head splits its rows into (processed on all cores, their gradients
+    /// summed in order), so training does not depend on the number of cores.
+    static let itemHeadShards = 4
+
+    lazy var headWorkers: [HeadWorker] = (0..<Self.itemHeadShards).map { _ in
         HeadWorker(rows: logitRows, items: itemCount, d: d)
     }
     let itemCount: Int

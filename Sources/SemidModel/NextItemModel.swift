@@ -476,9 +476,11 @@ public final class NextItemModel: @unchecked Sendable {
         let chunk = ws.logitRows
         let bias: UnsafeMutablePointer<Float>? = configuration.outputBias ? parameters.value("item.bias") : nil
         let e = itemVectors.pointer
-        // The rows are split into one contiguous part per worker; each worker runs single-threaded
-        // BLAS on its chunks with private item-vector and bias gradients, summed afterwards (this
-        // avoids OpenBLAS's thread synchronisation on every mid-sized GEMM).
+        // The rows are split into a fixed number of contiguous parts (``ModelWorkspace/itemHeadShards``,
+        // not the core count, so results do not depend on it), processed on all cores; each part
+        // runs single-threaded BLAS on its chunks with private item-vector and bias gradients,
+        // summed afterwards in order (this avoids OpenBLAS's thread synchronisation on every
+        // mid-sized GEMM).
         let workers = min(ws.headWorkers.count, max(1, (n + chunk - 1) / chunk))
         let losses = UnsafeMutablePointer<Double>.allocate(capacity: workers)
         let seconds = UnsafeMutablePointer<(Double, Double)>.allocate(capacity: workers)
@@ -522,12 +524,8 @@ public final class NextItemModel: @unchecked Sendable {
                 lossOut.pointer[w] = total
                 timeOut.pointer[w] = (Double(fwd) / 1e9, Double(bwd) / 1e9)
             }
-            if workers > 1 {
-                BLASRuntime.withThreadCount(1) {
-                    Parallel.forEachChunk(count: workers) { range in for w in range { body(w) } }
-                }
-            } else {
-                body(0)
+            BLASRuntime.withThreadCount(1) {
+                Parallel.forEachChunk(count: workers) { range in for w in range { body(w) } }
             }
         }
         let t0 = DispatchTime.now().uptimeNanoseconds

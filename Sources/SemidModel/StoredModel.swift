@@ -18,17 +18,18 @@ public struct ModelSummary: Codable, Sendable {
     public var bestEpoch: Int
     /// Why training ended: `"epochs"`, `"early-stopping"` or `"time-limit"`.
     public var stopReason: String
-    /// Total wall-clock seconds of training (validation included).
-    public var trainingSeconds: Double
+    /// Total wall-clock seconds of training; only in manifests written before semid kept
+    /// timings out of the index (the same inputs and seed now give the same bytes).
+    public var trainingSeconds: Double?
     /// Training sequences per epoch.
     public var sequences: Int
     /// Target positions per epoch.
     public var targets: Int
     /// Validation figures of the kept epoch.
     public var validation: ValidationMetrics?
-    /// Per-epoch figures: epoch, losses, validation NDCG@10, seconds per phase.
+    /// Per-epoch figures: epoch, losses, validation NDCG@10 and Recall@10.
     public var epochs: [EpochSummary]
-    /// The BLAS kernel used for training.
+    /// The BLAS library and kernel used for training (the weights' last bits depend on it).
     public var blas: String
     /// Array names of the stored tensors (all prefixed `model.`).
     public var tensors: [String]
@@ -49,16 +50,16 @@ public struct EpochSummary: Codable, Sendable {
     public var validNdcg10: Double?
     /// Validation Recall@10, when the epoch was validated.
     public var validRecall10: Double?
-    /// Seconds in forward passes (composition, transformer, logits and loss).
-    public var forwardSeconds: Double
-    /// Seconds in backward passes.
-    public var backwardSeconds: Double
-    /// Seconds in gradient clipping and AdamW updates.
-    public var optimizerSeconds: Double
-    /// Seconds of the epoch's training steps (≥ the sum of the phases).
-    public var trainSeconds: Double
-    /// Seconds of validation.
-    public var validationSeconds: Double
+    /// Seconds in forward passes (older manifests only; timings are no longer stored).
+    public var forwardSeconds: Double?
+    /// Seconds in backward passes (older manifests only; timings are no longer stored).
+    public var backwardSeconds: Double?
+    /// Seconds in gradient clipping and AdamW updates (older manifests only; timings are no longer stored).
+    public var optimizerSeconds: Double?
+    /// Seconds of the epoch's training steps (older manifests only; timings are no longer stored).
+    public var trainSeconds: Double?
+    /// Seconds of validation (older manifests only; timings are no longer stored).
+    public var validationSeconds: Double?
 }
 
 /// Stores a trained model in an index and loads it back.

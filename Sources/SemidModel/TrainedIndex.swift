@@ -173,13 +173,12 @@ public enum ModelTraining {
                                             userEncoder: userEncoder, onEpoch: onEpoch)
         let summary = ModelSummary(
             formatVersion: ModelSummary.currentFormatVersion, configuration: config, training: training, inputs: fingerprints,
-            bestEpoch: report.bestEpoch, stopReason: report.stopReason, trainingSeconds: report.seconds,
+            bestEpoch: report.bestEpoch, stopReason: report.stopReason, trainingSeconds: nil,
             sequences: report.sequences, targets: report.targets, validation: report.bestValidation,
             epochs: report.epochs.map {
                 EpochSummary(epoch: $0.epoch, itemLoss: $0.itemLoss, codeLoss: $0.codeLoss, validNdcg10: $0.validation?.ndcg10,
-                             validRecall10: $0.validation?.recall10, forwardSeconds: $0.timers.forward,
-                             backwardSeconds: $0.timers.backward, optimizerSeconds: $0.timers.optimizer,
-                             trainSeconds: $0.trainSeconds, validationSeconds: $0.validationSeconds)
+                             validRecall10: $0.validation?.recall10, forwardSeconds: nil, backwardSeconds: nil,
+                             optimizerSeconds: nil, trainSeconds: nil, validationSeconds: nil)
             },
             blas: report.blas, tensors: [])
         if !inputs.dryRun {

@@ -1,4 +1,5 @@
 import Foundation
+import SemidMath
 import Testing
 
 /// Same inputs and seed, same index: whatever the BLAS thread count (`OPENBLAS_NUM_THREADS`) and the
@@ -85,5 +86,51 @@ struct ReproducibilityTests {
         Semid.expectFailure(try Semid.run(["verify", out, "--embeddings", short]), status: 1,
                             mentions: ["10 rows", "3000 items"])
         Semid.expectFailure(try Semid.run(["verify", out]), status: 2, mentions: ["--embeddings"])
+    }
+
+    /// 1500 items in 30 clusters (32-d) and 800 users walking through the catalog: large enough for
+    /// OpenBLAS to split its products across threads (which changes their last bits).
+    static func modelDataset(in dir: borrowing TemporaryDirectory) throws -> (embeddings: String, sequences: String) {
+        let values = Fixture.clustered(rows: 1500, cols: 32, clusters: 30, seed: 13)
+        let embeddings = try dir.write(Fixture.npy(shape: [1500, 32], payload: Fixture.bytes(values)), to: "emb.npy")
+        var rng = SeededGenerator(seed: 14)
+        var lines: [String] = []
+        for user in 0..<800 {
+            var x = rng.nextInt(below: 1500)
+            var items: [Int] = []
+            let length = 8 + rng.nextInt(below: 8)
+            while items.count < length {
+                if !items.contains(x) { items.append(x) }
+                x = (x + 1 + rng.nextInt(below: 3)) % 1500
+            }
+            lines.append("\(user)\t" + items.map(String.init).joined(separator: " "))
+        }
+        let sequences = try dir.write(Array((lines.joined(separator: "\n") + "\n").utf8), to: "seq.tsv")
+        return (embeddings, sequences)
+    }
+
+    @Test("a trained model and an RQ-VAE are identical for 1 or 2 BLAS threads and 1, 2 or 4 workers")
+    func identicalTraining() throws {
+        let dir = try TemporaryDirectory()
+        let (emb, seq) = try Self.modelDataset(in: dir)
+        let base = dir.file("base.semid")
+        try Semid.succeed(["build", "--embeddings", emb, "--levels", "2", "--codebook-size", "64", "--seed", "1",
+                           "--out", base, "--quiet"])
+        var models: [[String: [UInt8]]] = [], vaes: [[String: [UInt8]]] = []
+        for (n, environment) in Self.settings.enumerated() {
+            let out = dir.file("model\(n).semid")
+            try Semid.succeed(["train", base, "--sequences", seq, "--epochs", "1", "--seed", "2", "--out", out, "--quiet"],
+                              environment: environment)
+            models.append(try DirectorySnapshot.files(at: out))
+            let vae = dir.file("vae\(n).semid")
+            try Semid.succeed(["build", "--method", "rq-vae", "--embeddings", emb, "--levels", "2", "--codebook-size", "32",
+                               "--epochs", "3", "--batch", "256", "--seed", "4", "--out", vae, "--quiet"], environment: environment)
+            vaes.append(try DirectorySnapshot.files(at: vae))
+        }
+        #expect(models[0].keys.contains("model.item_vectors-00000.zst"))
+        for n in 1..<Self.settings.count {
+            for (name, bytes) in models[0] { #expect(models[n][name] == bytes, "model: \(name) differs under \(Self.settings[n])") }
+            for (name, bytes) in vaes[0] { #expect(vaes[n][name] == bytes, "rq-vae: \(name) differs under \(Self.settings[n])") }
+        }
     }
 }

@@ -27,7 +27,8 @@ import SemidMath
 /// **Arithmetic.** With ``Configuration/Precision/auto`` (default) the dense layers' products run in
 /// bfloat16 on Intel AMX when available (``BF16Matmul``), fp32 `sgemm` otherwise; quantization,
 /// losses and AdamW are fp32. Evaluations during training use the training arithmetic; the kept
-/// checkpoint is re-evaluated in fp32, which gives the returned codes (= ``RQVAEQuantizer/encode(_:)``).
+/// checkpoint is re-evaluated by the exact inference pass, which gives the returned codes
+/// (= ``RQVAEQuantizer/encode(_:)``, the same on every machine).
 ///
 /// **Threads and determinism.** Each batch is split into ``shards`` fixed halves processed
 /// concurrently, each with single-threaded BLAS and its own gradient buffer; the gradients are
@@ -215,10 +216,9 @@ public enum RQVAE {
             throw QuantizationError.numerical("rq-vae: the selected checkpoint (epoch \(selected)) was not kept")
         }
         let quantizer = try RQVAEQuantizer(network: network, parameters: chosen.parameters)
-        // The index's codes and figures come from fp32 inference, whatever the training arithmetic.
-        let finalEvaluation = bf16
-            ? RQVAEQuantizer.evaluate(data, network: network, parameters: chosen.parameters, reconstruct: true)
-            : chosen.evaluation
+        // The index's codes and figures come from the exact inference pass (the same on every
+        // machine, = encode), whatever the training arithmetic.
+        let finalEvaluation = try quantizer.evaluate(data, reconstruct: true)
         let report = Report(
             selectionRule: "lowest raw collision rate among evaluations whose relative reconstruction MSE is within "
                 + "\(c.checkpointTolerance * 100)% of the lowest (ties: lower MSE, then earlier epoch)",

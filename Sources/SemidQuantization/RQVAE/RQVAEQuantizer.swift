@@ -9,9 +9,10 @@ import SemidMath
 /// - ``lastLevelDistances(_:codes:)``: squared distances **in the latent space** from the residual
 ///   entering the last level to every last-level codeword.
 ///
-/// Every pass runs on blocks of ``blockRows`` rows, each block with single-threaded BLAS (blocks
-/// spread over the cores), so a row's result does not depend on the BLAS thread count or on how
-/// many cores the machine has: the same weights and input give the same codes.
+/// Inference (``encode(_:)``, ``reconstruct(_:)``, ``lastLevelDistances(_:codes:)``,
+/// ``evaluate(_:reconstruct:)``) is exact: fixed-order products and exact nearest-codeword
+/// decisions (``RQVAEExactPass``), so the same weights and input give the same codes and values on
+/// every CPU, BLAS kernel and thread count.
 public struct RQVAEQuantizer: SemanticQuantizer, Equatable {
     /// Rows per block in inference passes.
     public static let blockRows = 1024
@@ -57,66 +58,32 @@ public struct RQVAEQuantizer: SemanticQuantizer, Equatable {
 
     // MARK: SemanticQuantizer
 
-    /// Greedy residual codes of `encoder(x)` (`[n, d]` → `[n, L]`), in fp32.
+    /// Greedy residual codes of `encoder(x)` (`[n, d]` → `[n, L]`), the same on every machine
+    /// (``RQVAEExactPass``).
     public func encode(_ x: Matrix) throws -> CodeMatrix {
         try evaluate(x, reconstruct: false).codes
     }
 
-    /// `decoder(Σ_l c_l[j_l])` for each row of codes (`[n, L]` → `[n, d]`).
+    /// `decoder(Σ_l c_l[j_l])` for each row of codes (`[n, L]` → `[n, d]`), the same bits on every
+    /// machine (``RQVAEExactPass``).
     public func reconstruct(_ codes: CodeMatrix) throws -> Matrix {
         try codes.validate(levels: levels, codebookSize: codebookSize)
-        let n = codes.rows, d = inputDimension
-        var out = Matrix(rows: n, cols: d)
-        let stride = codes.levels
-        codes.values.withUnsafeBufferPointer { cb in
-            out.values.withUnsafeMutableBufferPointer { ob in
-                let dst = SharedMutablePointer(ob.baseAddress!), src = cb.baseAddress!
-                forEachBlock(rows: n) { ws, p, lo, rows in
-                    ws.setQuantized(rows: rows, codes: src + lo * stride, stride: stride, levels: levels, parameters: p)
-                    ws.decode(rows: rows, parameters: p)
-                    (dst.pointer + lo * d).update(from: ws.reconstruction, count: rows * d)
-                }
-            }
-        }
-        return out
+        let zq = RQVAEExactPass.quantized(codes, levels: levels, network: network, parameters: parameters)
+        return RQVAEExactPass.dense(zq, layers: network.decoder, offsets: network.decoderOffsets, parameters: parameters)
     }
 
-    /// Latent-space squared distances from each row's last-level residual to every last-level codeword, `[n, K]`.
+    /// Latent-space squared distances from each row's last-level residual to every last-level
+    /// codeword, `[n, K]`, the same bits on every machine.
     public func lastLevelDistances(_ x: Matrix, codes: CodeMatrix) throws -> Matrix {
         try checkInput(x)
         try codes.validate(levels: levels, codebookSize: codebookSize)
         guard codes.rows == x.rows else {
             throw QuantizationError.invalidParameter(name: "codes", value: "\(codes.rows) rows", expected: "\(x.rows) (one per vector)")
         }
-        let n = x.rows, m = latentDimension, K = codebookSize, stride = codes.levels, last = levels - 1
-        var out = Matrix(rows: n, cols: K)
-        let book = codebook(level: last)
-        let norms = Distances.rowSquaredNorms(book)
-        x.values.withUnsafeBufferPointer { xb in
-            codes.values.withUnsafeBufferPointer { cb in
-                out.values.withUnsafeMutableBufferPointer { ob in
-                    book.values.withUnsafeBufferPointer { bb in
-                        let dst = SharedMutablePointer(ob.baseAddress!)
-                        let xs = xb.baseAddress!, cs = cb.baseAddress!, books = bb.baseAddress!
-                        forEachBlock(rows: n) { ws, p, lo, rows in
-                            ws.input.update(from: xs + lo * inputDimension, count: rows * inputDimension)
-                            ws.encode(rows: rows, parameters: p)
-                            ws.setQuantized(rows: rows, codes: cs + lo * stride, stride: stride, levels: last, parameters: p)
-                            let z = ws.latent
-                            for i in 0..<(rows * m) { ws.residual[i] = z[i] - ws.quantized[i] }
-                            let o = dst.pointer + lo * K
-                            BLAS.sgemm(transposeB: true, m: rows, n: K, k: m, alpha: -2,
-                                       a: ws.residual, lda: m, b: books, ldb: m, c: o, ldc: K)
-                            for r in 0..<rows {
-                                let rn = Distances.squaredNorm(ws.residual + r * m, count: m)
-                                for j in 0..<K { o[r * K + j] = max(0, o[r * K + j] + rn + norms[j]) }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return out
+        var residual = RQVAEExactPass.dense(x, layers: network.encoder, offsets: network.encoderOffsets, parameters: parameters)
+        let partial = RQVAEExactPass.quantized(codes, levels: levels - 1, network: network, parameters: parameters)
+        for i in residual.values.indices { residual.values[i] -= partial.values[i] }
+        return Distances.squaredDistances(from: residual, to: codebook(level: levels - 1))
     }
 
     // MARK: Evaluation
@@ -133,15 +100,17 @@ public struct RQVAEQuantizer: SemanticQuantizer, Equatable {
         public var latentVariance: Double
     }
 
-    /// Encodes `x` (and, when `reconstruct`, decodes its codes) in one pass.
+    /// Encodes `x` (and, when `reconstruct`, decodes its codes) in one pass, the same bits on every
+    /// machine (``RQVAEExactPass``).
     public func evaluate(_ x: Matrix, reconstruct: Bool = true) throws -> Evaluation {
         try checkInput(x)
-        return Self.evaluate(x, network: network, parameters: parameters, reconstruct: reconstruct)
+        return RQVAEExactPass.evaluate(x, network: network, parameters: parameters, reconstruct: reconstruct)
     }
 
-    /// The pass behind ``evaluate(_:reconstruct:)``, on a raw parameter buffer (used during training).
-    /// With `packed` weights (current for `parameters`) the dense layers run in bfloat16 on AMX, as in
-    /// training; otherwise in fp32 like ``encode(_:)``.
+    /// The fast pass used by the evaluations during training, on a raw parameter buffer, in the
+    /// training arithmetic: with `packed` weights (current for `parameters`) the dense layers run in
+    /// bfloat16 on AMX, otherwise in fp32 `sgemm`. Its last bits follow the BLAS kernel; the index's
+    /// codes come from the exact pass (``evaluate(_:reconstruct:)``).
     static func evaluate(_ x: Matrix, network: RQVAENetwork, parameters: [Float], reconstruct: Bool,
                          packed: RQVAEPackedWeights? = nil) -> Evaluation {
         let n = x.rows, d = network.inputDimension, m = network.latentDimension, L = network.levels
@@ -190,10 +159,6 @@ public struct RQVAEQuantizer: SemanticQuantizer, Equatable {
 
     /// Runs `body(workspace, parameters, firstRow, rows)` over blocks of ``blockRows`` rows, blocks in
     /// parallel, BLAS single-threaded inside each block.
-    func forEachBlock(rows n: Int, _ body: (RQVAEWorkspace, UnsafePointer<Float>, Int, Int) -> Void) {
-        Self.forEachBlock(rows: n, network: network, parameters: parameters, body)
-    }
-
     static func forEachBlock(rows n: Int, network: RQVAENetwork, parameters: [Float], bf16: Bool = false,
                              _ body: (RQVAEWorkspace, UnsafePointer<Float>, Int, Int) -> Void) {
         guard n > 0 else { return }
