@@ -13,7 +13,7 @@ DEMO_USERS := 3 42 2024
 # The index of the demo and of the shipped model (the same IDs on every machine).
 INDEX_FLAGS := --levels 3 --codebook-size 256 --collisions suffix --seed 7
 # Training settings of the shipped model (see docs/model.md).
-TRAIN_FLAGS := --sequences $(DATA)/sequences.tsv --embeddings $(DATA)/embeddings.npy --seed 1 --time-limit 14
+TRAIN_FLAGS := --sequences $(DATA)/sequences.tsv --embeddings $(DATA)/embeddings.npy --seed 1 --time-limit 60
 
 .PHONY: demo test deps release debug clean bench-faiss bench-torch bench-decode bench-portable model compare
 
