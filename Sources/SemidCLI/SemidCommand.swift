@@ -33,6 +33,7 @@ public struct SemidCommand: ParsableCommand {
         semid \(SemidVersion.current)
         BLAS: \(BLASRuntime.summary) (\(BLASKernelSelection.note))
         fixed-order kernels (IDs): \(FixedOrder.path); results are the same on every CPU
+        RQ-VAE training products: \(BF16Matmul.isAvailable ? "bfloat16 on AMX" : "fp32 sgemm (no AMX-BF16 on this CPU)")
         zstd \(Zstd.libraryVersion)
         """
     }
