@@ -21,7 +21,7 @@ public enum FixedOrder {
 
     /// Runs `body` with the baseline SSE2 kernels forced (for tests that compare both paths).
     /// Not safe to call while other threads use the kernels.
-    public static func withBaselinePath<R>(_ body: () throws -> R) rethrows -> R {
+    static func withBaselinePath<R>(_ body: () throws -> R) rethrows -> R {
         semid_fixed_order_force_baseline(1)
         defer { semid_fixed_order_force_baseline(0) }
         return try body()
