@@ -85,7 +85,7 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "k-means seeding: kmeans++ or random.")
     var kmeansInit: String = KMeans.Initialization.kMeansPlusPlus.rawValue
 
-    @Option(help: "Principal-subspace dimensions clustered before the full space, comma-separated: \"auto\" (4, 8, 16, … up to d/2, at most 128) or \"none\".")
+    @Option(help: "Principal-subspace dimensions clustered before the full space, comma-separated: \"auto\" (4, 8, 16, … up to d/2, at most 64) or \"none\".")
     var kmeansWarmup: String = "auto"
 
     @Option(help: "k-means iterations in each warm-up subspace.")

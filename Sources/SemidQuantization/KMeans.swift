@@ -78,12 +78,14 @@ public enum KMeans {
     }
 
     /// The automatic warm-up schedule for `dimension`-d data: 4, 8, 16, … up to half the
-    /// dimension and at most 128 (e.g. 4 … 128 for d = 384 or 768, 4, 8, 16 for d = 32). Larger
-    /// subspaces cost nearly as much as the full space and did not lower the error further.
+    /// dimension and at most 64 (e.g. 4 … 64 for d = 384 or 768, 4, 8, 16 for d = 32). Larger
+    /// subspaces cost nearly as much as the full space and did not lower the error further (a
+    /// 128-d stage changed the relative MSE by less than 0.0003 on Beauty and on 100k × 768, for
+    /// 6–20% more time).
     public static func automaticWarmup(dimension: Int) -> [Int] {
         var dims: [Int] = []
         var p = 4
-        while 2 * p <= dimension && p <= 128 { dims.append(p); p *= 2 }
+        while 2 * p <= dimension && p <= 64 { dims.append(p); p *= 2 }
         return dims
     }
 
@@ -144,8 +146,10 @@ public enum KMeans {
 
         let warmup = (configuration.warmupDimensions ?? automaticWarmup(dimension: d)).filter { $0 >= 1 && 2 * $0 <= d }
         if let largest = warmup.max(), !warmup.isEmpty {
-            // Principal subspace of (a subsample of) the training points.
-            let pcaRows = min(m, 16_384)
+            // Principal subspace of a subsample of the training points: 8,192 rows (or 8 per
+            // dimension) estimate the leading directions as well as 16,384 did (relative MSE within
+            // 0.0004 on Beauty and 100k × 768) at half the covariance cost.
+            let pcaRows = min(m, max(8_192, 8 * d))
             let pcaSample = pcaRows == m ? sample : sample.gatheringRows(generator.sample(pcaRows, from: m).sorted())
             var pcaGenerator = generator.derived(0x9CA)
             let pca = PrincipalComponents(fitting: pcaSample, components: largest, generator: &pcaGenerator)

@@ -117,13 +117,30 @@ struct UserTokenCommandTests {
         #expect(!metrics(before.stdout).isEmpty && metrics(before.stdout) == metrics(after.stdout))
     }
 
-    /// A model stored before user tokens existed (the shipped Beauty model) still loads.
+    /// A model stored before user tokens existed still loads: the shipped Beauty index with the
+    /// settings that came with user tokens removed from its manifest, as older semid wrote it.
     @Test func anOlderStoredModelStillLoads() throws {
         let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Codebooks/beauty.semid").path
-        let manifest = try String(contentsOfFile: shipped + "/manifest.json", encoding: .utf8)
-        #expect(!manifest.contains("user_tokens"))
-        let r = try Semid.run(["recommend", shipped, "--history", "1 2 3", "--top", "3", "--user", "5"])
+        let dir = try TemporaryDirectory()
+        let old = dir.file("old.semid")
+        try FileManager.default.copyItem(atPath: shipped, toPath: old)
+        var manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: old + "/manifest.json")))
+            as? [String: Any] ?? [:]
+        var extensions = manifest["extensions"] as? [String: Any] ?? [:]
+        var model = extensions["model"] as? [String: Any] ?? [:]
+        var configuration = model["configuration"] as? [String: Any] ?? [:]
+        var training = model["training"] as? [String: Any] ?? [:]
+        for key in ["user_tokens", "user_token_placement", "user_code_sizes", "user_token_dropout"] { configuration[key] = nil }
+        training["user_id_source"] = nil
+        model["configuration"] = configuration
+        model["training"] = training
+        extensions["model"] = model
+        manifest["extensions"] = extensions
+        try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
+            .write(to: URL(fileURLWithPath: old + "/manifest.json"))
+        #expect(!(try String(contentsOfFile: old + "/manifest.json", encoding: .utf8)).contains("user_tokens"))
+        let r = try Semid.run(["recommend", old, "--history", "1 2 3", "--top", "3", "--user", "5"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("--user has no effect"))
     }

@@ -125,8 +125,8 @@ import Testing
     }
 
     @Test func automaticWarmupSchedule() {
-        #expect(KMeans.automaticWarmup(dimension: 384) == [4, 8, 16, 32, 64, 128])
-        #expect(KMeans.automaticWarmup(dimension: 768) == [4, 8, 16, 32, 64, 128])
+        #expect(KMeans.automaticWarmup(dimension: 384) == [4, 8, 16, 32, 64])
+        #expect(KMeans.automaticWarmup(dimension: 768) == [4, 8, 16, 32, 64])
         #expect(KMeans.automaticWarmup(dimension: 100) == [4, 8, 16, 32])
         #expect(KMeans.automaticWarmup(dimension: 32) == [4, 8, 16])
         #expect(KMeans.automaticWarmup(dimension: 6) == [])
