@@ -107,6 +107,7 @@ func itemRecords(path: UnsafePointer<CChar>?, sourceIDs: UnsafePointer<UnsafePoi
             throw ABIError.invalid("give items_path or the source_ids / titles arrays, not both")
         }
         let file = String(cString: path)
+        guard FileSystem.exists(file) else { throw ABIError(.notFound, "\(file): items file not found") }
         let records = try ItemCatalogFile.read(at: file)
         try ItemCatalogFile.validateDense(records, startingAt: 0, source: file)
         guard records.count == rows else {
