@@ -15,6 +15,8 @@ Token layout: the code ``c`` at ID position ``l`` is token ``position_bases[l] +
 
 from __future__ import annotations
 
+import threading
+from ctypes import addressof, byref, c_int64
 from typing import Callable, List, Optional, Sequence, Union
 
 import numpy as np
@@ -99,9 +101,12 @@ class SemanticIDLogitsProcessor(LogitsProcessor):
             :func:`position_bases`), or a list of per-position bases.
         prompt_length: tokens before the ID in ``input_ids`` (the padded prompt length).
         eos_token_id: the token that ends a complete ID, or None.
-        inplace: mask the scores tensor it is given instead of returning a new one. Safe with
-            beam search; leave it off when ``output_logits=True`` is used with greedy or sampling
-            decoding, which keep that tensor.
+        inplace: mask the scores tensor it is given and return it (the default): one write pass,
+            no allocation. Hugging Face hands every processor a fresh tensor, so this is safe in
+            beam search and whenever the raw scores are not kept; pass ``inplace=False`` with
+            greedy or sampling decoding and ``output_logits=True``, which keeps that tensor as the
+            raw logits. (A new [rows, vocab] tensor each step costs first-touch page faults: about
+            as much as one more pass of torch over the scores.)
 
     One library call per step masks the whole ``[batch * beams, vocab]`` score matrix (one write
     pass, both cores for large batches) for float32 CPU scores; other devices and dtypes get the
@@ -109,7 +114,7 @@ class SemanticIDLogitsProcessor(LogitsProcessor):
     """
 
     def __init__(self, index: Index, token_base: TokenBase, prompt_length: int, eos_token_id=None,
-                 inplace: bool = False):
+                 inplace: bool = True):
         self._constraint = _Constraint(index, token_base, prompt_length, eos_token_id)
         self.inplace = bool(inplace)
         self._eos = -1 if self._constraint.eos_token_id is None else self._constraint.eos_token_id
@@ -158,14 +163,31 @@ def prefix_allowed_tokens_fn(index: Index, token_base: TokenBase, prompt_length:
     item's prefix (a dead beam, already at -inf) gets ``[eos_token_id]``, or without one the first
     token of the current position, because Hugging Face refuses an empty list."""
     c = _Constraint(index, token_base, prompt_length, eos_token_id)
+    eos = -1 if c.eos_token_id is None else c.eos_token_id
+    bases_address = _address(c.bases)
+    capacity = max(index.code_sizes) + 1
+    function = lib.semid_index_allowed_next_tokens
+    local = threading.local()  # per-thread buffers: Hugging Face calls this once per beam and step
+
+    def buffers(t):
+        held = getattr(local, "buffers", None)
+        if held is None or len(held[0]) < t:
+            generated = (c_int64 * max(t, c.id_length + 1))()
+            indptr, tokens = (c_int64 * 2)(), (c_int64 * capacity)()
+            held = local.buffers = (generated, addressof(generated), addressof(indptr), tokens, addressof(tokens),
+                                    indptr)  # the arrays themselves are kept: the library writes into them
+        return held
 
     def allowed(batch_id: int, input_ids: torch.Tensor) -> List[int]:
         t = c.generated_length(input_ids.shape[-1])
-        generated = input_ids[c.prompt_length:].reshape(1, t).to("cpu", torch.int64).numpy()
-        _, tokens = c.index.allowed_next_tokens(generated, c.bases, c.eos_token_id)
-        if tokens.size == 0:
+        generated, generated_address, indptr_address, tokens, tokens_address, _ = buffers(t)
+        generated[:t] = input_ids[c.prompt_length:].tolist()
+        count = c_int64()
+        check(function(c.index._pointer(), generated_address, 1, t, t, bases_address, eos, indptr_address,
+                       tokens_address, capacity, byref(count)))
+        if count.value == 0:
             return [int(c.bases[min(t, c.id_length - 1)])]
-        return tokens.tolist()
+        return tokens[:count.value]
 
     return allowed
 
