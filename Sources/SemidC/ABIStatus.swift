@@ -138,10 +138,12 @@ func required<T>(_ pointer: T?, _ name: String) throws -> T {
     return pointer
 }
 
-/// `value` as an `Int` after checking it is at least `minimum`.
+/// `value` as an `Int` after checking it is at least `minimum` and far from overflowing (no buffer
+/// holds 2^59 elements, so sizes derived from it, such as `rows + 1`, stay in range).
 @inline(__always)
 func count(_ value: Int64, _ name: String, minimum: Int64 = 0) throws -> Int {
     guard value >= minimum else { throw ABIError.invalid("\(name) is \(value); it must be at least \(minimum)") }
+    guard value <= Int64.max >> 4 else { throw ABIError.invalid("\(name) is \(value), too large for any buffer") }
     return Int(value)
 }
 

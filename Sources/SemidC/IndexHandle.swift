@@ -6,7 +6,7 @@ import SemidStorage
 /// What an open `semid_index *` points to: the index, its decoding trie, and the buffers the ABI
 /// hands out without copying (valid until the handle is closed).
 final class IndexHandle: @unchecked Sendable {
-    /// The opened index.
+    /// The opened index, without its attachments.
     let index: SemanticIndex
     /// The decoding trie, or why there is none (IDs not unique under policy `none`).
     let trie: Result<CodeTrie, DecodingError>
@@ -23,8 +23,7 @@ final class IndexHandle: @unchecked Sendable {
     /// Opens the index at `path` and builds (or loads and checks) its trie.
     init(path: String) throws {
         guard FileSystem.exists(path) else { throw ABIError(.notFound, "\(path): index not found") }
-        let index = try IndexStore.open(at: path)
-        self.index = index
+        var index = try IndexStore.open(at: path)
         do {
             trie = .success(try CodeTrie(index: index))
         } catch let error as DecodingError {
@@ -34,6 +33,10 @@ final class IndexHandle: @unchecked Sendable {
                 throw error
             }
         }
+        // Later stages' arrays (the stored trie, a trained model) are not needed once the trie is
+        // loaded: the handle does not keep them in memory.
+        index.attachments = [:]
+        self.index = index
         codes = Self.copy(index.ids.values)
         rawCodes = Self.copy(index.rawCodes.values)
         manifestJSON = strdup(String(decoding: try IndexStore.encodeManifest(index.manifest), as: UTF8.self))!

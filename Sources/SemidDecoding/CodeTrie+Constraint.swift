@@ -33,7 +33,8 @@ extension CodeTrie {
     func nextStep(afterTokens tokens: UnsafePointer<Int64>, length: Int, layout: TokenLayout) -> NextStep {
         var node = 0
         for depth in 0..<min(length, levels) {
-            let code = tokens[depth] - Int64(layout.positionBases[depth])
+            // Wrapping: any token (even Int64.min) lands outside 0 ..< K unless it is in the block.
+            let code = tokens[depth] &- Int64(layout.positionBases[depth])
             guard code >= 0, code < Int64(codebookSizes[depth]),
                   let next = child(ofNode: node, atDepth: depth, token: Int(code)) else { return .dead }
             node = next

@@ -106,3 +106,18 @@ def test_no_trie_without_unique_ids(tmp_path):
     assert index.codes.shape == (30, 1)
     with pytest.raises(semid.UnsupportedError, match="same semantic ID"):
         index.allowed_next(np.zeros((1, 0), dtype=np.int32))
+
+
+def test_extreme_token_values_are_dead_prefixes_not_crashes(bundled):
+    bases = [10 + sum(bundled.code_sizes[:l]) for l in range(bundled.id_length)]
+    generated = np.array([[np.iinfo(np.int64).min], [np.iinfo(np.int64).max], [-1]], dtype=np.int64)
+    indptr, tokens = bundled.allowed_next_tokens(generated, bases, eos_token_id=3)
+    assert indptr.tolist() == [0, 1, 2, 3] and tokens.tolist() == [3, 3, 3]
+    with pytest.raises(semid.InvalidArgumentError, match="must be non-negative"):
+        bundled.allowed_next_tokens(generated, [-5] + bases[1:])
+    with pytest.raises(semid.InvalidArgumentError, match="too large"):
+        from semid._native import lib
+        from ctypes import byref, c_int64
+        count = c_int64()
+        status = lib.semid_index_allowed_next(bundled._pointer(), None, 2**62, 0, None, None, 0, byref(count))
+        semid._native.check(status)

@@ -274,12 +274,7 @@ class Index:
                                                   _address(codes) if capacity else None, capacity, byref(count))
             return status, codes
 
-        bound = rows * (self._code_sizes[t] if t < self._id_length else 0)
-        status, codes = call(bound if bound <= _LARGE else 0)
-        if status == _BUFFER_TOO_SMALL:  # a large batch: size the answer exactly
-            status, codes = call(count.value)
-        check(status)
-        return indptr, codes[:count.value]
+        return indptr, _sized_answer(call, rows * (self._code_sizes[t] if t < self._id_length else 0), count)
 
     def allowed_next_tokens(self, generated, position_bases: Sequence[int],
                             eos_token_id: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
@@ -308,12 +303,7 @@ class Index:
                                                          capacity, byref(count))
             return status, tokens
 
-        bound = rows * (max(self._code_sizes) + 1)
-        status, tokens = call(bound if bound <= _LARGE else 0)
-        if status == _BUFFER_TOO_SMALL:
-            status, tokens = call(count.value)
-        check(status)
-        return indptr, tokens[:count.value]
+        return indptr, _sized_answer(call, rows * (max(self._code_sizes) + 1), count)
 
     # Encoding
 
@@ -339,6 +329,17 @@ class Index:
         position l's code c the token ``base + sum(code_sizes[:l]) + c``."""
         return [token_name(template, position, code)
                 for position, size in enumerate(self._code_sizes) for code in range(size)]
+
+
+def _sized_answer(call, bound: int, count: c_int64) -> np.ndarray:
+    """The answer of a CSR query: `call(capacity)` returns (status, buffer) and sets `count`. Up to
+    `_LARGE` entries the buffer gets the largest possible size `bound` at once; beyond, a first
+    call with no room asks for the exact size."""
+    status, values = call(bound if bound <= _LARGE else 0)
+    if status == _BUFFER_TOO_SMALL:
+        status, values = call(count.value)
+    check(status)
+    return values[:count.value]
 
 
 def _bases_array(position_bases: Sequence[int], id_length: int) -> np.ndarray:
