@@ -10,7 +10,6 @@ from typing import NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import _native
 from ._native import check, lib
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -365,4 +364,3 @@ def token_name(template: str, position: int, code: int) -> str:
 
 
 __all__ = ["Index", "Item", "token_name"]
-_ = _native  # the module keeps the library loaded for handles closed at exit
