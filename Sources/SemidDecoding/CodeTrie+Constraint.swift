@@ -202,14 +202,14 @@ extension CodeTrie {
         let input = UncheckedPointer(source)
         let output = SharedMutablePointer(destination)
         let tokens = UncheckedPointer(generated)
-        let widest = maxFanout.max() ?? 1
         let minimumRows = max(1, (1 << 17) / vocabularySize)
-        Parallel.forEachChunk(count: rows, minimumChunk: minimumRows) { range in
-            var kept = [Float](repeating: 0, count: widest)
-            kept.withUnsafeMutableBufferPointer { kept in
+        self.tokens.withUnsafeBufferPointer { levelTokens in
+            // Read only where a node has children, i.e. where the array is not empty.
+            let codes = UncheckedPointer(levelTokens.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<UInt16>.alignment)!)
+            Parallel.forEachChunk(count: rows, minimumChunk: minimumRows) { range in
                 for r in range {
                     maskRow(from: input.pointer + r * scoreRowStride, to: output.pointer + r * scoreRowStride,
-                            vocabularySize: vocabularySize, kept: kept,
+                            vocabularySize: vocabularySize, codes: codes.pointer,
                             step: nextStep(afterTokens: tokens.pointer + r * rowStride, length: length, layout: layout),
                             layout: layout)
                 }
@@ -218,10 +218,14 @@ extension CodeTrie {
     }
 
     /// Writes row `source` to `destination` (the same row, or another) with every entry but the
-    /// allowed ones set to `−∞` (see ``maskScores``).
+    /// allowed ones set to `−∞` (see ``maskScores``), in one pass from left to right: `−∞` up to
+    /// the next allowed token (the children's codes are ascending), that token's score, and so on.
+    /// In place an allowed entry is simply left alone. `codes` is the trie's token array
+    /// (``tokens``).
     @inline(__always)
     func maskRow(from source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>, vocabularySize: Int,
-                 kept: UnsafeMutableBufferPointer<Float>, step: NextStep, layout: TokenLayout) {
+                 codes: UnsafePointer<UInt16>, step: NextStep, layout: TokenLayout) {
+        let inPlace = UnsafePointer(destination) == source
         switch step {
         case let .codes(node, depth):
             let children = children(ofNode: node, atDepth: depth)
@@ -230,25 +234,27 @@ extension CodeTrie {
             if children.count == size {
                 // Every code of the position is allowed: its block stays, the rest goes.
                 destination.update(repeating: -.infinity, count: base)
-                if UnsafePointer(destination) != source { (destination + base).update(from: source + base, count: size) }
+                if !inPlace { (destination + base).update(from: source + base, count: size) }
                 (destination + base + size).update(repeating: -.infinity, count: vocabularySize - base - size)
                 return
             }
-            var n = 0
+            let childCodes = codes + tokenBase[depth]
+            var position = 0  // entries before it are written
             for child in children {
-                kept[n] = source[base + (token(ofNode: child, atDepth: depth + 1) ?? 0)]
-                n += 1
+                let token = base + Int(childCodes[child])
+                (destination + position).update(repeating: -.infinity, count: token - position)
+                if !inPlace { destination[token] = source[token] }
+                position = token + 1
             }
-            destination.update(repeating: -.infinity, count: vocabularySize)
-            n = 0
-            for child in children {
-                destination[base + (token(ofNode: child, atDepth: depth + 1) ?? 0)] = kept[n]
-                n += 1
-            }
+            (destination + position).update(repeating: -.infinity, count: vocabularySize - position)
         case .complete, .dead:
-            let value = layout.endToken.map { source[$0] }
-            destination.update(repeating: -.infinity, count: vocabularySize)
-            if let end = layout.endToken, let value { destination[end] = value }
+            guard let end = layout.endToken else {
+                destination.update(repeating: -.infinity, count: vocabularySize)
+                return
+            }
+            destination.update(repeating: -.infinity, count: end)
+            if !inPlace { destination[end] = source[end] }
+            (destination + end + 1).update(repeating: -.infinity, count: vocabularySize - end - 1)
         }
     }
 

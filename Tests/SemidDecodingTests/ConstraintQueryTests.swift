@@ -205,14 +205,26 @@ import Testing
                         }
                     }
                 }
-                var scores = [Float](repeating: 1, count: rows * vocabulary)
+                var scores = (0..<(rows * vocabulary)).map { Float($0 % vocabulary) + 0.5 }
+                let original = scores
+                var copied = [Float](repeating: .nan, count: rows * vocabulary)
                 try generated.withUnsafeBufferPointer { g in
                     try scores.withUnsafeMutableBufferPointer { s in
                         try trie.maskScores(generated: g.baseAddress, rows: rows, rowStride: length, length: length, layout: layout,
                                             source: UnsafePointer(s.baseAddress), destination: s.baseAddress,
                                             vocabularySize: vocabulary, scoreRowStride: vocabulary)
                     }
+                    try original.withUnsafeBufferPointer { o in
+                        try copied.withUnsafeMutableBufferPointer { c in
+                            try trie.maskScores(generated: g.baseAddress, rows: rows, rowStride: length, length: length,
+                                                layout: layout, source: o.baseAddress, destination: c.baseAddress,
+                                                vocabularySize: vocabulary, scoreRowStride: vocabulary)
+                        }
+                    }
                 }
+                // In place and into another buffer: the same values, the allowed ones unchanged.
+                #expect(scores == copied)
+                #expect(scores.indices.allSatisfy { scores[$0] == -.infinity || scores[$0] == original[$0] })
                 for r in 0..<rows {
                     let prefix = Array(codes[(r * length)..<((r + 1) * length)])
                     let reference = Self.bruteForce(index, prefix: prefix)
