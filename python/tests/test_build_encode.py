@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import semid
-from conftest import clustered, run_cli
+from conftest import REPO, clustered, run_cli
 
 
 def test_encode_reproduces_the_raw_codes_of_an_index_built_here(small, small_embeddings):
@@ -18,6 +18,23 @@ def test_encode_reproduces_the_raw_codes_of_an_index_built_here(small, small_emb
     np.testing.assert_array_equal(small.encode(small_embeddings[order]), small.raw_codes[order])
     np.testing.assert_array_equal(small.encode(small_embeddings[5:6].astype(np.float64)), small.raw_codes[5:6])
     assert small.encode(np.empty((0, 16), dtype=np.float32)).shape == (0, 3)
+
+
+def test_encode_reproduces_the_stored_raw_codes_of_the_bundled_index(bundled):
+    """The shipped Beauty index was built from the bundled embeddings; its frozen quantizer gives
+    them back their stored raw codes (and, through item_of, their items). The quantizer's argmin
+    runs on BLAS distances, so another OpenBLAS kernel may flip a near-tie: at most 0.1% of rows
+    may differ (none do on the development machine)."""
+    embeddings = np.load(REPO / "Datasets" / "amazon-beauty" / "embeddings.npy")
+    assert embeddings.shape == (bundled.num_items, bundled.dimension)
+    codes = bundled.encode(embeddings)
+    assert codes.dtype == np.int32 and codes.shape == bundled.raw_codes.shape
+    differ = np.any(codes != bundled.raw_codes, axis=1)
+    assert differ.mean() <= 1e-3, f"{differ.sum()} of {len(codes)} items encode to other codes than stored"
+    if bundled.manifest["parameters"]["collision_policy"]["name"] == "suffix":
+        # Raw codes plus the stored suffix are the item's ID.
+        ids = np.concatenate([codes, bundled.codes[:, bundled.levels:]], axis=1)
+        np.testing.assert_array_equal(bundled.item_of(ids)[~differ], np.arange(bundled.num_items)[~differ])
 
 
 def test_suffix_ids_are_unique_and_extend_the_raw_codes(small):
