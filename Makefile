@@ -81,7 +81,8 @@ test: deps
 VENV ?= .venv
 PYTHON_REQUIREMENTS := python/requirements-test.txt
 $(VENV)/.semid-requirements: $(PYTHON_REQUIREMENTS)
-	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	@test -x $(VENV)/bin/python || python3 -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "python3 -m venv failed: install Python's venv module (Debian: apt-get install python3-venv)"; exit 1; }
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -r $(PYTHON_REQUIREMENTS)
 	@touch $@
 
