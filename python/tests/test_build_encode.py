@@ -84,6 +84,21 @@ def test_progress_reaches_the_callback(tmp_path):
     assert any(finished for *_, finished in events)
 
 
+def test_an_exception_in_the_progress_callback_is_raised_after_the_build(tmp_path):
+    calls = []
+
+    def failing(*event):
+        calls.append(event)
+        raise RuntimeError("stop reporting")
+
+    with pytest.raises(RuntimeError, match="stop reporting"):
+        semid.build(clustered(64, 8, 4, seed=2), levels=2, codebook_size=4, out=tmp_path / "p.semid",
+                    progress=failing)
+    assert len(calls) == 1, "the callback is not called again after it raised"
+    with semid.Index.open(tmp_path / "p.semid") as index:  # the build itself finished
+        assert index.num_items == 64
+
+
 def test_rq_vae_builds_and_encodes(tmp_path):
     embeddings = clustered(256, 16, 8, seed=4)
     vae = semid.build(embeddings, levels=2, codebook_size=8, method="rq-vae", epochs=3, out=tmp_path / "vae.semid")

@@ -34,7 +34,9 @@ def build(embeddings, items: Union[None, PathLike, Sequence] = None, *, levels: 
       library defaults.
     - `overwrite`: replace an existing index at `out` (never anything else).
     - `progress`: True prints progress to stderr; a callable gets
-      ``(stage, detail, step, total, finished)``.
+      ``(stage, detail, step, total, finished)``, from any thread. An exception it raises (also
+      Ctrl-C, which arrives there) is raised once the build returns; the library cannot stop a
+      build midway, so by then `out` is written.
 
     The write is atomic: a failed build leaves any previous index at `out` intact.
     """
@@ -62,7 +64,7 @@ def build(embeddings, items: Union[None, PathLike, Sequence] = None, *, levels: 
             raise ValueError(f"epochs must be at least 1, got {epochs}")
         options.epochs = int(epochs)
     options.overwrite = 1 if overwrite else 0
-    callback = _progress_callback(progress)
+    callback, raised = _progress_callback(progress)
     if callback is not None:
         options.progress = callback
 
@@ -72,7 +74,15 @@ def build(embeddings, items: Union[None, PathLike, Sequence] = None, *, levels: 
     check(lib.semid_build(_address(array), n, d, items_path, source_ids, titles, byref(options), os.fsencode(path),
                           byref(pointer)))
     del keep
-    return Index(pointer.value, path)
+    index = Index(pointer.value, path)
+    if raised:
+        # The library cannot stop a build midway: it finished and wrote `out`.
+        index.close()
+        error = raised[0]
+        if hasattr(error, "add_note"):
+            error.add_note(f"raised by the progress callback of semid.build; the build finished and wrote {path}")
+        raise error
+    return index
 
 
 def _items_arguments(items, n: int):
@@ -120,8 +130,11 @@ def _ctypes_address(array) -> int:
 
 
 def _progress_callback(progress):
+    """(the ctypes callback or None, a list that receives the first exception the user's function
+    raises: after it the function is not called again)."""
+    raised = []
     if progress is False or progress is None:
-        return None
+        return None, raised
     if progress is True:
         start = time.monotonic()
         interactive = sys.stderr.isatty()
@@ -141,5 +154,10 @@ def _progress_callback(progress):
         raise TypeError("progress must be True, False or a callable (stage, detail, step, total, finished)")
 
     def trampoline(stage, detail, step, total, finished, _context):
-        function(stage.decode("utf-8", "replace"), detail.decode("utf-8", "replace"), step, total, bool(finished))
-    return PROGRESS(trampoline)
+        if raised:
+            return
+        try:
+            function(stage.decode("utf-8", "replace"), detail.decode("utf-8", "replace"), step, total, bool(finished))
+        except BaseException as error:  # also KeyboardInterrupt, delivered here during a build
+            raised.append(error)
+    return PROGRESS(trampoline), raised
