@@ -1,6 +1,6 @@
 # semid — two commands on a fresh machine:
 #   make demo   installs what is missing, builds in release, runs the main job on the bundled dataset
-#   make test   runs the test suite
+#   make test   runs the test suite (Swift, then the Python package in a venv it creates once)
 SHELL := /bin/bash
 APT_PACKAGES := libopenblas-dev libzstd-dev libsqlite3-dev pkg-config
 DATA := Datasets/amazon-beauty
@@ -15,7 +15,7 @@ INDEX_FLAGS := --levels 3 --codebook-size 256 --collisions suffix --seed 7
 # Training settings of the shipped model (see docs/model.md).
 TRAIN_FLAGS := --sequences $(DATA)/sequences.tsv --embeddings $(DATA)/embeddings.npy --seed 1 --time-limit 60
 
-.PHONY: demo test deps release debug clean bench-faiss bench-torch bench-decode bench-portable model compare
+.PHONY: demo test python-test deps release debug clean bench-faiss bench-torch bench-decode bench-portable bench-python model compare
 
 ## Install the system libraries semid links (OpenBLAS, zstd, SQLite) when they are missing.
 deps:
@@ -78,6 +78,28 @@ TEST_FLAGS := -c release -Xswiftc -enable-testing --scratch-path .build-tests
 test: deps
 	swift build $(TEST_FLAGS) --build-tests
 	swift test $(TEST_FLAGS) --skip-build
+	@$(MAKE) --no-print-directory python-test
+
+## The Python package (python/) in a venv: created at $(VENV) on first use and reused (torch and
+## transformers are large); `pip install ./python` links libsemidc from the test build's modules.
+VENV ?= .venv
+PYTHON_REQUIREMENTS := python/requirements-test.txt
+$(VENV)/.semid-requirements: $(PYTHON_REQUIREMENTS)
+	@test -x $(VENV)/bin/python || python3 -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "python3 -m venv failed: install Python's venv module (Debian: apt-get install python3-venv)"; exit 1; }
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -r $(PYTHON_REQUIREMENTS)
+	@touch $@
+
+python-test: deps $(VENV)/.semid-requirements
+	SEMID_SWIFT_BUILD_ARGS="-Xswiftc -enable-testing --scratch-path $(CURDIR)/.build-tests" \
+	    $(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation ./python
+	cd python && SEMID_CLI=$(CURDIR)/.build-tests/release/semid $(abspath $(VENV))/bin/python -m pytest -q
+
+## allowed_next and constrained generate against Hugging Face's PrefixConstrainedLogitsProcessor with
+## dict tries (docs/python.md); builds a 1M-item index in $(OUT)/bench-python on first use.
+bench-python: deps $(VENV)/.semid-requirements
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation ./python
+	$(VENV)/bin/python python/bench/bench_constraint.py --bundled $(SHIPPED) --work $(OUT)/bench-python
 
 ## The indexing-scheme comparison of docs/benchmarks.md: six ID schemes × with/without user tokens
 ## × 2 seeds, the same model and budget on each (about 70 minutes on 2 cores).
@@ -108,4 +130,4 @@ bench-torch: release
 	    --epochs 20 --batch 1024 --collisions none --seed 1 --out {out}
 
 clean:
-	rm -rf .build .build-tests $(OUT)
+	rm -rf .build .build-tests $(OUT) python/build

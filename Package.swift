@@ -13,6 +13,8 @@ import PackageDescription
 //   SemidModel                 the built-in next-item model: layers with hand-written backward passes, training, scorer
 //   SemidCLI                   the `semid` commands (a thin layer over the library)
 //   semid                      the executable
+//   CSemid                     the C header of the ABI (include/semid.h) and its one C function
+//   SemidC                     the C ABI in Swift (`libsemidc`; a thin layer over the library)
 let package = Package(
     name: "semid",
     platforms: [.macOS(.v14)],
@@ -20,6 +22,9 @@ let package = Package(
         .executable(name: "semid", targets: ["semid"]),
         .library(name: "Semid", targets: ["SemidMath", "SemidQuantization", "SemidStorage", "SemidIndex",
                                           "SemidDecoding", "SemidEvaluation", "SemidModel"]),
+        // The C ABI as a shared library, libsemidc.so (libsemidc.dylib on macOS): what the Python
+        // package binds to. `semid` is taken by the executable product.
+        .library(name: "semidc", type: .dynamic, targets: ["SemidC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -52,6 +57,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "semid", dependencies: ["SemidCLI"]),
+        // The C ABI: semid.h (the contract, imported by SemidC so C types match) and its implementation.
+        .target(name: "CSemid"),
+        .target(name: "SemidC", dependencies: ["CSemid", "SemidDecoding"]),
 
         .testTarget(name: "SemidMathTests", dependencies: ["SemidMath"]),
         .testTarget(name: "SemidQuantizationTests", dependencies: ["SemidQuantization"]),
@@ -61,5 +69,6 @@ let package = Package(
         .testTarget(name: "SemidCLITests", dependencies: ["SemidCLI", "SemidStorage", "SemidMath"]),
         .testTarget(name: "SemidEvaluationTests", dependencies: ["SemidEvaluation", "SemidDecoding", "SemidStorage"]),
         .testTarget(name: "SemidModelTests", dependencies: ["SemidModel"]),
+        .testTarget(name: "SemidCTests", dependencies: ["SemidC", "CSemid"]),
     ]
 )

@@ -16,9 +16,7 @@ public enum ExportFormat: String, CaseIterable, Sendable {
 public enum IndexExport {
     /// The token of code `code` at ID position `position`: `<a_12>` (positions a…z, then `<p26_3>` beyond).
     public static func token(position: Int, code: Int32) -> String {
-        let letters = Array("abcdefghijklmnopqrstuvwxyz")
-        let prefix = position < letters.count ? String(letters[position]) : "p\(position)"
-        return "<\(prefix)_\(code)>"
+        TokenTemplate.lcrec.token(position: position, code: Int(code))
     }
 
     /// Writes `ids` (`[n, idLength]`, row = item) to `path` atomically in `format`; source ids come

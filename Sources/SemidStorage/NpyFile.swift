@@ -159,9 +159,17 @@ public enum NpyFile {
     /// - Precondition: `rows >= 0`, `cols >= 0` and `values.count == rows * cols` (a programming
     ///   error otherwise, not an input problem).
     public static func write(int32 values: [Int32], rows: Int, cols: Int, to path: String) throws {
-        precondition(rows >= 0 && cols >= 0 && values.count == rows * cols,
-                     "NpyFile.write: \(values.count) values do not match shape [\(rows), \(cols)]")
-        let header = NpyHeader.encode(descr: "<i4", shape: [rows, cols])
+        try write(int32: values, shape: [rows, cols], to: path)
+    }
+
+    /// Writes `values` as a little-endian int32 (`<i4`) `.npy` file of any `shape` (e.g. `[n]`),
+    /// format version 1.0, replacing the file atomically.
+    ///
+    /// - Precondition: every dimension is `>= 0` and `values.count` is their product.
+    public static func write(int32 values: [Int32], shape: [Int], to path: String) throws {
+        precondition(shape.allSatisfy { $0 >= 0 } && values.count == shape.reduce(1, *),
+                     "NpyFile.write: \(values.count) values do not match shape \(shape)")
+        let header = NpyHeader.encode(descr: "<i4", shape: shape)
         try AtomicOutputFile.write(to: path) { emit in
             try header.withUnsafeBytes(emit)
             #if _endian(big)

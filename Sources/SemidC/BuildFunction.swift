@@ -1,0 +1,137 @@
+import CSemid
+import Foundation
+import SemidDecoding
+import SemidIndex
+import SemidMath
+import SemidStorage
+
+/// Builds an index from embeddings in memory and writes it (optionally opening it).
+@_cdecl("semid_build")
+public func semid_build(_ embeddings: UnsafePointer<Float>?, _ rows: Int64, _ dimension: Int64,
+                        _ itemsPath: UnsafePointer<CChar>?, _ sourceIDs: UnsafePointer<UnsafePointer<CChar>?>?,
+                        _ titles: UnsafePointer<UnsafePointer<CChar>?>?, _ options: UnsafePointer<semid_build_options>?,
+                        _ outPath: UnsafePointer<CChar>?, _ outIndex: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    abiCall {
+        let out = try string(outPath, "out_path")
+        let settings = try BuildSettings(options)
+        if FileSystem.exists(out) && !settings.overwrite { throw IndexError.outputExists(path: out) }
+        if FileSystem.exists(out) && !FileSystem.exists(out + "/" + IndexStore.manifestFile) {
+            throw IndexError.inconsistentInput("\(out) exists and is not a semid index; refusing to replace it")
+        }
+        let n = try count(rows, "rows", minimum: 1)
+        let d = try count(dimension, "dimension", minimum: 1)
+        let values = UnsafeBufferPointer(start: try required(embeddings, "embeddings"), count: try product(n, d, "rows × dimension"))
+        var inputs = [InputFingerprint(role: "embeddings", name: "<memory float32>", bytes: UnsafeRawBufferPointer(values),
+                                       rows: n, columns: d)]
+        let items = try itemRecords(path: itemsPath, sourceIDs: sourceIDs, titles: titles, rows: n, inputs: &inputs)
+        var built = try IndexBuilder.build(embeddings: Matrix(rows: n, cols: d, values: Array(values)), items: items,
+                                           inputs: inputs, configuration: settings.configuration,
+                                           progress: settings.progress)
+        do {
+            try CodeTrie.attach(to: &built.index)
+        } catch DecodingError.duplicateID {
+            // Policy none with collisions left: no trie is stored, as `semid build` does.
+        }
+        try IndexStore.write(built.index, catalog: .new(built.catalog), to: out, overwrite: settings.overwrite,
+                             progress: settings.progress)
+        if let outIndex {
+            outIndex.pointee = IndexHandle.register(try IndexHandle(path: out))
+        }
+    }
+}
+
+/// `semid_build_options` read and checked.
+struct BuildSettings {
+    var configuration: BuildConfiguration
+    var overwrite: Bool
+    var progress: ProgressHandler?
+
+    init(_ pointer: UnsafePointer<semid_build_options>?) throws {
+        var options = semid_build_options()
+        if let pointer {
+            guard pointer.pointee.struct_size == UInt32(MemoryLayout<semid_build_options>.size) else {
+                throw ABIError.invalid("options.struct_size is \(pointer.pointee.struct_size), expected \(MemoryLayout<semid_build_options>.size): call semid_build_options_init() first")
+            }
+            options = pointer.pointee
+        } else {
+            semid_build_options_init(&options)
+        }
+        guard options.levels >= 1 else { throw ABIError.invalid("options.levels is \(options.levels); it must be at least 1") }
+        guard (2...65_536).contains(options.codebook_size) else {
+            throw ABIError.invalid("options.codebook_size is \(options.codebook_size); it must be in 2...65536")
+        }
+        let methodName = options.method.map { String(cString: $0) } ?? QuantizationMethod.rqKMeans.rawValue
+        guard let method = QuantizationMethod(rawValue: methodName), !method.isAssigned else {
+            throw ABIError.invalid("options.method is \"\(methodName)\"; it must be rq-kmeans or rq-vae")
+        }
+        let policyName = options.collisions.map { String(cString: $0) } ?? "suffix"
+        guard let policy = CollisionPolicy(name: policyName) else {
+            throw ABIError.invalid("options.collisions is \"\(policyName)\"; it must be one of \(CollisionPolicy.names.joined(separator: ", "))")
+        }
+        guard options.kmeans_iterations >= 0, options.epochs >= 0 else {
+            throw ABIError.invalid("options.kmeans_iterations and options.epochs must be 0 (the default) or more")
+        }
+        var configuration = BuildConfiguration(levels: Int(options.levels), codebookSize: Int(options.codebook_size),
+                                               collisionPolicy: policy, seed: options.seed)
+        configuration.method = method
+        if options.kmeans_iterations > 0 { configuration.kmeans.iterations = Int(options.kmeans_iterations) }
+        if options.epochs > 0 { configuration.rqvae.epochs = Int(options.epochs) }
+        self.configuration = configuration
+        self.overwrite = options.overwrite != 0
+        if let callback = options.progress {
+            let context = UncheckedContext(options.progress_context)
+            self.progress = { event in
+                event.stage.withCString { stage in
+                    event.detail.withCString { detail in
+                        callback(stage, detail, Int64(event.step), Int64(event.total), event.finished ? 1 : 0, context.pointer)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The caller's progress context, handed back to it unchanged from whichever thread reports.
+struct UncheckedContext: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer?
+    init(_ pointer: UnsafeMutableRawPointer?) { self.pointer = pointer }
+}
+
+/// The item metadata of `semid_build`: read from `path`, or from the `sourceIDs` / `titles`
+/// arrays, or `nil`; adds its fingerprint to `inputs`.
+func itemRecords(path: UnsafePointer<CChar>?, sourceIDs: UnsafePointer<UnsafePointer<CChar>?>?,
+                 titles: UnsafePointer<UnsafePointer<CChar>?>?, rows: Int,
+                 inputs: inout [InputFingerprint]) throws -> [ItemRecord]? {
+    if let path {
+        guard sourceIDs == nil, titles == nil else {
+            throw ABIError.invalid("give items_path or the source_ids / titles arrays, not both")
+        }
+        let file = String(cString: path)
+        guard FileSystem.exists(file) else { throw ABIError(.notFound, "\(file): items file not found") }
+        let records = try ItemCatalogFile.read(at: file)
+        try ItemCatalogFile.validateDense(records, startingAt: 0, source: file)
+        guard records.count == rows else {
+            throw IndexError.inconsistentInput("\(file) lists \(records.count) items but the embeddings have \(rows) rows; row i of the embeddings must be item i")
+        }
+        inputs.append(try InputFingerprint(role: "items", path: file, rows: records.count, columns: nil))
+        return records
+    }
+    guard sourceIDs != nil || titles != nil else { return nil }
+    func text(_ array: UnsafePointer<UnsafePointer<CChar>?>?, _ i: Int) -> String? {
+        array?[i].map { String(cString: $0) }
+    }
+    let records = (0..<rows).map { ItemRecord(id: $0, sourceID: text(sourceIDs, $0), title: text(titles, $0)) }
+    // Fingerprint of the metadata as given: per item, source id and title, each preceded by a
+    // presence byte and followed by a NUL.
+    var bytes: [UInt8] = []
+    for record in records {
+        for field in [record.sourceID, record.title] {
+            bytes.append(field == nil ? 0 : 1)
+            bytes += Array((field ?? "").utf8) + [0]
+        }
+    }
+    bytes.withUnsafeBytes {
+        inputs.append(InputFingerprint(role: "items", name: "<memory strings>", bytes: $0, rows: rows, columns: nil))
+    }
+    return records
+}

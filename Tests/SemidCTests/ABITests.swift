@@ -1,0 +1,85 @@
+import CSemid
+import Foundation
+import Testing
+@testable import SemidC
+
+/// The C ABI called as C would call it: status codes agree with semid.h, and bad arguments give a
+/// status and a message rather than a crash. (The Python tests exercise the rest through ctypes.)
+@Suite struct ABITests {
+    @Test func statusCodesAndNamesMatchTheHeader() {
+        let header: [(Int32, UInt32)] = [
+            (ABIStatus.ok.rawValue, SEMID_OK.rawValue),
+            (ABIStatus.invalidArgument.rawValue, SEMID_ERROR_INVALID_ARGUMENT.rawValue),
+            (ABIStatus.notFound.rawValue, SEMID_ERROR_NOT_FOUND.rawValue),
+            (ABIStatus.corrupt.rawValue, SEMID_ERROR_CORRUPT.rawValue),
+            (ABIStatus.io.rawValue, SEMID_ERROR_IO.rawValue),
+            (ABIStatus.unsupported.rawValue, SEMID_ERROR_UNSUPPORTED.rawValue),
+            (ABIStatus.exists.rawValue, SEMID_ERROR_EXISTS.rawValue),
+            (ABIStatus.bufferTooSmall.rawValue, SEMID_ERROR_BUFFER_TOO_SMALL.rawValue),
+            (ABIStatus.internalError.rawValue, SEMID_ERROR_INTERNAL.rawValue),
+        ]
+        for (swift, c) in header { #expect(UInt32(swift) == c) }
+        #expect(ABIStatus.allCases.count == header.count)
+        #expect(String(cString: SemidC.semid_status_name(2)) == "SEMID_ERROR_NOT_FOUND")
+        #expect(String(cString: SemidC.semid_status_name(42)) == "unknown")
+        #expect(SemidC.semid_abi_version() == SEMID_ABI_VERSION)
+    }
+
+    @Test func nullPointersAndUnknownHandlesGiveErrorsWithMessages() {
+        var index: OpaquePointer?
+        #expect(SemidC.semid_index_open(nil, &index) == ABIStatus.invalidArgument.rawValue)
+        #expect(String(cString: SemidC.semid_last_error()).contains("path is a null pointer"))
+        #expect(SemidC.semid_index_open("/nonexistent/semid-index", &index) == ABIStatus.notFound.rawValue)
+        #expect(String(cString: SemidC.semid_last_error()).contains("/nonexistent/semid-index"))
+        #expect(index == nil)
+        var count: Int64 = 0
+        #expect(SemidC.semid_index_num_items(nil, &count) == ABIStatus.invalidArgument.rawValue)
+        let bogus = OpaquePointer(bitPattern: 0x1234)
+        #expect(SemidC.semid_index_num_items(bogus, &count) == ABIStatus.invalidArgument.rawValue)
+        #expect(String(cString: SemidC.semid_last_error()).contains("not an open semid index"))
+        #expect(SemidC.semid_index_close(bogus) == ABIStatus.invalidArgument.rawValue)
+        #expect(SemidC.semid_index_close(nil) == ABIStatus.ok.rawValue)
+    }
+
+    @Test func theLastErrorIsPerThread() {
+        final class Box: @unchecked Sendable { var message = "" }
+        var index: OpaquePointer?
+        #expect(SemidC.semid_index_open(nil, &index) == ABIStatus.invalidArgument.rawValue)
+        let mine = String(cString: SemidC.semid_last_error())
+        let other = Box()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            var handle: OpaquePointer?
+            _ = SemidC.semid_index_open("/nonexistent/other", &handle)
+            other.message = String(cString: SemidC.semid_last_error())
+            done.signal()
+        }
+        thread.start()
+        done.wait()
+        #expect(other.message.contains("/nonexistent/other"))
+        #expect(String(cString: SemidC.semid_last_error()) == mine)
+    }
+
+    @Test func tokenNamesAndTheirBuffer() {
+        var buffer = [CChar](repeating: 0, count: 8)
+        var length: Int64 = 0
+        #expect(SemidC.semid_token_name(nil, 1, 42, &buffer, 8, &length) == ABIStatus.ok.rawValue)
+        #expect(buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) } == "<b_42>" && length == 6)
+        #expect(SemidC.semid_token_name("<s_{letter}_{code}>", 1, 4242, &buffer, 8, &length) == ABIStatus.bufferTooSmall.rawValue)
+        #expect(length == 10)
+        #expect(SemidC.semid_token_name("<{code}>", 0, 1, &buffer, 8, &length) == ABIStatus.invalidArgument.rawValue)
+        #expect(String(cString: SemidC.semid_last_error()).contains("{letter} or {position}"))
+    }
+
+    @Test func buildOptionsNeedTheirInitialiser() {
+        var options = semid_build_options()
+        let values: [Float] = (0..<64).map { Float($0 % 7) }
+        #expect(SemidC.semid_build(values, 16, 4, nil, nil, nil, &options, "/tmp/never", nil) == ABIStatus.invalidArgument.rawValue)
+        #expect(String(cString: SemidC.semid_last_error()).contains("semid_build_options_init"))
+        semid_build_options_init(&options)
+        #expect(options.levels == 3 && options.codebook_size == 256 && String(cString: options.collisions) == "suffix")
+        options.codebook_size = 1
+        #expect(SemidC.semid_build(values, 16, 4, nil, nil, nil, &options, "/tmp/never", nil) == ABIStatus.invalidArgument.rawValue)
+        #expect(String(cString: SemidC.semid_last_error()).contains("codebook_size"))
+    }
+}
