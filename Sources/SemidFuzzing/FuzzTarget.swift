@@ -25,8 +25,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// Opening a catalog and running every query on it (``Catalog``).
     case catalog
 
-    /// Runs the target on `bytes`, ignoring the errors it throws.
-    public func run(_ bytes: [UInt8]) {
+    /// Runs the target on `bytes`; a thrown error is a correct answer to bad input, so it only
+    /// decides the result: `true` when the input was read as valid.
+    @discardableResult
+    public func run(_ bytes: [UInt8]) -> Bool {
         do {
             switch self {
             case .npy: try Self.npy(bytes)
@@ -36,34 +38,45 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             case .shard: try Self.shard(bytes)
             case .catalog: try Self.catalog(bytes)
             }
+            return true
         } catch {
-            // Any error is a correct answer to bad input.
+            return false
         }
     }
+
+    /// Whether the target reads `bytes` as valid input (seed corpora should have some that are,
+    /// so the fuzzer starts from inputs that reach past the first check).
+    public func accepts(_ bytes: [UInt8]) -> Bool { run(bytes) }
 
     // MARK: Targets
 
     static func npy(_ bytes: [UInt8]) throws {
         let path = try Scratch.shared.write(bytes, as: "input.npy")
-        _ = try? NpyFile.readMatrix(at: path)
-        _ = try? NpyFile.readInt32Matrix(at: path)
+        let float = try? NpyFile.readMatrix(at: path)
+        let int = try? NpyFile.readInt32Matrix(at: path)
+        if float == nil && int == nil { throw FuzzRejection() }
     }
 
     static func items(_ bytes: [UInt8]) throws {
+        var accepted = false
         for name in ["items.jsonl", "items.item.json"] {
             let path = try Scratch.shared.write(bytes, as: name)
             if let records = try? ItemCatalogFile.read(at: path) {
+                accepted = true
                 _ = try? ItemCatalogFile.validateDense(records, startingAt: 0, source: path)
             }
         }
+        if !accepted { throw FuzzRejection() }
     }
 
     static func sequences(_ bytes: [UInt8]) throws {
+        var accepted = false
         for name in ["sequences.tsv", "sequences.inter.json"] {
             let path = try Scratch.shared.write(bytes, as: name)
-            _ = try? SequenceFile.read(at: path)
+            if (try? SequenceFile.read(at: path)) != nil { accepted = true }
             _ = try? SequenceFile.read(at: path, itemCount: 100)
         }
+        if !accepted { throw FuzzRejection() }
     }
 
     static func manifest(_ bytes: [UInt8]) throws {
@@ -111,6 +124,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         _ = try? catalog.allUsers()
     }
 }
+
+/// The input was refused by every reader the target tried.
+struct FuzzRejection: Error {}
 
 /// One scratch directory per process for the targets that read files.
 final class Scratch: @unchecked Sendable {
