@@ -102,14 +102,25 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case 3: expected = (.uint16, [7])
         default: expected = nil
         }
-        let array = try ShardArray(decoding: Array(bytes.dropFirst()), source: "shard.zst", expected: expected)
+        let frame = Array(bytes.dropFirst())
+        let array = try ShardArray(decoding: frame, source: "shard.zst", expected: expected)
+        // A shard that decodes must decode the same with its own shape expected, and be refused
+        // when the manifest expects one more row.
+        let again = try ShardArray(decoding: frame, source: "shard.zst", expected: (array.dtype, array.shape))
+        precondition(again == array, "a shard decodes differently with its own shape expected")
+        if let rows = array.shape.first {
+            let other = [rows + 1] + array.shape.dropFirst()
+            precondition((try? ShardArray(decoding: frame, source: "shard.zst", expected: (array.dtype, other))) == nil,
+                         "a shard was accepted for a shape it does not have")
+        }
         _ = array.elementCount
         _ = try? array.float32Values(source: "shard.zst")
         _ = try? array.int32Values(source: "shard.zst")
         _ = try? array.uint16Values(source: "shard.zst")
         _ = try? array.int64Values(source: "shard.zst")
         _ = try? array.uint8Values(source: "shard.zst")
-        _ = try array.encoded()
+        let decoded = try ShardArray(decoding: try array.encoded(), source: "shard.zst")
+        precondition(decoded == array, "a shard does not survive re-encoding")
     }
 
     static func catalog(_ bytes: [UInt8]) throws {

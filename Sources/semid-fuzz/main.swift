@@ -18,7 +18,7 @@ guard let target = FuzzTarget(rawValue: name) else {
     FileHandle.standardError.write(Data("semid-fuzz: set SEMID_FUZZ_TARGET to one of \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")) (got \"\(name)\")\n".utf8))
     exit(2)
 }
-nonisolated(unsafe) let selected = target
+let selected = target
 var argc = CommandLine.argc
 var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
 exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
