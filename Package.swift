@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "SemidCLITests", dependencies: ["SemidCLI", "SemidStorage", "SemidMath"]),
         .testTarget(name: "SemidEvaluationTests", dependencies: ["SemidEvaluation", "SemidDecoding", "SemidStorage"]),
         .testTarget(name: "SemidModelTests", dependencies: ["SemidModel"]),
-        .testTarget(name: "SemidCTests", dependencies: ["SemidC", "CSemid"]),
+        .testTarget(name: "SemidCTests", dependencies: ["SemidC", "CSemid", "SemidStorage"]),
         .testTarget(name: "SemidFuzzingTests", dependencies: ["SemidFuzzing"]),
     ]
 )

@@ -198,6 +198,12 @@ struct SafetyCaseTests {
         Case(name: "export --out INDEX/manifest.json --force", prepare: { w throws in
             ["export", w.index, "--format", "lcrec", "--out", w.index + "/manifest.json", "--force"]
         }, outcome: .failure(1, ["manifest.json", "inside the index"])),
+        Case(name: "export --format hf-tokens --out INDEX/manifest.json --force", prepare: { w throws in
+            ["export", w.index, "--format", "hf-tokens", "--out", w.index + "/manifest.json", "--force"]
+        }, outcome: .failure(1, ["manifest.json", "inside the index"])),
+        Case(name: "export --format trie --out INDEX/trie --force", prepare: { w throws in
+            ["export", w.index, "--format", "trie", "--out", w.index + "/trie", "--force"]
+        }, outcome: .failure(1, ["trie", "inside the index"])),
         Case(name: "a FIFO in place of an input", prepare: { w throws in
             #expect(mkfifo(w.file("items.fifo"), 0o644) == 0)
             return ["build", "--embeddings", w.embeddings, "--items", w.file("items.fifo"), "--levels", "2", "--codebook-size", "4",
