@@ -123,9 +123,13 @@ import Testing
         let finished = DispatchSemaphore(value: 0)
         final class Status: @unchecked Sendable { var value: Int32 = -1 }
         let status = Status()
-        let optionsCopy = options
+        final class Options: @unchecked Sendable {
+            var value: semid_build_options
+            init(_ value: semid_build_options) { self.value = value }
+        }
+        let boxed = Options(options)
         Thread {
-            var o = optionsCopy
+            var o = boxed.value
             status.value = SemidC.semid_build(values, 32, 8, nil, nil, nil, &o, out, nil)
             finished.signal()
         }.start()
