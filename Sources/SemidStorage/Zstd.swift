@@ -46,6 +46,12 @@ public enum Zstd {
         if size > UInt64(maximumSize) {
             throw InputError(source, "zstd frame declares \(size) bytes of content, more than the \(maximumSize) allowed")
         }
+        // No zstd block regenerates more than 128 KiB from fewer than 4 bytes (an RLE block), so a
+        // frame cannot hold more than 32768 times its size: a larger declared size is a lie, refused
+        // before the output is allocated.
+        if size / 32_768 > UInt64(frame.count) {
+            throw InputError(source, "zstd frame of \(frame.count) bytes declares \(size) bytes of content, more than any frame of that size can hold")
+        }
         let frameSize = frame.withUnsafeBytes { ZSTD_findFrameCompressedSize($0.baseAddress, frame.count) }
         if ZSTD_isError(frameSize) != 0 {
             throw InputError(source, "truncated or corrupted zstd frame (\(String(cString: ZSTD_getErrorName(frameSize))))")

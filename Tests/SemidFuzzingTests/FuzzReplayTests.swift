@@ -39,4 +39,11 @@ struct FuzzReplayTests {
         let accepted = try Self.inputs("corpus", target).filter { target.accepts(Array(try Data(contentsOf: $0))) }
         #expect(!accepted.isEmpty, "no seed of \(target.rawValue) is valid input: the fuzzer would only exercise error paths")
     }
+
+    @Test("the crafted inputs of issue 16 are refused", arguments: FuzzTarget.allCases)
+    func issue16InputsAreRefused(_ target: FuzzTarget) throws {
+        for file in Self.inputs("regressions", target) where file.lastPathComponent.hasPrefix("issue16-") {
+            #expect(!target.accepts(Array(try Data(contentsOf: file))), "\(file.lastPathComponent) was accepted")
+        }
+    }
 }
