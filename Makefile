@@ -94,7 +94,8 @@ crash-test-long:
 ## Fuzzing (docs/safety.md): the readers of untrusted input as libFuzzer targets (Sources/SemidFuzzing),
 ## built with -sanitize=fuzzer in $(FUZZ_BUILD). `make fuzz` runs each target FUZZ_TIME seconds from
 ## the seed corpora in Fuzz/corpus (new inputs go to $(OUT)/fuzz/corpus, crashes to
-## $(OUT)/fuzz/artifacts); `make test` runs each for FUZZ_SMOKE_TIME seconds.
+## $(OUT)/fuzz/artifacts; Swift's own backtracer is off so libFuzzer sees traps and saves the
+## input); `make test` runs each for FUZZ_SMOKE_TIME seconds.
 FUZZ_BUILD := .build-fuzz
 FUZZ_BINARY := $(FUZZ_BUILD)/release/semid-fuzz
 FUZZ_TARGETS := npy items sequences manifest shard catalog
@@ -113,7 +114,7 @@ fuzz-run:
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(OUT)/fuzz/corpus/$$t; \
 	  echo "== fuzzing $$t for $(FUZZ_RUN_TIME) s"; \
-	  SEMID_FUZZ_TARGET=$$t $(FUZZ_BINARY) $(OUT)/fuzz/corpus/$$t Fuzz/corpus/$$t $(FUZZ_FLAGS) \
+	  SWIFT_BACKTRACE=enable=no SEMID_FUZZ_TARGET=$$t $(FUZZ_BINARY) $(OUT)/fuzz/corpus/$$t Fuzz/corpus/$$t $$(test -d Fuzz/regressions/$$t && echo Fuzz/regressions/$$t) $(FUZZ_FLAGS) \
 	      -max_total_time=$(FUZZ_RUN_TIME) -print_final_stats=1 -artifact_prefix=$(OUT)/fuzz/artifacts/$$t- \
 	      2> $(OUT)/fuzz/$$t.log || { tail -40 $(OUT)/fuzz/$$t.log; echo "fuzz target $$t failed: see $(OUT)/fuzz/$$t.log"; exit 1; }; \
 	  grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' $(OUT)/fuzz/$$t.log | tr '\n' ' '; echo; \

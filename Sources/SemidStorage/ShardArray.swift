@@ -153,8 +153,9 @@ public struct ShardArray: Sendable, Equatable {
     /// Decodes shard bytes written by ``encoded(level:)``; `source` names the file in errors.
     ///
     /// With `expected` (the dtype and shape the manifest lists), the zstd frame's declared content
-    /// size must be exactly what that shape needs, checked before anything is allocated; without
-    /// it the content is limited to 16 GiB. The header's shape is overflow-checked either way.
+    /// size must be exactly what that shape needs, checked before anything is allocated, and the
+    /// header must declare that very dtype and shape; without it the content is limited to 16 GiB.
+    /// The header's shape is overflow-checked either way.
     public init(decoding frame: [UInt8], source: String, expected: (dtype: ShardDType, shape: [Int])? = nil) throws {
         var expectedSize: Int?
         if let expected {
@@ -191,6 +192,10 @@ public struct ShardArray: Sendable, Equatable {
         }
         guard content.count == size else {
             throw InputError(source, "shape \(shape) of \(dtype.name) needs \(size - start) bytes of data, shard holds \(content.count - start)")
+        }
+        // Equal sizes do not make equal shapes (any shape with a 0 has no data).
+        if let expected, expected.dtype != dtype || expected.shape != shape {
+            throw InputError(source, "shard holds \(dtype.name) \(shape), the manifest says \(expected.dtype.name) \(expected.shape)")
         }
         self.init(dtype: dtype, shape: shape, data: Array(content[start...]))
     }
