@@ -78,7 +78,47 @@ TEST_FLAGS := -c release -Xswiftc -enable-testing --scratch-path .build-tests
 test: deps
 	swift build $(TEST_FLAGS) --build-tests
 	swift test $(TEST_FLAGS) --skip-build
+	@$(MAKE) --no-print-directory crash-test
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory python-test
+
+## Crash injection (docs/safety.md): `kill -9` at seeded random points of build/add/users/train and
+## concurrent writer/reader mixes on a small index; every index left behind must be whole, the old
+## version or the new one. `make test` runs the short version; crash-test-long the one in the docs.
+CRASH_FLAGS ?= --trials 48 --seed 16
+crash-test:
+	python3 scripts/crash-injection.py --semid .build-tests/release/semid $(CRASH_FLAGS)
+crash-test-long:
+	python3 scripts/crash-injection.py --semid .build-tests/release/semid --trials 1000 --seed 16
+
+## Fuzzing (docs/safety.md): the readers of untrusted input as libFuzzer targets (Sources/SemidFuzzing),
+## built with -sanitize=fuzzer in $(FUZZ_BUILD). `make fuzz` runs each target FUZZ_TIME seconds from
+## the seed corpora in Fuzz/corpus (new inputs go to $(OUT)/fuzz/corpus, crashes to
+## $(OUT)/fuzz/artifacts; Swift's own backtracer is off so libFuzzer sees traps and saves the
+## input); `make test` runs each for FUZZ_SMOKE_TIME seconds.
+FUZZ_BUILD := .build-fuzz
+FUZZ_BINARY := $(FUZZ_BUILD)/release/semid-fuzz
+FUZZ_TARGETS := npy items sequences manifest shard catalog
+FUZZ_TIME ?= 600
+FUZZ_SMOKE_TIME ?= 8
+FUZZ_FLAGS ?= -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 -max_len=65536
+fuzz-build: deps
+	swift build -c release --product semid-fuzz --scratch-path $(FUZZ_BUILD) \
+	    -Xswiftc -sanitize=fuzzer -Xswiftc -DSEMID_LIBFUZZER -Xswiftc -use-ld=lld
+fuzz: fuzz-build
+	@$(MAKE) --no-print-directory fuzz-run FUZZ_RUN_TIME=$(FUZZ_TIME)
+fuzz-smoke: fuzz-build
+	@$(MAKE) --no-print-directory fuzz-run FUZZ_RUN_TIME=$(FUZZ_SMOKE_TIME)
+fuzz-run:
+	@mkdir -p $(OUT)/fuzz/artifacts
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(OUT)/fuzz/corpus/$$t; \
+	  echo "== fuzzing $$t for $(FUZZ_RUN_TIME) s"; \
+	  SWIFT_BACKTRACE=enable=no SEMID_FUZZ_TARGET=$$t $(FUZZ_BINARY) $(OUT)/fuzz/corpus/$$t Fuzz/corpus/$$t $$(test -d Fuzz/regressions/$$t && echo Fuzz/regressions/$$t) $(FUZZ_FLAGS) \
+	      -max_total_time=$(FUZZ_RUN_TIME) -print_final_stats=1 -artifact_prefix=$(OUT)/fuzz/artifacts/$$t- \
+	      2> $(OUT)/fuzz/$$t.log || { tail -40 $(OUT)/fuzz/$$t.log; echo "fuzz target $$t failed: see $(OUT)/fuzz/$$t.log"; exit 1; }; \
+	  grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' $(OUT)/fuzz/$$t.log | tr '\n' ' '; echo; \
+	done
 
 ## The Python package (python/) in a venv: created at $(VENV) on first use and reused (torch and
 ## transformers are large); `pip install ./python` links libsemidc from the test build's modules.
@@ -130,4 +170,4 @@ bench-torch: release
 	    --epochs 20 --batch 1024 --collisions none --seed 1 --out {out}
 
 clean:
-	rm -rf .build .build-tests $(OUT) python/build
+	rm -rf .build .build-tests $(FUZZ_BUILD) $(OUT) python/build

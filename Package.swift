@@ -15,6 +15,8 @@ import PackageDescription
 //   semid                      the executable
 //   CSemid                     the C header of the ABI (include/semid.h) and its one C function
 //   SemidC                     the C ABI in Swift (`libsemidc`; a thin layer over the library)
+//   SemidFuzzing               the readers of untrusted bytes as fuzz targets (replayed by the tests)
+//   CFuzzerDriver, semid-fuzz  libFuzzer's driver and the fuzzing executable (`make fuzz`)
 let package = Package(
     name: "semid",
     platforms: [.macOS(.v14)],
@@ -60,6 +62,11 @@ let package = Package(
         // The C ABI: semid.h (the contract, imported by SemidC so C types match) and its implementation.
         .target(name: "CSemid"),
         .target(name: "SemidC", dependencies: ["CSemid", "SemidDecoding"]),
+        // Fuzzing: the targets (a library, so the tests replay their corpora) and the executable that
+        // `make fuzz` builds with -sanitize=fuzzer (libFuzzer's driver is declared in CFuzzerDriver).
+        .target(name: "SemidFuzzing", dependencies: ["SemidModel"]),
+        .target(name: "CFuzzerDriver"),
+        .executableTarget(name: "semid-fuzz", dependencies: ["SemidFuzzing", "CFuzzerDriver"]),
 
         .testTarget(name: "SemidMathTests", dependencies: ["SemidMath"]),
         .testTarget(name: "SemidQuantizationTests", dependencies: ["SemidQuantization"]),
@@ -69,6 +76,7 @@ let package = Package(
         .testTarget(name: "SemidCLITests", dependencies: ["SemidCLI", "SemidStorage", "SemidMath"]),
         .testTarget(name: "SemidEvaluationTests", dependencies: ["SemidEvaluation", "SemidDecoding", "SemidStorage"]),
         .testTarget(name: "SemidModelTests", dependencies: ["SemidModel"]),
-        .testTarget(name: "SemidCTests", dependencies: ["SemidC", "CSemid"]),
+        .testTarget(name: "SemidCTests", dependencies: ["SemidC", "CSemid", "SemidStorage"]),
+        .testTarget(name: "SemidFuzzingTests", dependencies: ["SemidFuzzing"]),
     ]
 )

@@ -69,6 +69,9 @@ enum ErrorClassification {
             case .fileSystem: return .io
             case .compression, .sqlite: return fileProblem == .invalidArgument ? .io : .corrupt
             }
+        case is ConcurrentAccessError:
+            // Another writer changed the index meanwhile, or kept replacing it: retrying helps.
+            return .io
         case let error as DecodingError:
             switch error {
             case .corruptTrie: return .corrupt

@@ -32,8 +32,14 @@ public func semid_build(_ embeddings: UnsafePointer<Float>?, _ rows: Int64, _ di
         } catch DecodingError.duplicateID {
             // Policy none with collisions left: no trie is stored, as `semid build` does.
         }
+        // The writer lock of an existing index, as `semid build` takes it: another writer of `out`
+        // (a CLI command, another build) is waited for, reported through the progress callback.
+        let progress = settings.progress
+        let waiting = DirectoryLock.Waiting(waits: true, notice: { message in
+            progress?(ProgressEvent(stage: "waiting for another writer", detail: message))
+        })
         try IndexStore.write(built.index, catalog: .new(built.catalog), to: out, overwrite: settings.overwrite,
-                             progress: settings.progress)
+                             progress: settings.progress, waiting: waiting)
         if let outIndex {
             outIndex.pointee = IndexHandle.register(try IndexHandle(path: out))
         }

@@ -27,6 +27,8 @@ struct AddCommand: ParsableCommand {
     @Flag(help: "No progress output.")
     var quiet = false
 
+    @OptionGroup var writer: WriterOptions
+
     func run() throws {
         let matrix = try NpyFile.readMatrix(at: embeddings)
         var inputs = [try InputFingerprint(role: "embeddings", path: embeddings, rows: matrix.rows, columns: matrix.cols)]
@@ -42,7 +44,7 @@ struct AddCommand: ParsableCommand {
             refreshDerivedArrays: { index in
                 do { try CodeTrie.attach(to: &index) } catch DecodingError.duplicateID {}
             },
-            progress: Console.progress(quiet: quiet))
+            progress: Console.progress(quiet: quiet), waiting: writer.waiting)
         let report = try updated.report(groupLimit: 0)
         Console.out("added \(updated.itemCount - before) items to \(index): \(updated.itemCount) items, "
                     + "\(report.final.distinctIds) distinct IDs, final collision rate \(Format.percent(report.final.collisionRate))")

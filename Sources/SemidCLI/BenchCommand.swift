@@ -63,10 +63,21 @@ struct DecodeBench: ParsableCommand {
         if top < 1 { throw ValidationError("--top must be at least 1 (got \(top))") }
         if top > beam { throw ValidationError("--top (\(top)) must not exceed --beam (\(beam))") }
         if queries < 1 || mlpQueries < 1 { throw ValidationError("--queries and --mlp-queries must be at least 1") }
-        if levels < 1 || codebookSize < 2 || codebookSize > 65_536 {
-            throw ValidationError("--levels must be ≥ 1 and --codebook-size in 2…65536")
+        if queries > Self.maximumQueries || mlpQueries > Self.maximumQueries {
+            throw ValidationError("--queries and --mlp-queries must be at most \(Self.maximumQueries) (got \(queries), \(mlpQueries))")
+        }
+        if levels < 1 || levels > IndexLimits.maximumLevels || codebookSize < 2 || codebookSize > 65_536 {
+            throw ValidationError("--levels must be in 1…\(IndexLimits.maximumLevels) and --codebook-size in 2…65536")
+        }
+        if let large = (syntheticSizes ?? []).first(where: { $0 > Self.maximumSyntheticCodes / levels }) {
+            throw ValidationError("--synthetic \(large) × --levels \(levels) is more than the \(Self.maximumSyntheticCodes) codes a synthetic index may have")
         }
     }
+
+    /// Queries per scorer (each holds a 20-item history).
+    static let maximumQueries = 1_000_000
+    /// Items × levels of one synthetic index (4 bytes each, plus the trie).
+    static let maximumSyntheticCodes = 400_000_000
 
     func run() throws {
         let configuration = DecodeBenchmark.Configuration(beamWidth: beam, topK: top, queries: queries, mlpQueries: mlpQueries)

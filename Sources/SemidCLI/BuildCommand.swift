@@ -166,13 +166,18 @@ struct BuildCommand: ParsableCommand {
     @Flag(help: "No progress output.")
     var quiet = false
 
-    /// `--kmeans-warmup` parsed: `.some(nil)` for auto, `nil` if malformed.
+    @OptionGroup var writer: WriterOptions
+
+    /// `--kmeans-warmup` parsed: `.some(nil)` for auto, `.some([])` for none, `nil` unless it is
+    /// one or more positive integers in increasing order, separated by commas (no empty entries).
     var warmupDimensions: [Int]?? {
         if kmeansWarmup == "auto" { return .some(nil) }
         if kmeansWarmup == "none" { return .some([]) }
-        let parts = kmeansWarmup.split(separator: ",", omittingEmptySubsequences: true)
+        let parts = kmeansWarmup.split(separator: ",", omittingEmptySubsequences: false)
         let values = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        return values.count == parts.count && values.allSatisfy({ $0 > 0 }) ? values : nil
+        guard !parts.isEmpty, values.count == parts.count, values.allSatisfy({ $0 > 0 }),
+              zip(values, values.dropFirst()).allSatisfy({ $0 < $1 }) else { return nil }
+        return values
     }
 
     /// The RQ-VAE flags that were given, by name.
@@ -236,7 +241,12 @@ struct BuildCommand: ParsableCommand {
 
     func validate() throws {
         do { try collisionPolicy.validate() } catch { throw ValidationError("\(error)") }
-        if levels < 1 { throw ValidationError("--levels must be at least 1 (got \(levels))") }
+        if levels < 1 || levels > IndexLimits.maximumLevels {
+            throw ValidationError("--levels must be in 1…\(IndexLimits.maximumLevels) (got \(levels))")
+        }
+        if collaborativeDim < 1 || collaborativeDim > 4096 {
+            throw ValidationError("--collaborative-dim must be in 1…4096 (got \(collaborativeDim))")
+        }
         if codebookSize < 2 { throw ValidationError("--codebook-size must be at least 2 (got \(codebookSize))") }
         if codebookSize > 65_536 { throw ValidationError("--codebook-size must be at most 65536 (got \(codebookSize))") }
         if CollisionPolicy(name: collisions) == nil {
@@ -258,7 +268,9 @@ struct BuildCommand: ParsableCommand {
         if !(kmeansTolerance >= 0) { throw ValidationError("--kmeans-tolerance must be 0 or more") }
         if maxPointsPerCentroid < 0 { throw ValidationError("--max-points-per-centroid must be 0 or more") }
         if rowsPerShard < 1 { throw ValidationError("--rows-per-shard must be at least 1") }
-        if warmupDimensions == nil { throw ValidationError("--kmeans-warmup must be positive integers separated by commas (got \(kmeansWarmup))") }
+        if warmupDimensions == nil {
+            throw ValidationError("--kmeans-warmup must be auto, none, or increasing positive integers separated by commas (got \"\(kmeansWarmup)\")")
+        }
         if !(warmupTolerance >= 0) { throw ValidationError("--warmup-tolerance must be 0 or more") }
         if kmeansRefinement < 0 { throw ValidationError("--kmeans-refinement must be 0 or more") }
         if kmeansRestarts < 1 { throw ValidationError("--kmeans-restarts must be at least 1") }
@@ -305,6 +317,10 @@ struct BuildCommand: ParsableCommand {
                 // Checked here (and again by the quantizer) so the message names the file.
                 throw InputError(embeddings, "has \(read.rows) rows, fewer than --codebook-size \(codebookSize): "
                                  + "need at least as many vectors as codes per level (lower --codebook-size)")
+            }
+            if QuantizationMethod(rawValue: method) == .rqKMeans, ItemVectorSource(rawValue: source) == .content,
+               let dims = warmupDimensions ?? nil, let large = dims.first(where: { 2 * $0 > read.cols }) {
+                throw ValidationError("--kmeans-warmup \(kmeansWarmup): \(large) is more than half the embedding dimension (\(read.cols) in \(embeddings)); use dimensions up to \(read.cols / 2), or none")
             }
             inputs.append(try InputFingerprint(role: "embeddings", path: embeddings, rows: read.rows, columns: read.cols))
             matrix = read
@@ -355,7 +371,8 @@ struct BuildCommand: ParsableCommand {
         } catch DecodingError.duplicateID {
             Console.err("note: IDs are not unique (policy \(collisions)), so no decoding trie is stored")
         }
-        try IndexStore.write(built.index, catalog: .new(built.catalog), to: out, overwrite: force, progress: progress)
+        try IndexStore.write(built.index, catalog: .new(built.catalog), to: out, overwrite: force, progress: progress,
+                             waiting: writer.waiting)
         let index = try IndexStore.open(at: out)
         let report = try index.report(groupLimit: 3)
         Console.out("wrote \(out) in \(Format.seconds(Date().timeIntervalSince(started)))")

@@ -121,6 +121,9 @@ struct CompareCommand: ParsableCommand {
         if rqvaeEpochs < 1 { throw ValidationError("--rqvae-epochs must be at least 1") }
         if validationUsers < 0 { throw ValidationError("--validation-users must be 0 or more") }
         if dim < 1 || batch < 1 || warmup < 0 { throw ValidationError("--dim and --batch must be at least 1, --warmup 0 or more") }
+        if dim > ModelConfiguration.Limits.dimension || batch > 65_536 {
+            throw ValidationError("--dim must be at most \(ModelConfiguration.Limits.dimension) and --batch at most 65536 (got \(dim), \(batch))")
+        }
         if !(lr > 0) || !lr.isFinite { throw ValidationError("--lr must be positive (got \(lr))") }
         if userLevels < 1 || userCodebookSize < 2 { throw ValidationError("--user-levels must be ≥ 1 and --user-codebook-size ≥ 2") }
         if let l = userTokenLevels, l != "all", (Int(l) ?? 0) < 1 || (Int(l) ?? 0) > userLevels + 1 {
@@ -139,6 +142,9 @@ struct CompareCommand: ParsableCommand {
     }
 
     func run() throws {
+        if FileSystem.exists(out) && !FileSystem.isDirectory(out) {
+            throw CommandFailure("--out \(out) exists and is not a directory; give a directory for the comparison's indexes")
+        }
         let matrix = try NpyFile.readMatrix(at: embeddings)
         let records = try items.map { path -> [ItemRecord] in
             let read = try ItemCatalogFile.read(at: path)

@@ -43,7 +43,7 @@ public struct SemidCommand: ParsableCommand {
     public static func runAndExit(_ arguments: [String]? = nil) -> Never {
         BLASKernelSelection.reexecIfNeeded()
         do {
-            var command = try parseAsRoot(arguments)
+            var command = try parseAsRoot(NegativeNumberArguments.joined(arguments ?? Array(CommandLine.arguments.dropFirst())))
             try command.run()
             Foundation.exit(0)
         } catch {

@@ -117,6 +117,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write the index with the model here instead of in place.")
     var out: String?
 
+    @Flag(help: "Replace --out if it is an existing index.")
+    var force = false
+
+    @OptionGroup var writer: WriterOptions
+
     @Flag(help: "Train and report, but do not write the model.")
     var dryRun = false
 
@@ -136,14 +141,22 @@ struct TrainCommand: ParsableCommand {
         if epochs < 1 { throw ValidationError("--epochs must be at least 1 (got \(epochs))") }
         if batch < 1 { throw ValidationError("--batch must be at least 1 (got \(batch))") }
         if !(lr > 0) { throw ValidationError("--lr must be positive (got \(lr))") }
-        if dim < 2 { throw ValidationError("--dim must be at least 2 (got \(dim))") }
-        if layers < 1 { throw ValidationError("--layers must be at least 1 (got \(layers))") }
-        if heads < 1 || dim % heads != 0 { throw ValidationError("--heads must be at least 1 and divide --dim (got \(heads) for --dim \(dim))") }
+        let limits = ModelConfiguration.Limits.self
+        if dim < 2 || dim > limits.dimension { throw ValidationError("--dim must be in 2…\(limits.dimension) (got \(dim))") }
+        if layers < 1 || layers > limits.layers { throw ValidationError("--layers must be in 1…\(limits.layers) (got \(layers))") }
+        if heads < 1 || heads > limits.heads || dim % heads != 0 {
+            throw ValidationError("--heads must be in 1…\(limits.heads) and divide --dim (got \(heads) for --dim \(dim))")
+        }
+        if batch > 65_536 { throw ValidationError("--batch must be at most 65536 (got \(batch))") }
         if !(0..<1).contains(dropout) { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }
         if let a = attentionDropout, !(0..<1).contains(a) { throw ValidationError("--attention-dropout must be in [0, 1) (got \(a))") }
-        if maxHistory < 1 { throw ValidationError("--max-history must be at least 1 (got \(maxHistory))") }
+        if maxHistory < 1 || maxHistory > limits.maxHistory {
+            throw ValidationError("--max-history must be in 1…\(limits.maxHistory) (got \(maxHistory))")
+        }
         if patience < 0 { throw ValidationError("--patience must be 0 or more") }
-        if let f = feedForward, f < 1 { throw ValidationError("--feed-forward must be at least 1") }
+        if let f = feedForward, f < 1 || f > limits.feedForward {
+            throw ValidationError("--feed-forward must be in 1…\(limits.feedForward) (got \(f))")
+        }
         if warmup < 0 { throw ValidationError("--warmup must be 0 or more") }
         if timeLimit < 0 { throw ValidationError("--time-limit must be 0 or more") }
         if validationUsers < 0 { throw ValidationError("--validation-users must be 0 or more") }
@@ -197,6 +210,8 @@ struct TrainCommand: ParsableCommand {
         training.userIDSource = TrainingConfiguration.UserIDTraining(rawValue: userIdTraining) ?? .causal
         var inputs = ModelTraining.Inputs(index: index, sequences: sequences, embeddings: embeddings, output: out)
         inputs.dryRun = dryRun
+        inputs.overwrite = force
+        inputs.waiting = writer.waiting
         inputs.userTokenLevels = userTokenLevels
         inputs.userItemEmbeddings = userItemEmbeddings
         inputs.userEmbeddings = userEmbeddings

@@ -3,6 +3,7 @@ import Foundation
 import SemidDecoding
 import SemidIndex
 import SemidMath
+import SemidModel
 import SemidStorage
 
 /// `semid users`: semantic IDs for users, stored in the index next to the item IDs.
@@ -62,6 +63,8 @@ struct UsersCommand: ParsableCommand {
     @Flag(help: "No progress output.")
     var quiet = false
 
+    @OptionGroup var writer: WriterOptions
+
     func validate() throws {
         guard CollisionPolicy(name: collisions) != nil else {
             throw ValidationError("--collisions must be one of \(CollisionPolicy.names.joined(separator: ", ")) (got \(collisions))")
@@ -70,6 +73,10 @@ struct UsersCommand: ParsableCommand {
     }
 
     func run() throws {
+        // The writer lock is held from reading the index to writing it back.
+        let target = FileSystem.resolvedWriteTarget(index)
+        let lock = FileSystem.isDirectory(target) ? try DirectoryLock.acquire(target, waiting: writer.waiting) : nil
+        defer { lock?.release() }
         var opened = try IndexStore.open(at: index)
         let existing = try UserIDs.load(from: opened)
         if existing != nil && !add && !force {
@@ -116,7 +123,11 @@ struct UsersCommand: ParsableCommand {
         try IndexStore.write(opened, catalog: .edited(path: index + "/" + IndexStore.catalogFile) { catalog in
             if replace { try catalog.createUsersTable(idLength: idLength, replace: true) }
             try catalog.insertUsers(rows)
-        }, to: index, overwrite: true)
+        }, to: index, overwrite: true, waiting: writer.waiting)
+        if replace, existing != nil, let model = try? StoredModel.summary(of: opened), model.configuration.userTokens {
+            Console.err("warning: the model in \(index) was trained with user tokens on the previous user IDs, which no longer match; "
+                        + "retrain it (semid train \(index) --user-tokens …) before recommending with it")
+        }
         let report = users.report(groupLimit: 0)
         Console.out("\(add ? "added" : "gave") \(rows.count) users IDs in \(index): \(users.section.users) users, "
                     + "ID length \(idLength), raw collision rate \(Format.percent(report.raw.collisionRate)), "

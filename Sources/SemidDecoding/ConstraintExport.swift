@@ -64,10 +64,11 @@ public enum ConstraintExport {
     /// export only replaces a directory that holds a previous trie export.
     ///
     /// - Throws: ``IndexError/outputExists(path:)``, ``IndexError/inconsistentInput(_:)`` for a path
-    ///   that is not a trie export, ``DecodingError`` when the index's IDs are not unique (no trie).
+    ///   that is not a trie export or lies inside an index directory, ``DecodingError`` when the index's IDs are not unique (no trie).
     public static func write(_ index: SemanticIndex, format: Format, template: TokenTemplate = .lcrec,
                              to path: String, overwrite: Bool) throws {
         if FileSystem.exists(path) && !overwrite { throw IndexError.outputExists(path: path) }
+        try IndexStore.refuseOutputInsideIndex(path)
         switch format {
         case .hfTokens:
             let tokens = template.vocabulary(codeSizes: index.manifest.codeSizes)

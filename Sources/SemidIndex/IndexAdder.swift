@@ -8,7 +8,9 @@ import SemidStorage
 /// New items are encoded with the frozen quantizer and get IDs from the index's collision policy
 /// (`suffix`: the next free rank of their group; `sinkhorn`: the nearest free last-level code;
 /// `none`: their raw codes). The new index is written to a staging directory and swapped in
-/// atomically, so a failure at any point leaves the old index readable and unchanged.
+/// atomically, so a failure at any point leaves the old index readable and unchanged. The index's
+/// writer lock is held from reading the index to swapping in the new one, so concurrent adds (or
+/// an add and a `train`) run one after the other and none is lost.
 public enum IndexAdder {
     /// Adds `embeddings` (`[m, d]`, row `j` = item `n + j`) with metadata `items` (ids must be
     /// exactly `n ..< n + m`, or `nil` for untitled items) to the index at `path`.
@@ -16,11 +18,15 @@ public enum IndexAdder {
     /// - Parameter refreshDerivedArrays: recomputes attachments derived from the IDs (the decoding
     ///   trie) on the updated index before it is written; attachments named `trie.*` are dropped
     ///   first, so without it the trie is rebuilt from the IDs when next needed.
+    /// - Parameter waiting: what to do when another process is writing the index.
     /// - Returns: the updated index as written.
     @discardableResult
     public static func add(to path: String, embeddings: Matrix, items: [ItemRecord]?, inputs: [InputFingerprint],
                            refreshDerivedArrays: ((inout SemanticIndex) throws -> Void)? = nil,
-                           progress: ProgressHandler? = nil) throws -> SemanticIndex {
+                           progress: ProgressHandler? = nil, waiting: DirectoryLock.Waiting = .wait) throws -> SemanticIndex {
+        guard FileSystem.isDirectory(path) else { return try IndexStore.open(at: path) }  // the reader's error
+        let lock = try DirectoryLock.acquire(FileSystem.resolvedWriteTarget(path), waiting: waiting)
+        defer { lock.release() }
         var index = try IndexStore.open(at: path)
         let n = index.itemCount, m = embeddings.rows
         let d = index.quantizer.inputDimension

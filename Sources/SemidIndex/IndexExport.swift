@@ -20,8 +20,10 @@ public enum IndexExport {
     }
 
     /// Writes `ids` (`[n, idLength]`, row = item) to `path` atomically in `format`; source ids come
-    /// from `catalog` for the TSV.
+    /// from `catalog` for the TSV. Refuses a `path` inside an index directory (it would replace
+    /// one of the index's files).
     public static func write(ids: CodeMatrix, catalog: [CatalogItem], format: ExportFormat, to path: String) throws {
+        try IndexStore.refuseOutputInsideIndex(path)
         switch format {
         case .npy:
             try NpyFile.write(int32: ids.values, rows: ids.rows, cols: ids.levels, to: path)
@@ -44,7 +46,23 @@ public enum IndexExport {
         }
     }
 
+    /// A TSV field: backslash, tab, newline, carriage return and NUL written as `\\`, `\t`,
+    /// `\n`, `\r` and `\0` (the escapes of PostgreSQL's text format and MySQL's TSV), so every
+    /// line has exactly one field per column and the original text can be restored.
     static func tsvEscaped(_ s: String) -> String {
-        s.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ")
+        guard s.utf8.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0 }) else { return s }
+        var out = ""
+        out.reserveCapacity(s.utf8.count + 8)
+        for c in s.unicodeScalars {
+            switch c {
+            case "\\": out += "\\\\"
+            case "\t": out += "\\t"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\u{0}": out += "\\0"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
     }
 }

@@ -21,6 +21,20 @@ public struct SemanticIndex: Sendable {
     /// The directory this index was read from, if any.
     public var path: String?
 
+    /// The catalog of the version ``IndexStore/open(at:)`` read, opened and verified then.
+    var openedCatalog: Catalog?
+    /// Where and from which manifest this index was read: a write back to the same directory
+    /// checks that the index has not changed since.
+    var source: Source?
+
+    /// The directory an index was read from and the SHA-256 of the manifest it was read from.
+    struct Source: Sendable {
+        /// The directory, symbolic links resolved (``FileSystem/canonicalPath(_:)``).
+        var path: String
+        /// SHA-256 of the manifest's bytes.
+        var manifestSHA256: String
+    }
+
     /// Creates an index value.
     public init(manifest: IndexManifest, quantizer: any SemanticQuantizer, rawCodes: CodeMatrix, ids: CodeMatrix,
                 attachments: [String: ShardArray] = [:], path: String? = nil) {
@@ -35,16 +49,14 @@ public struct SemanticIndex: Sendable {
     /// Number of items.
     public var itemCount: Int { ids.rows }
 
-    /// The catalog of an index read from disk (read-only).
+    /// The catalog of an index read from disk (read-only): for an index from
+    /// ``IndexStore/open(at:)``, the catalog of the very version it read, verified then (checksum,
+    /// ID length, one row per item) even if a writer has replaced the index since. For an index
+    /// value given a ``path`` by hand, the catalog at `path`, verified against ``manifest``.
     public func catalog() throws -> Catalog {
+        if let openedCatalog { return openedCatalog }
         guard let path else { throw IndexError.inconsistentInput("this index has not been written to disk yet") }
-        let file = path + "/" + IndexStore.catalogFile
-        guard FileSystem.exists(file) else { throw IndexError.corrupted(path: file, problem: "the catalog is missing") }
-        do {
-            return try Catalog.open(at: file)
-        } catch let error as StorageError {
-            throw IndexError.corrupted(path: file, problem: "cannot be read as an SQLite catalog; it is corrupted (\(error))")
-        }
+        return try IndexStore.openVerifiedCatalog(at: path, manifest: manifest)
     }
 
     /// Collision and codebook figures, with titles of the `groupLimit` largest groups from the catalog.

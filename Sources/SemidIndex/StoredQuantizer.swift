@@ -46,6 +46,11 @@ enum StoredQuantizer {
                 throw IndexError.corrupted(path: path, problem: "the codebooks array is missing or not 3-D")
             }
             let (l, k, d) = (books.shape[0], books.shape[1], books.shape[2])
+            guard l == parameters.levels, k == parameters.codebookSize, d == parameters.dimension, d > 0 else {
+                throw IndexError.corrupted(
+                    path: path, problem: "the codebooks hold \(l) levels × \(k) codes on dimension \(d), "
+                        + "the manifest says \(parameters.levels) × \(parameters.codebookSize) on dimension \(parameters.dimension)")
+            }
             let values = try books.float32Values(source: path + "/codebooks")
             let books3 = (0..<l).map { level in
                 Matrix(rows: k, cols: d, values: Array(values[(level * k * d)..<((level + 1) * k * d)]))

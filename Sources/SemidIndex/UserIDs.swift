@@ -38,8 +38,12 @@ public struct UserIDConfiguration: Codable, Equatable, Sendable {
 
     /// Throws for out-of-range settings, naming the flag.
     public func validate() throws {
-        if levels < 1 { throw IndexError.inconsistentInput("--levels must be at least 1 (got \(levels))") }
-        if codebookSize < 2 { throw IndexError.inconsistentInput("--codebook-size must be at least 2 (got \(codebookSize))") }
+        if levels < 1 || levels > IndexLimits.maximumLevels {
+            throw IndexError.inconsistentInput("--levels must be in 1…\(IndexLimits.maximumLevels) (got \(levels))")
+        }
+        if codebookSize < 2 || codebookSize > IndexLimits.maximumCodebookSize {
+            throw IndexError.inconsistentInput("--codebook-size must be in 2…\(IndexLimits.maximumCodebookSize) (got \(codebookSize))")
+        }
         if !(recencyHalfLife > 0) { throw IndexError.inconsistentInput("--recency-half-life must be positive (got \(recencyHalfLife))") }
         if !(historyWeight >= 0 && historyWeight <= 1) { throw IndexError.inconsistentInput("--history-weight must be in [0, 1] (got \(historyWeight))") }
         if heldOutPerUser < 0 { throw IndexError.inconsistentInput("--held-out must be 0 or more (got \(heldOutPerUser))") }
@@ -71,6 +75,33 @@ public struct UserIDSection: Codable, Equatable, Sendable {
     public var collisions: CollisionResolution.Summary
 }
 
+extension UserIDSection {
+    /// Checks the section's numbers against ``IndexLimits`` before anything is allocated from
+    /// them; `source` names the section in errors.
+    public func validate(source: String) throws {
+        func bad(_ field: String, _ problem: String) -> InputError { InputError(source, field: field, problem) }
+        guard (0...IndexLimits.maximumItems).contains(users) else {
+            throw bad("users", "is \(users); expected 0…\(IndexLimits.maximumItems)")
+        }
+        let levels = configuration.levels
+        guard (1...IndexLimits.maximumLevels).contains(levels) else {
+            throw bad("configuration.levels", "is \(levels); expected 1…\(IndexLimits.maximumLevels)")
+        }
+        guard (1...IndexLimits.maximumCodebookSize).contains(configuration.codebookSize) else {
+            throw bad("configuration.codebook_size", "is \(configuration.codebookSize); expected 1…\(IndexLimits.maximumCodebookSize)")
+        }
+        guard idLength == levels || idLength == levels + 1, codeSizes.count == idLength else {
+            throw bad("code_sizes", "has \(codeSizes.count) entries for id_length \(idLength) and \(levels) levels")
+        }
+        for (l, size) in codeSizes.enumerated() where !(1...Swift.max(IndexLimits.maximumCodebookSize, users)).contains(size) {
+            throw bad("code_sizes[\(l)]", "is \(size); expected 1…\(Swift.max(IndexLimits.maximumCodebookSize, users))")
+        }
+        guard (1...IndexLimits.maximumDimension).contains(dimension) else {
+            throw bad("dimension", "is \(dimension); expected 1…\(IndexLimits.maximumDimension)")
+        }
+    }
+}
+
 /// User semantic IDs stored in an index: the frozen user quantizer, raw codes and final IDs.
 public struct UserIDs: Sendable {
     /// The manifest section.
@@ -90,6 +121,7 @@ public struct UserIDs: Sendable {
         guard let json = index.manifest.extensions?[extensionKey] else { return nil }
         let source = (index.path ?? "index") + "/manifest.json: extensions.users"
         let section = try json.decode(UserIDSection.self, source: source)
+        try section.validate(source: source)
         func array(_ name: String) throws -> ShardArray {
             guard let a = index.attachments[name] else {
                 throw IndexError.corrupted(path: index.path ?? "index", problem: "user IDs are listed in the manifest but array \(name) is missing")

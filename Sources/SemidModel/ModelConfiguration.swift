@@ -113,15 +113,72 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         userTokenDropout = try c.decode(.userTokenDropout, default: d.userTokenDropout)
     }
 
+    /// Upper bounds on a model's sizes, far above any use and low enough that the arrays they
+    /// imply can be allocated. Settings and stored configurations beyond them are refused
+    /// before anything is allocated.
+    public enum Limits {
+        /// Width `d`.
+        public static let dimension = 4096
+        /// Transformer blocks.
+        public static let layers = 64
+        /// Attention heads.
+        public static let heads = 64
+        /// Feed-forward width.
+        public static let feedForward = 65_536
+        /// History length read.
+        public static let maxHistory = 4096
+        /// The code head's hidden width.
+        public static let codeHeadHidden = 65_536
+        /// Content-embedding width.
+        public static let contentDimension = 1 << 20
+        /// Rows of one user code table.
+        public static let userCodeSize = 65_536
+        /// User-ID positions read.
+        public static let userIDPositions = 65
+    }
+
+    /// Throws a ``ModelError/corruptModel(_:)`` naming the field (as in the manifest, under
+    /// `source`) of the first stored size beyond ``Limits`` or otherwise invalid.
+    public func validateStored(source: String) throws {
+        func check(_ field: String, _ value: Int, _ range: ClosedRange<Int>) throws {
+            guard range.contains(value) else {
+                throw ModelError.corruptModel("\(source): \(field) is \(value); expected \(range.lowerBound)…\(range.upperBound)")
+            }
+        }
+        try check("dimension", dimension, 2...Limits.dimension)
+        try check("layers", layers, 1...Limits.layers)
+        try check("heads", heads, 1...Limits.heads)
+        try check("feed_forward", feedForward, 1...Limits.feedForward)
+        try check("max_history", maxHistory, 1...Limits.maxHistory)
+        try check("content_dimension", contentDimension, 0...Limits.contentDimension)
+        try check("code_head_hidden", codeHeadHidden, 1...Limits.codeHeadHidden)
+        try check("user_code_sizes count", userCodeSizes.count, 0...Limits.userIDPositions)
+        for (l, size) in userCodeSizes.enumerated() { try check("user_code_sizes[\(l)]", size, 1...Limits.userCodeSize) }
+        do {
+            try validate()
+        } catch let ModelError.invalidConfiguration(message) {
+            throw ModelError.corruptModel("\(source): \(message)")
+        }
+    }
+
     /// Throws a ``ModelError/invalidConfiguration(_:)`` naming the first bad setting.
     public func validate() throws {
         func bad(_ text: String) -> ModelError { .invalidConfiguration(text) }
-        guard dimension >= 2 else { throw bad("--dim must be at least 2 (got \(dimension))") }
-        guard layers >= 1 else { throw bad("--layers must be at least 1 (got \(layers))") }
-        guard heads >= 1, dimension % heads == 0 else {
-            throw bad("--heads must divide --dim (got \(heads) heads for dimension \(dimension))")
+        guard dimension >= 2 && dimension <= Limits.dimension else {
+            throw bad("--dim must be in 2…\(Limits.dimension) (got \(dimension))")
         }
-        guard feedForward >= 1 else { throw bad("--feed-forward must be at least 1 (got \(feedForward))") }
+        guard layers >= 1 && layers <= Limits.layers else { throw bad("--layers must be in 1…\(Limits.layers) (got \(layers))") }
+        guard heads >= 1, heads <= Limits.heads, dimension % heads == 0 else {
+            throw bad("--heads must be in 1…\(Limits.heads) and divide --dim (got \(heads) heads for dimension \(dimension))")
+        }
+        guard feedForward >= 1 && feedForward <= Limits.feedForward else {
+            throw bad("--feed-forward must be in 1…\(Limits.feedForward) (got \(feedForward))")
+        }
+        guard maxHistory <= Limits.maxHistory else { throw bad("--max-history must be at most \(Limits.maxHistory) (got \(maxHistory))") }
+        guard contentDimension >= 0 && contentDimension <= Limits.contentDimension else {
+            throw bad("the content embeddings' width must be at most \(Limits.contentDimension) (got \(contentDimension))")
+        }
+        guard codeHeadHidden <= Limits.codeHeadHidden else { throw bad("--code-head-hidden must be at most \(Limits.codeHeadHidden)") }
         guard (0..<1).contains(dropout), (0..<1).contains(attentionDropout) else {
             throw bad("--dropout must be in [0, 1) (got \(dropout), attention \(attentionDropout))")
         }
@@ -132,7 +189,8 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         guard codeHeadHidden >= 1 else { throw bad("--code-head-hidden must be at least 1") }
         guard (0...1).contains(codeHeadMix) else { throw bad("--code-head-mix must be in [0, 1] (got \(codeHeadMix))") }
         if userTokens {
-            guard !userCodeSizes.isEmpty, userCodeSizes.allSatisfy({ $0 >= 1 }) else {
+            guard !userCodeSizes.isEmpty, userCodeSizes.count <= Limits.userIDPositions,
+                  userCodeSizes.allSatisfy({ $0 >= 1 && $0 <= Limits.userCodeSize }) else {
                 throw bad("user tokens need at least one user-ID position with a vocabulary of 1 or more (got \(userCodeSizes))")
             }
             guard (0..<1).contains(userTokenDropout) else {

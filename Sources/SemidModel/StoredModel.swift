@@ -100,11 +100,14 @@ public enum StoredModel {
         index.manifest.extensions = extensions
     }
 
-    /// Writes `index` (with its model) back to `path` atomically, keeping its catalog.
-    public static func write(_ index: SemanticIndex, to path: String) throws {
+    /// Writes `index` (with its model) to `path` atomically, keeping its catalog (verified
+    /// against the manifest it was read with). Replaces an existing index at `path` only with
+    /// `overwrite` (or when it is the one `index` was read from).
+    public static func write(_ index: SemanticIndex, to path: String, overwrite: Bool = true,
+                             waiting: DirectoryLock.Waiting = .wait) throws {
         guard let source = index.path else { throw ModelError.inconsistentInput("the index was not read from disk") }
         try IndexStore.write(index, catalog: .extending(path: source + "/" + IndexStore.catalogFile, adding: []),
-                             to: path, overwrite: true)
+                             to: path, overwrite: overwrite, waiting: waiting)
     }
 
     /// The summary of the model in `index`.
@@ -115,6 +118,7 @@ public enum StoredModel {
         guard summary.formatVersion <= ModelSummary.currentFormatVersion else {
             throw ModelError.corruptModel("model format version \(summary.formatVersion) is newer than this semid supports (\(ModelSummary.currentFormatVersion))")
         }
+        try summary.configuration.validateStored(source: path + "/manifest.json: extensions.model.configuration")
         return summary
     }
 
@@ -135,9 +139,20 @@ public enum StoredModel {
             throw ModelError.corruptModel("\(path): array model.item_vectors is missing")
         }
         let items = try itemCodes(of: index)
-        let d = summary.configuration.dimension
-        if d > 0, vectors.count % d == 0, vectors.count / d != items.itemCount {
+        let c = summary.configuration
+        let d = c.dimension
+        if vectors.count % d == 0, vectors.count / d != items.itemCount {
             throw ModelError.corruptModel("the model was trained for \(vectors.count / d) items but \(path) now has \(items.itemCount); run `semid train` again")
+        }
+        guard vectors.count == items.itemCount * d else {
+            throw ModelError.corruptModel("\(path): model.item_vectors holds \(vectors.count) values, not \(items.itemCount) items × dimension \(d)")
+        }
+        // The stored tensors must at least hold the transformer blocks the configuration
+        // describes; checked before the model allocates them.
+        let stored = values.values.reduce(0) { $0 + $1.count }
+        let blocks = c.layers.multipliedReportingOverflow(by: 4 * d * d + 2 * d * c.feedForward)
+        guard !blocks.overflow, blocks.partialValue <= stored else {
+            throw ModelError.corruptModel("\(path): the model's configuration (\(c.layers) layers, dimension \(d), feed-forward \(c.feedForward)) needs more weights than the \(stored) stored")
         }
         if summary.configuration.codeEmbeddings, let stored = index.attachments[prefix + "item.codes.0"]?.shape.first,
            stored != items.codebookSizes[0] {

@@ -87,6 +87,10 @@ public enum ModelTraining {
         public var output: String?
         /// Train but do not write.
         public var dryRun = false
+        /// Replace ``output`` when it is an existing index other than ``index``.
+        public var overwrite = false
+        /// What to do when another process is writing the index this run writes.
+        public var waiting: DirectoryLock.Waiting = .wait
         /// With user tokens: read only the first this many user-ID positions (default: all; with
         /// causal user IDs, the user quantizer's levels).
         public var userTokenLevels: Int?
@@ -112,12 +116,46 @@ public enum ModelTraining {
     }
 
     /// Trains a model per `model` and `training` and stores it; returns the report and summary.
+    ///
+    /// Unless it is a dry run, the writer lock of the index written to (``Inputs/output``, or the
+    /// index itself) is held from before the index is read until the model is stored, so a
+    /// concurrent `add` or `users` waits for the training (or the training for them) and nothing
+    /// is lost; a destination that cannot be written is refused before training starts.
     public static func run(
         _ inputs: Inputs, model modelConfiguration: ModelConfiguration, training: TrainingConfiguration,
         onEpoch: ((EpochReport) -> Void)? = nil
     ) throws -> (report: TrainingReport, summary: ModelSummary, model: NextItemModel) {
-        var config = modelConfiguration
         try training.validate()
+        var lock: DirectoryLock?
+        if !inputs.dryRun {
+            let destination = FileSystem.resolvedWriteTarget(inputs.output ?? inputs.index)
+            try checkDestination(inputs)
+            if FileSystem.isDirectory(destination) { lock = try DirectoryLock.acquire(destination, waiting: inputs.waiting) }
+        }
+        defer { lock?.release() }
+        return try train(inputs, model: modelConfiguration, training: training, onEpoch: onEpoch)
+    }
+
+    /// Refuses an ``Inputs/output`` that exists and is not an index, or is another index and
+    /// ``Inputs/overwrite`` is not set.
+    static func checkDestination(_ inputs: Inputs) throws {
+        guard let output = inputs.output else { return }
+        let target = FileSystem.resolvedWriteTarget(output)
+        guard FileSystem.exists(target) else { return }
+        guard FileSystem.isDirectory(target), FileSystem.exists(target + "/" + IndexStore.manifestFile) else {
+            throw IndexError.inconsistentInput("\(output) exists and is not a semid index; choose another output path")
+        }
+        if FileSystem.canonicalPath(target) != FileSystem.canonicalPath(FileSystem.resolvedWriteTarget(inputs.index)) && !inputs.overwrite {
+            throw IndexError.outputExists(path: output)
+        }
+    }
+
+    /// ``run(_:model:training:onEpoch:)`` once the destination is locked.
+    private static func train(
+        _ inputs: Inputs, model modelConfiguration: ModelConfiguration, training: TrainingConfiguration,
+        onEpoch: ((EpochReport) -> Void)?
+    ) throws -> (report: TrainingReport, summary: ModelSummary, model: NextItemModel) {
+        var config = modelConfiguration
         var index = try IndexStore.open(at: inputs.index)
         let n = index.itemCount
         let items = try StoredModel.itemCodes(of: index)
@@ -167,6 +205,7 @@ public enum ModelTraining {
             }
         }
         try config.validate()
+        try config.checkTrainingMemory(items: n, batch: training.batchSize)
         let model = try NextItemModel(configuration: config, items: items, content: content, trie: trie,
                                       seed: training.seed &+ 0x5EED)
         let report = try ModelTrainer.train(model, split: split, trie: trie, configuration: training, users: users,
@@ -183,7 +222,7 @@ public enum ModelTraining {
             blas: report.blas, tensors: [])
         if !inputs.dryRun {
             try StoredModel.attach(model, summary: summary, to: &index)
-            try StoredModel.write(index, to: inputs.output ?? inputs.index)
+            try StoredModel.write(index, to: inputs.output ?? inputs.index, overwrite: true, waiting: inputs.waiting)
         }
         return (report, summary, model)
     }

@@ -50,11 +50,17 @@ public struct CatalogUser: Sendable, Equatable {
 /// ```
 /// sqlite3 beauty.semid/catalog.sqlite "SELECT item, semantic_id, title FROM items WHERE c0 = 12 LIMIT 5"
 /// ```
-public final class Catalog {
+///
+/// A catalog opened read-only may be shared by several threads (the connection is serialized).
+public final class Catalog: @unchecked Sendable {
     /// The connection.
     public let database: SQLiteDatabase
     /// Number of codes per semantic ID (columns `c0 … c{idLength-1}`).
     public let idLength: Int
+
+    /// The longest item or user ID a catalog may declare (a sanity bound for `meta.id_length`
+    /// and `meta.user_id_length` read from a file; real IDs have a handful of codes).
+    public static let maximumIDLength = 256
 
     /// The semantic ID as text, codes joined by `-`.
     public static func text(of id: [Int32]) -> String { id.map(String.init).joined(separator: "-") }
@@ -90,6 +96,9 @@ public final class Catalog {
         let statement = try db.prepare("SELECT value FROM meta WHERE key = 'id_length'")
         guard try statement.step(), let text = statement.text(0), let length = Int(text), length > 0 else {
             throw InputError(path, field: "meta.id_length", "missing or invalid: not a semid catalog")
+        }
+        guard length <= maximumIDLength else {
+            throw InputError(path, field: "meta.id_length", "is \(length), more than the \(maximumIDLength) codes an ID may have")
         }
         return Catalog(database: db, idLength: length)
     }
@@ -239,7 +248,10 @@ public final class Catalog {
     public func userIDLength() throws -> Int? {
         let s = try database.prepare("SELECT value FROM meta WHERE key = 'user_id_length'")
         guard try s.step(), let text = s.text(0) else { return nil }
-        return Int(text)
+        guard let length = Int(text), (1...Self.maximumIDLength).contains(length) else {
+            throw InputError(database.path, field: "meta.user_id_length", "is \"\(text)\", expected a whole number in 1…\(Self.maximumIDLength)")
+        }
+        return length
     }
 
     /// Every user, ordered by id (empty when there is no users table).

@@ -19,11 +19,16 @@ struct InputFile: ~Copyable {
     /// Size of the file in bytes when it was opened (`st_size`).
     let size: Int
 
-    /// Opens `path` for reading.
+    /// Opens `path` for reading; it must be a regular file.
+    ///
+    /// The file is opened without blocking, so a FIFO (named pipe) or a device in place of an
+    /// input is refused at once instead of hanging: inputs are read more than once (parsed, then
+    /// fingerprinted), which a pipe cannot do.
     init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 {
+            if errno == ENOENT { throw InputError(path, "file not found") }
             throw InputError(path, "cannot open for reading: \(InputFile.systemErrorMessage())")
         }
         var info = stat()
@@ -32,12 +37,36 @@ struct InputFile: ~Copyable {
             close(fd)
             throw InputError(path, "cannot read file information: \(message)")
         }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
+        if let kind = InputFile.irregularKind(info.st_mode) {
             close(fd)
-            throw InputError(path, "is a directory, expected a file")
+            throw InputError(path, "is \(kind), not a regular file; semid reads inputs more than once, so write it to a file first")
         }
+        // Regular files ignore O_NONBLOCK, but clear it anyway so reads behave as documented.
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         self.descriptor = fd
         self.size = Int(info.st_size)
+    }
+
+    /// What a file of mode `mode` is when it is not a regular file (`"a directory"`, `"a FIFO
+    /// (named pipe)"`, …), or `nil` for a regular file.
+    static func irregularKind(_ mode: mode_t) -> String? {
+        switch mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFDIR: return "a directory"
+        case S_IFIFO: return "a FIFO (named pipe)"
+        case S_IFSOCK: return "a socket"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        default: return "not a regular file"
+        }
+    }
+
+    /// Reads the first `size` bytes of the open file `fd` into one array; `path` names it in errors.
+    static func readAll(descriptor fd: Int32, size: Int, path: String) throws -> [UInt8] {
+        try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            try read(descriptor: fd, into: UnsafeMutableRawBufferPointer(buffer), at: 0, path: path)
+            initialized = size
+        }
     }
 
     deinit {
@@ -48,6 +77,11 @@ struct InputFile: ~Copyable {
     ///
     /// Throws if the file ends first (it may have shrunk since it was opened) or a read fails.
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws {
+        try InputFile.read(descriptor: descriptor, into: buffer, at: offset, path: path)
+    }
+
+    /// Reads exactly `buffer.count` bytes from byte `offset` of the open file `fd`.
+    static func read(descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int, path: String) throws {
         guard var next = buffer.baseAddress else { return }
         var remaining = buffer.count
         var position = offset
@@ -73,6 +107,21 @@ struct InputFile: ~Copyable {
         try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
             try read(into: UnsafeMutableRawBufferPointer(buffer), at: 0)
             initialized = size
+        }
+    }
+
+    /// Hands the file's content (its first ``size`` bytes) to `body` in order, in pieces of at most
+    /// `chunkSize` bytes, reusing one buffer.
+    func forEachChunk(of chunkSize: Int = 4 << 20, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Swift.max(1, Swift.min(chunkSize, size)), alignment: 16)
+        defer { buffer.deallocate() }
+        var offset = 0
+        while offset < size {
+            let n = Swift.min(buffer.count, size - offset)
+            let piece = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
+            try read(into: piece, at: offset)
+            try body(UnsafeRawBufferPointer(piece))
+            offset += n
         }
     }
 

@@ -2,8 +2,10 @@ import CSQLite
 
 /// A minimal wrapper over one SQLite connection (the system library), used for the catalog.
 ///
-/// Not thread-safe: use one connection per thread.
-public final class SQLiteDatabase {
+/// Connections are opened in SQLite's serialized threading mode, so one connection may be shared
+/// by several threads (each call runs under the connection's mutex); a prepared
+/// ``SQLiteStatement`` belongs to the thread that prepared it.
+public final class SQLiteDatabase: @unchecked Sendable {
     /// How to open the file.
     public enum Mode: Sendable {
         /// Open an existing file read-only.
@@ -27,7 +29,7 @@ public final class SQLiteDatabase {
         case .readWrite: flags = SQLITE_OPEN_READWRITE
         case .create: flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
         }
-        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_FULLMUTEX, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
             if let db { sqlite3_close_v2(db) }
@@ -94,10 +96,19 @@ public final class SQLiteStatement {
         try check(sqlite3_bind_int64(handle, index, Int64(value)))
     }
 
-    /// Binds text (or NULL) to parameter `index` (1-based).
+    /// Binds text (or NULL) to parameter `index` (1-based). All of the text is bound, NUL
+    /// characters included (the length is passed, so nothing is cut at a NUL).
     public func bind(_ value: String?, at index: Int32) throws {
-        guard let value else { try check(sqlite3_bind_null(handle, index)); return }
-        try check(sqlite3_bind_text(handle, index, value, -1, semid_sqlite_transient()))
+        guard var value else { try check(sqlite3_bind_null(handle, index)); return }
+        let rc = value.withUTF8 { bytes -> Int32 in
+            guard bytes.count <= Int(Int32.max) else { return SQLITE_TOOBIG }
+            // An empty buffer may have no address; SQLite would bind NULL for a null pointer.
+            let empty: StaticString = ""
+            let start = bytes.baseAddress.map(UnsafeRawPointer.init) ?? UnsafeRawPointer(empty.utf8Start)
+            return sqlite3_bind_text(handle, index, start.assumingMemoryBound(to: CChar.self), Int32(bytes.count),
+                                     semid_sqlite_transient())
+        }
+        try check(rc)
     }
 
     /// Binds a double to parameter `index` (1-based).
@@ -126,10 +137,11 @@ public final class SQLiteStatement {
     /// The double in column `index` (0-based) of the current row.
     public func double(_ index: Int32) -> Double { sqlite3_column_double(handle, index) }
 
-    /// The text in column `index` (0-based), or `nil` for NULL.
+    /// The text in column `index` (0-based), or `nil` for NULL; all of it, NUL characters included.
     public func text(_ index: Int32) -> String? {
         guard sqlite3_column_type(handle, index) != SQLITE_NULL, let p = sqlite3_column_text(handle, index) else { return nil }
-        return String(cString: p)
+        let count = Int(sqlite3_column_bytes(handle, index))
+        return String(decoding: UnsafeBufferPointer(start: p, count: count), as: UTF8.self)
     }
 
     private func check(_ rc: Int32) throws {

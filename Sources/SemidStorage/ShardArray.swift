@@ -136,9 +136,35 @@ public struct ShardArray: Sendable, Equatable {
         return try Zstd.compress(content, level: level)
     }
 
+    /// The decompressed size of a shard holding `shape` elements of `dtype` (header, shape and
+    /// data), or `nil` when a dimension is negative, the rank is above 8, or the size overflows.
+    public static func contentSize(dtype: ShardDType, shape: [Int]) -> Int? {
+        guard shape.count <= 8, shape.allSatisfy({ $0 >= 0 }) else { return nil }
+        var bytes = dtype.byteWidth
+        for s in shape {
+            let (product, overflow) = bytes.multipliedReportingOverflow(by: s)
+            if overflow { return nil }
+            bytes = product
+        }
+        let (total, overflow) = bytes.addingReportingOverflow(24 + 8 * shape.count)
+        return overflow ? nil : total
+    }
+
     /// Decodes shard bytes written by ``encoded(level:)``; `source` names the file in errors.
-    public init(decoding frame: [UInt8], source: String) throws {
-        let content = try Zstd.decompress(frame, source: source)
+    ///
+    /// With `expected` (the dtype and shape the manifest lists), the zstd frame's declared content
+    /// size must be exactly what that shape needs, checked before anything is allocated, and the
+    /// header must declare that very dtype and shape; without it the content is limited to 16 GiB.
+    /// The header's shape is overflow-checked either way.
+    public init(decoding frame: [UInt8], source: String, expected: (dtype: ShardDType, shape: [Int])? = nil) throws {
+        var expectedSize: Int?
+        if let expected {
+            guard let size = Self.contentSize(dtype: expected.dtype, shape: expected.shape) else {
+                throw InputError(source, "the manifest's shape \(expected.shape) of \(expected.dtype.name) is not a valid shard shape (negative, rank above 8, or too large)")
+            }
+            expectedSize = size
+        }
+        let content = try Zstd.decompress(frame, source: source, expectedSize: expectedSize)
         guard content.count >= 24, Array(content[0..<8]) == Self.magic else {
             throw InputError(source, "not a semid shard (missing SEMIDARR header)")
         }
@@ -155,17 +181,21 @@ public struct ShardArray: Sendable, Equatable {
             throw InputError(source, "shard header is truncated or has rank \(rank)")
         }
         var shape: [Int] = []
-        var elements = 1
         for r in 0..<rank {
             let s: UInt64 = readLE(content, at: 24 + 8 * r)
             guard s < (1 << 40) else { throw InputError(source, "implausible shape entry \(s)") }
             shape.append(Int(s))
-            elements = elements.multipliedReportingOverflow(by: Int(s)).partialValue
         }
         let start = 24 + 8 * rank
-        let expected = elements * dtype.byteWidth
-        guard content.count - start == expected else {
-            throw InputError(source, "shape \(shape) of \(dtype.name) needs \(expected) bytes of data, shard holds \(content.count - start)")
+        guard let size = Self.contentSize(dtype: dtype, shape: shape) else {
+            throw InputError(source, "shard header declares shape \(shape) of \(dtype.name), too large to address")
+        }
+        guard content.count == size else {
+            throw InputError(source, "shape \(shape) of \(dtype.name) needs \(size - start) bytes of data, shard holds \(content.count - start)")
+        }
+        // Equal sizes do not make equal shapes (any shape with a 0 has no data).
+        if let expected, expected.dtype != dtype || expected.shape != shape {
+            throw InputError(source, "shard holds \(dtype.name) \(shape), the manifest says \(expected.dtype.name) \(expected.shape)")
         }
         self.init(dtype: dtype, shape: shape, data: Array(content[start...]))
     }

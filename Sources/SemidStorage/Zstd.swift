@@ -28,14 +28,29 @@ public enum Zstd {
 
     /// The content of a buffer that must be exactly one zstd frame; `source` names it in errors.
     ///
-    /// The frame's own content checksum is verified by zstd.
-    public static func decompress(_ frame: [UInt8], source: String, maximumSize: Int = 1 << 34) throws -> [UInt8] {
+    /// The frame must declare its content size, and that size must be `expectedSize` when given
+    /// (what the caller knows the content must be) and at most `maximumSize`; both are checked
+    /// before the output is allocated. The frame's own content checksum is verified by zstd.
+    public static func decompress(_ frame: [UInt8], source: String, expectedSize: Int? = nil,
+                                  maximumSize: Int = 1 << 34) throws -> [UInt8] {
         let size = frame.withUnsafeBytes { ZSTD_getFrameContentSize($0.baseAddress, frame.count) }
         if size == ZSTD_CONTENTSIZE_ERROR {
             throw InputError(source, "not a zstd frame (bad magic number or header)")
         }
-        if size == ZSTD_CONTENTSIZE_UNKNOWN || size > UInt64(maximumSize) {
-            throw InputError(source, "zstd frame does not declare a usable content size")
+        if size == ZSTD_CONTENTSIZE_UNKNOWN {
+            throw InputError(source, "zstd frame does not declare its content size")
+        }
+        if let expectedSize, size != UInt64(expectedSize) {
+            throw InputError(source, "zstd frame declares \(size) bytes of content, the manifest's shape needs \(expectedSize)")
+        }
+        if size > UInt64(maximumSize) {
+            throw InputError(source, "zstd frame declares \(size) bytes of content, more than the \(maximumSize) allowed")
+        }
+        // No zstd block regenerates more than 128 KiB from fewer than 4 bytes (an RLE block), so a
+        // frame cannot hold more than 32768 times its size: a larger declared size is a lie, refused
+        // before the output is allocated.
+        if size / 32_768 > UInt64(frame.count) {
+            throw InputError(source, "zstd frame of \(frame.count) bytes declares \(size) bytes of content, more than any frame of that size can hold")
         }
         let frameSize = frame.withUnsafeBytes { ZSTD_findFrameCompressedSize($0.baseAddress, frame.count) }
         if ZSTD_isError(frameSize) != 0 {

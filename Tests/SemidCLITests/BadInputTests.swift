@@ -85,7 +85,7 @@ struct BadInputTests {
         BuildCase("empty embeddings file", files: ["emb.npy": []], onEmbeddings, mentions: ["emb.npy", "empty"]),
         BuildCase("embeddings that are not .npy", files: ["emb.npy": Array("item,x,y\n1,2,3\n".utf8)], onEmbeddings,
                   mentions: ["emb.npy", "not a .npy file"]),
-        BuildCase("embeddings file does not exist", files: [:], onEmbeddings, mentions: ["emb.npy", "No such file"]),
+        BuildCase("embeddings file does not exist", files: [:], onEmbeddings, mentions: ["emb.npy", "file not found"]),
         // Items files.
         BuildCase("items file lists fewer items than embedding rows", files: withItems(Fixture.items(Array(0..<299))), onItems,
                   mentions: ["items.jsonl", "299 items", "300 rows"]),
@@ -103,7 +103,7 @@ struct BadInputTests {
         // Parameters.
         BuildCase("more codes per level than items", parameters(codebookSize: "512"),
                   mentions: ["emb.npy", "300 rows", "--codebook-size 512"]),
-        BuildCase("--levels 0", parameters(levels: "0"), status: 2, mentions: ["--levels", "at least 1"]),
+        BuildCase("--levels 0", parameters(levels: "0"), status: 2, mentions: ["--levels", "must be in 1…64"]),
         BuildCase("--codebook-size 1", parameters(codebookSize: "1"), status: 2, mentions: ["--codebook-size", "at least 2"]),
         BuildCase("--codebook-size that is not a number", parameters(codebookSize: "many"), status: 2,
                   mentions: ["--codebook-size", "many"]),

@@ -1,5 +1,6 @@
 import CSemid
 import Foundation
+import SemidStorage
 import Testing
 @testable import SemidC
 
@@ -81,5 +82,66 @@ import Testing
         options.codebook_size = 1
         #expect(SemidC.semid_build(values, 16, 4, nil, nil, nil, &options, "/tmp/never", nil) == ABIStatus.invalidArgument.rawValue)
         #expect(String(cString: SemidC.semid_last_error()).contains("codebook_size"))
+    }
+
+    @Test func buildWaitsForTheWriterLockOfTheIndexItReplaces() throws {
+        final class Stages: @unchecked Sendable {
+            let lock = NSLock()
+            var names: [String] = []
+        }
+        let directory = NSTemporaryDirectory() + "semid-abi-lock-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let out = directory + "/x.semid"
+        let values: [Float] = (0..<256).map { Float(($0 * 37) % 11) - 5 }
+        var options = semid_build_options()
+        semid_build_options_init(&options)
+        options.levels = 2
+        options.codebook_size = 4
+        options.overwrite = 1
+        #expect(SemidC.semid_build(values, 32, 8, nil, nil, nil, &options, out, nil) == ABIStatus.ok.rawValue)
+        let before = try Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json"))
+
+        // Another writer (a thread here; flock locks conflict between threads too) holds the lock.
+        let held = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), released = DispatchSemaphore(value: 0)
+        let holder = Thread {
+            let lock = try? DirectoryLock.acquire(out, waiting: .fail)
+            held.signal()
+            release.wait()
+            lock?.release()
+            released.signal()
+        }
+        holder.start()
+        held.wait()
+        let stages = Stages()
+        options.seed = 1
+        options.progress_context = Unmanaged.passUnretained(stages).toOpaque()
+        options.progress = { stage, _, _, _, _, context in
+            let box = Unmanaged<Stages>.fromOpaque(context!).takeUnretainedValue()
+            box.lock.lock(); box.names.append(String(cString: stage!)); box.lock.unlock()
+        }
+        let finished = DispatchSemaphore(value: 0)
+        final class Status: @unchecked Sendable { var value: Int32 = -1 }
+        let status = Status()
+        final class Options: @unchecked Sendable {
+            var value: semid_build_options
+            init(_ value: semid_build_options) { self.value = value }
+        }
+        let boxed = Options(options)
+        Thread {
+            var o = boxed.value
+            status.value = SemidC.semid_build(values, 32, 8, nil, nil, nil, &o, out, nil)
+            finished.signal()
+        }.start()
+        // It waits (and says so) while the lock is held, and leaves the index alone.
+        #expect(finished.wait(timeout: .now() + 3) == .timedOut, "semid_build did not wait for the writer lock")
+        stages.lock.lock(); let waited = stages.names.contains("waiting for another writer"); stages.lock.unlock()
+        #expect(waited)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json")) == before)
+        release.signal()
+        released.wait()
+        #expect(finished.wait(timeout: .now() + 60) == .success)
+        #expect(status.value == ABIStatus.ok.rawValue)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json")) != before)
     }
 }

@@ -148,7 +148,7 @@ struct IndexStoreTests {
         }, expected: ["codebooks-00000.zst", "truncated or modified"]),
         Damage(name: "a shard whose shape disagrees with its manifest entry", apply: { path in
             try replaceShard("ids-00002.zst", in: path, with: ShardArray(int32: [Int32](repeating: 0, count: 14), shape: [7, 2]), updateShape: false)
-        }, expected: ["ids-00002.zst", "shard holds i32 [7, 2], manifest says i32 [7, 3]"]),
+        }, expected: ["ids-00002.zst", "zstd frame declares 96 bytes of content, the manifest's shape needs 124"]),
         Damage(name: "a shard whose shape disagrees with the other shards of its array", apply: { path in
             try replaceShard("ids-00002.zst", in: path, with: ShardArray(int32: [Int32](repeating: 0, count: 14), shape: [7, 2]), updateShape: true)
         }, expected: ["ids-00002.zst", "disagree on shape"]),

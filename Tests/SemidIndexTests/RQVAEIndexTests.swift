@@ -79,7 +79,7 @@ import SemidStorage
         let expected = error / 400 / Self.embeddings.totalVariance
         #expect(abs(opened.manifest.batches[0].reconstruction.relativeMse - expected) < 1e-6)
         // And a rewrite of the opened index keeps its network.
-        try IndexStore.write(opened, catalog: .new([]), to: dir + "/b.semid", overwrite: false)
+        try IndexStore.write(opened, catalog: .new(try opened.catalog().allItems()), to: dir + "/b.semid", overwrite: false)
         #expect(try IndexStore.open(at: dir + "/b.semid").quantizer as? RQVAEQuantizer == original)
     }
 

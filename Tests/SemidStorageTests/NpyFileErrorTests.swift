@@ -89,7 +89,7 @@ struct NpyFileErrorTests {
         let directory = try TemporaryDirectory()
         let missing = directory.file("absent.npy")
         let error = #expect(throws: InputError.self) { try NpyFile.readMatrix(at: missing) }
-        #expect(error?.description == "\(missing): cannot open for reading: No such file or directory")
+        #expect(error?.description == "\(missing): file not found")
         let folder = #expect(throws: InputError.self) { try NpyFile.readMatrix(at: directory.path) }
         #expect(folder?.description.contains("is a directory") == true)
     }

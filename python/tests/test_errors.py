@@ -31,9 +31,9 @@ def test_corrupted_catalog(tmp_path):
     with open(index / "catalog.sqlite", "r+b") as f:
         f.seek(5000)
         f.write(b"\x00garbage\x00")
-    opened = semid.Index.open(index)  # the catalog is read (and checked) on first use
-    with pytest.raises(semid.CorruptIndexError, match="catalog.sqlite"):
-        _ = opened.titles
+    # Every open verifies the catalog's checksum (docs/safety.md), not only its first use.
+    with pytest.raises(semid.CorruptIndexError, match="catalog.sqlite: checksum mismatch"):
+        semid.Index.open(index)
 
 
 def test_wrong_dtypes(bundled):

@@ -210,7 +210,10 @@ void semid_build_options_init(semid_build_options *options);
  * to out_path atomically (a staging directory renamed into place) and, when out_index is not NULL,
  * opens it. Item metadata, optional: `items_path` (a JSONL or LC-Rec *.item.json file with items
  * 0 .. rows-1), or arrays `source_ids` / `titles` of `rows` UTF-8 strings (entries may be NULL);
- * not both. The manifest records the embeddings' XXH64 under the name "<memory float32>". */
+ * not both. The manifest records the embeddings' XXH64 under the name "<memory float32>".
+ * Replacing an existing index takes its writer lock, as the `semid` commands do: while another
+ * process writes out_path, the call waits (reporting stage "waiting for another writer" through
+ * `progress`), so no write is lost (docs/safety.md). */
 int semid_build(const float *embeddings, int64_t rows, int64_t dimension, const char *items_path,
                 const char *const *source_ids, const char *const *titles, const semid_build_options *options,
                 const char *out_path, semid_index **out_index);

@@ -1,0 +1,1 @@
+// The module only declares libFuzzer's driver (include/fuzzer_driver.h); SwiftPM needs one source file.
