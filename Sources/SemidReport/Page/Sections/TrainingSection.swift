@@ -1,0 +1,137 @@
+import SemidModel
+import SemidQuantization
+
+/// Per-epoch curves from the manifest: RQ-VAE training, and the trained next-item model.
+enum TrainingSection {
+    /// RQ-VAE figures for every index that has an RQ-VAE report.
+    static func rqvae(_ indexes: [(name: String, slot: Int, report: RQVAE.Report)]) -> [String] {
+        var parts: [String] = []
+        for (name, _, report) in indexes {
+            parts.append(rqvaeLosses(name, report).html)
+            parts.append(rqvaeCollisions(name, report).html)
+            parts.append(rqvaeUtilisation(name, report).html)
+        }
+        return parts
+    }
+
+    /// The relative change of `values` (one per epoch or evaluation) over their last tenth (at
+    /// least the last step); 0 for fewer than 5 values.
+    static func endChange(_ values: [Double]) -> Double {
+        guard values.count >= 5, let last = values.last else { return 0 }
+        let earlier = values[values.count - 1 - max(1, values.count / 10)]
+        return earlier != 0 ? (last - earlier) / abs(earlier) : 0
+    }
+
+    /// Whether `values` fell by more than 1% over their last tenth.
+    static func stillFalling(_ values: [Double]) -> Bool { endChange(values) < -0.01 }
+
+    /// Whether `values` rose by more than 1% over their last tenth.
+    static func stillRising(_ values: [Double]) -> Bool { endChange(values) > 0.01 }
+
+    /// The epoch axis, from 0 to the last epoch.
+    static func epochAxis(_ last: Int) -> Axis { Axis("epoch", unit: "epochs", lower: 0, upper: Double(max(1, last))) }
+
+    static func keptRule(_ epoch: Int, _ label: String = "kept epoch") -> XYChart.Layer {
+        .verticalRule(x: Double(epoch), label: "\(label) \(epoch)", slot: nil)
+    }
+
+    static func rqvaeLosses(_ name: String, _ r: RQVAE.Report) -> Figure {
+        let h = r.history
+        var chart = XYChart(x: epochAxis(r.epochsRun), y: Axis("loss", unit: "mean squared, per value", kind: .logarithmic))
+        chart.label = "RQ-VAE training losses per epoch"
+        chart.layers = [
+            .series(Series("reconstruction", points: h.map { Point(Double($0.epoch), $0.reconstruction) }, colorSlot: 0)),
+            .series(Series("codebook", points: h.map { Point(Double($0.epoch), $0.codebook) }, colorSlot: 1)),
+            .series(Series("commitment (× β)", points: h.map { Point(Double($0.epoch), $0.commitment) }, colorSlot: 2)),
+            keptRule(r.selectedEpoch),
+        ]
+        let recon = h.map(\.reconstruction)
+        let trend = stillFalling(recon) ? "still falling at the last epoch, so more --epochs would lower the error further"
+            : "flat by the end, so more epochs would not help"
+        return Figure(id: "rqvae-losses-\(name)", title: "RQ-VAE losses per epoch: \(name)", svg: chart.render(),
+                      reading: "Reconstruction loss went from \(NumberFormat.significant(recon.first ?? 0, 3)) to \(NumberFormat.significant(recon.last ?? 0, 3)) over \(r.epochsRun) epochs and is \(trend); epoch \(r.selectedEpoch) was kept.")
+    }
+
+    static func rqvaeCollisions(_ name: String, _ r: RQVAE.Report) -> Figure {
+        let h = r.history
+        var chart = XYChart(x: epochAxis(r.epochsRun), y: Axis("raw collision rate", unit: "% of items", kind: .logarithmic, format: .percent))
+        chart.label = "RQ-VAE raw collision rate per epoch"
+        let evaluated = h.compactMap { e in e.evaluation.map { Point(Double(e.epoch), $0.collisionRate) } }
+        chart.layers = [
+            .series(Series("during the epoch (estimate)", points: h.map { Point(Double($0.epoch), $0.trainingCollisionRate) }, colorSlot: 0)),
+            .series(Series("exact, all items", points: evaluated, style: .lineWithMarkers, colorSlot: 5, dashSlot: 0)),
+            keptRule(r.selectedEpoch),
+        ]
+        let kept = h.first { $0.epoch == r.selectedEpoch }?.evaluation?.collisionRate ?? r.final.collisionRate
+        let best = evaluated.min { $0.y < $1.y }
+        return Figure(id: "rqvae-collisions-\(name)", title: "RQ-VAE collision rate per epoch: \(name)", svg: chart.render(),
+                      reading: "The kept epoch \(r.selectedEpoch) has \(NumberFormat.percent(kept, 2)) raw collisions (final pass: \(NumberFormat.percent(r.final.collisionRate, 2)))"
+                        + (best.map { ", the lowest evaluated was \(NumberFormat.percent($0.y, 2)) at epoch \(Int($0.x))" } ?? "")
+                        + ". The checkpoint rule trades these against reconstruction; a rate still falling at the end argues for more --epochs.")
+    }
+
+    static func rqvaeUtilisation(_ name: String, _ r: RQVAE.Report) -> Figure {
+        let h = r.history
+        let levels = h.map(\.trainingUtilization.count).max() ?? 0
+        var chart = XYChart(x: epochAxis(r.epochsRun), y: Axis("codes used", unit: "% of K", upper: 1, format: .percent))
+        chart.label = "RQ-VAE codebook utilisation per level and epoch"
+        for l in 0..<levels {
+            chart.layers.append(.series(Series("level \(l + 1)", points: h.compactMap { e in
+                l < e.trainingUtilization.count ? Point(Double(e.epoch), e.trainingUtilization[l]) : nil }, colorSlot: l)))
+        }
+        chart.layers.append(keptRule(r.selectedEpoch))
+        let lowest = (0..<levels).map { l in h.compactMap { l < $0.trainingUtilization.count ? $0.trainingUtilization[l] : nil }.last ?? 0 }.min() ?? 0
+        let resets = r.deadCodeResets.map(String.init).joined(separator: " / ")
+        return Figure(id: "rqvae-utilisation-\(name)", title: "RQ-VAE codes used per epoch: \(name)", svg: chart.render(),
+                      reading: "Every level ends at ≥ \(NumberFormat.percent(lowest, lowest >= 0.9995 ? 0 : 1)) of its codes; dead codes re-seeded per level: \(resets). A level that stays low has collapsed: more re-seeding or a smaller --codebook-size.")
+    }
+
+    /// Model figures: a loss chart per model and one validation chart overlaying all models.
+    static func models(_ indexes: [(name: String, slot: Int, summary: ModelSummary)], labelled: Bool) -> [String] {
+        guard !indexes.isEmpty else { return [] }
+        var parts: [String] = []
+        for (name, slot, s) in indexes {
+            var chart = XYChart(x: epochAxis(s.epochs.last?.epoch ?? 1), y: Axis("training loss", unit: "nats per target"))
+            chart.label = "Next-item model training loss per epoch"
+            if s.epochs.contains(where: { $0.itemLoss > 0 }) {
+                chart.layers.append(.series(Series("items head", points: s.epochs.map { Point(Double($0.epoch), $0.itemLoss) }, colorSlot: slot)))
+            }
+            if s.epochs.contains(where: { $0.codeLoss > 0 }) {
+                chart.layers.append(.series(Series("code head (all levels)", points: s.epochs.map { Point(Double($0.epoch), $0.codeLoss) },
+                                                   colorSlot: slot + 1)))
+            }
+            chart.layers.append(keptRule(s.bestEpoch, "best epoch"))
+            let losses = s.epochs.map { $0.itemLoss + $0.codeLoss }
+            parts.append(Figure(id: "model-loss-\(name)", title: "Model training loss per epoch: \(name)", svg: chart.render(),
+                                reading: "Training loss went from \(NumberFormat.significant(losses.first ?? 0, 3)) to \(NumberFormat.significant(losses.last ?? 0, 3)) in \(s.epochs.count) epochs (\(NumberFormat.significant(s.trainingSeconds / 60, 2)) min), stopped by \(stopReason(s.stopReason)); weights of epoch \(s.bestEpoch) were kept.").html)
+        }
+        var chart = XYChart(x: epochAxis(indexes.map { $0.summary.epochs.last?.epoch ?? 1 }.max() ?? 1), y: Axis("validation metric", unit: "mean over validation users", includeZero: true))
+        chart.label = "Validation NDCG@10 and Recall@10 per epoch"
+        var phrases: [String] = []
+        for (name, slot, s) in indexes {
+            let prefix = indexes.count > 1 ? name + " " : ""
+            let owner = labelled && indexes.count == 1 ? " (\(name))" : ""
+            let validated = s.epochs.filter { $0.validNdcg10 != nil }
+            chart.layers.append(.series(Series(prefix + "NDCG@10", points: validated.map { Point(Double($0.epoch), $0.validNdcg10 ?? 0) },
+                                               colorSlot: slot, dashSlot: 0)))
+            chart.layers.append(.series(Series(prefix + "Recall@10", points: validated.compactMap { e in e.validRecall10.map { Point(Double(e.epoch), $0) } },
+                                               colorSlot: slot, dashSlot: 1)))
+            chart.layers.append(.verticalRule(x: Double(s.bestEpoch), label: "best \(s.bestEpoch)", slot: indexes.count > 1 ? slot : nil))
+            let ndcg = validated.compactMap(\.validNdcg10)
+            let trend = stillRising(ndcg) ? " and still rising at the end (train longer)" : ""
+            phrases.append(prefix + "NDCG@10\(owner) peaks at \(NumberFormat.fixed(s.validation?.ndcg10 ?? ndcg.max() ?? 0, 4)) in epoch \(s.bestEpoch)\(trend)")
+        }
+        parts.append(Figure(id: "model-validation", title: "Validation metrics per epoch", svg: chart.render(),
+                            reading: phrases.joined(separator: "; ") + ". Compare the peaks to choose between ID schemes trained the same way; a curve still rising when training stopped means the budget, not the IDs, limits the result.").html)
+        return parts
+    }
+
+    static func stopReason(_ reason: String) -> String {
+        switch reason {
+        case "early-stopping": return "early stopping (no validation gain for --patience epochs)"
+        case "time-limit": return "the --time-limit"
+        case "epochs": return "the --epochs limit"
+        default: return reason
+        }
+    }
+}
