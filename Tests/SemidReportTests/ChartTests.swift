@@ -155,23 +155,62 @@ extension CodeMatrix {
     }
 }
 
-/// Integer histograms (group sizes).
-@Suite("Integer histograms")
-struct IntegerHistogramTests {
-    @Test("exact bins up to the limit, then growing bins; every value lands in the bin that covers it")
-    func bins() {
-        let h = Histogram.ofIntegers([1: 10, 2: 4, 3: 1, 12: 7, 100: 2, 570: 1], exactUpTo: 10, growth: 1.26)
-        #expect(Array(h.edges.prefix(11)) == (0...10).map { Double($0) + 0.5 })
-        #expect(h.total == 25)
-        #expect(h.counts[0] == 10 && h.counts[1] == 4 && h.counts[2] == 1)
-        for (value, count) in [12: 7, 100: 2, 570: 1] {
-            let bin = h.edges.indices.dropLast().first { h.edges[$0] <= Double(value) && Double(value) < h.edges[$0 + 1] }
-            #expect(bin.map { h.counts[$0] } == count, "value \(value)")
+/// Legend layout, stems, marker shapes and log-axis tick labels.
+@Suite("Chart details")
+struct ChartDetailTests {
+    @Test("legend entries never overlap: each starts after the previous one's estimated text, wide names wrap")
+    func legendLayout() {
+        let names = ["NDCG@10", "Recall@10", "beauty-rqvae-4x256.semid", "WWWWWWWWWWWW", "iiii", "commitment (× β)"]
+        let entries = names.map { LegendEntry(name: $0, mark: .line(slot: 0, dash: 0)) }
+        let rows = ChartFrame.legendRows(entries, width: 560, left: 62)
+        #expect(rows.flatMap { $0 }.count == names.count)
+        for row in rows {
+            for ((a, x), (_, next)) in zip(row, row.dropFirst()) {
+                #expect(next >= x + 29 + TextWidth.estimate(a.name, fontSize: 12), "\(a.name) runs into the next entry")
+            }
+            if let (last, x) = row.last { #expect(x + 29 + TextWidth.estimate(last.name, fontSize: 12) <= 560, "\(last.name) leaves the chart") }
         }
-        #expect(h.edges.last! > 570 && h.counts.count < 40, "570 needs few bins (\(h.counts.count))")
-        #expect(zip(h.edges, h.edges.dropFirst()).allSatisfy { $0 < $1 })
-        let one = Histogram.ofIntegers([1: 5])
-        #expect(one.edges == [0.5, 1.5] && one.counts == [5])
-        #expect(Histogram.ofIntegers([:]).total == 0)
+        // Capitals and @ are wider than lower case: the estimate must say so.
+        #expect(TextWidth.estimate("NDCG@10", fontSize: 12) > TextWidth.estimate("ndcg.10", fontSize: 12) + 10)
+        #expect(TextWidth.estimate("", fontSize: 12) == 0)
+    }
+
+    @Test("stems: one vertical segment per point from the plot's bottom, a marker on each, exact tooltips")
+    func stems() {
+        let points = [Point(1, 0.8, label: "902 groups of 1"), Point(2, 0.1), Point(25, 0.002)]
+        let svg = XYChart(x: Axis("size", lower: 0, upper: 26), y: Axis("share", kind: .logarithmic, format: .percent),
+                          layers: [.series(Series("a", points: points, style: .stems))]).render()
+        ChartTests.checkWellFormed(svg)
+        let stem = svg.components(separatedBy: "class=\"mark stem\"")
+        #expect(stem.count == 2, "one path holds every stem")
+        let d = svg.components(separatedBy: "<path d=\"").dropFirst().first { $0.contains("mark stem") } ?? ""
+        #expect(d.components(separatedBy: "M").count - 1 == 3 && d.components(separatedBy: "V").count - 1 == 3)
+        #expect(svg.contains("<title>902 groups of 1</title>"), "a point's label is its tooltip")
+        #expect(svg.contains("<title>a: 2 → 0.1</title>"), "other points say x → y")
+        #expect(!d.contains("V254\""), "the smallest value still has a stem above the bottom edge: \(d.prefix(80))")
+    }
+
+    @Test("marker shapes differ by slot: circle, square, triangle, diamond, then again")
+    func markerShapes() {
+        func tag(_ slot: Int) -> String {
+            var svg = SVGWriter()
+            Marker.draw(at: 10, 10, slot: slot, into: &svg)
+            return String(svg.markup.prefix(while: { $0 != " " }))
+        }
+        #expect([0, 1, 2, 3, 4].map(tag) == ["<circle", "<rect", "<path", "<path", "<circle"])
+        #expect(Marker.shape(2) != Marker.shape(3) && Marker.shape(-1) == .diamond)
+    }
+
+    @Test("log-axis tick labels share one style: exponents for every tick below 1 once one needs it")
+    func logTickLabels() {
+        let axis = Axis("loss", kind: .logarithmic)
+        let scale = Scale(.logarithmic, domain: (1e-6, 1e-2), range: (0, 100))
+        let labels = axis.tickLabels([1e-6, 1e-5, 1e-4, 1e-3, 1e-2], on: scale)
+        #expect(labels == ["1e-6", "1e-5", "1e-4", "1e-3", "1e-2"])
+        let plain = axis.tickLabels([0.1, 1, 10], on: Scale(.logarithmic, domain: (0.1, 10), range: (0, 100)))
+        #expect(plain == ["0.1", "1", "10"], "no exponent needed, none written")
+        let percent = Axis("rate", kind: .logarithmic, format: .percent)
+            .tickLabels([0.001, 0.01, 0.1, 1], on: Scale(.logarithmic, domain: (0.001, 1), range: (0, 100)))
+        #expect(percent == ["0.1%", "1%", "10%", "100%"])
     }
 }

@@ -39,6 +39,8 @@ struct NumberFormatTests {
         #expect(NumberFormat.significant(26) == "26", "integers print without decimals")
         #expect(NumberFormat.significant(12_345.6) == "12,346")
         #expect(NumberFormat.significant(3e-7) == "3.00e-07")
+        #expect(NumberFormat.compact(0.1) == "0.1" && NumberFormat.compact(0.002) == "0.002" && NumberFormat.compact(2.5) == "2.5")
+        #expect(NumberFormat.compact(12_101) == "12,101" && NumberFormat.compact(3e-7) == "3.000e-07", "integers and exponents stay as they are")
         #expect(NumberFormat.fixed(.nan) == "–")
     }
 

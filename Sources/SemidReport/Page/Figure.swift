@@ -27,10 +27,13 @@ struct Card {
     var html: String
     /// Whether it spans the full width.
     var wide = false
+    /// Whether it starts a new row of the grid (the first of several per-index tables, so that
+    /// they stand side by side).
+    var newRow = false
 
     /// The card element.
     var rendered: String {
-        "<div class=\"card\(wide ? " wide" : "")\"><h3>\(Markup.escape(title))</h3>\(html)</div>"
+        "<div class=\"card\(wide ? " wide" : "")\(newRow ? " new-row" : "")\"><h3>\(Markup.escape(title))</h3>\(html)</div>"
     }
 
     /// A card explaining why a plot is not shown.

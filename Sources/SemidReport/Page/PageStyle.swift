@@ -20,6 +20,7 @@ enum PageStyle {
     .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(540px, 1fr)); gap: 14px; align-items: start; }
     .card { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px 10px; margin: 0; min-width: 0; }
     .card.wide { grid-column: 1 / -1; }
+    .card.new-row { grid-column-start: 1; }
     .card h3 { font-size: 14.5px; margin: 0 0 6px; }
     .card svg.plot { display: block; width: 100%; height: auto; max-height: 460px; }
     p.reading { margin: 6px 0 0; padding: 4px 0 2px 10px; border-left: 3px solid var(--accent); font-size: 13px; }

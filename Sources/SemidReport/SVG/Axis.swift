@@ -60,6 +60,14 @@ public struct Axis: Sendable {
         return scale
     }
 
+    /// The labels of `ticks` on `scale`, in one style: on a logarithmic axis where a tick needs an
+    /// exponent (below 0.001), every tick below 1 gets one too (`1e-3`, `1e-4`, not `0.001`, `1e-4`).
+    public func tickLabels(_ ticks: [Double], on scale: Scale) -> [String] {
+        let labels = ticks.map { tickLabel($0, on: scale) }
+        guard scale.kind == .logarithmic, format == .number, labels.contains(where: { $0.contains("e") }) else { return labels }
+        return zip(ticks, labels).map { t, label in t > 0 && t < 1 ? NumberFormat.scientific(t) : label }
+    }
+
     /// The label of tick `value` on `scale`.
     public func tickLabel(_ value: Double, on scale: Scale) -> String {
         let step = scale.kind == .logarithmic ? value : scale.tickStep(count: ticks)

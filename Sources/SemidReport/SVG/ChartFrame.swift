@@ -19,7 +19,7 @@ struct ChartFrame {
         var rows: [[(LegendEntry, Double)]] = [[]]
         var x = left
         for entry in entries {
-            let w = 30 + Double(entry.name.count) * 6.6
+            let w = 29 + TextWidth.estimate(entry.name, fontSize: 12)
             if x + w > width - 8, !rows[rows.count - 1].isEmpty {
                 rows.append([])
                 x = left
@@ -40,6 +40,11 @@ struct ChartFrame {
                     svg.element("line", ["x1": .number(x), "y1": .number(y), "x2": .number(x + 24), "y2": .number(y),
                                          "stroke": .text(Palette.color(slot)), "stroke-width": 2.5,
                                          "stroke-dasharray": .text(Palette.dash(dash))])
+                case .lineWithMarker(let slot, let dash):
+                    svg.element("line", ["x1": .number(x), "y1": .number(y), "x2": .number(x + 24), "y2": .number(y),
+                                         "stroke": .text(Palette.color(slot)), "stroke-width": 2.5,
+                                         "stroke-dasharray": .text(Palette.dash(dash))])
+                    Marker.draw(at: x + 12, y, slot: slot, radius: 3.6, classes: nil, into: &svg)
                 case .bar(let slot):
                     svg.element("rect", ["x": .number(x + 6), "y": .number(y - 5), "width": 12, "height": 10,
                                          "fill": .text(Palette.color(slot))])
@@ -48,7 +53,7 @@ struct ChartFrame {
                                          "fill": .text(Palette.color(slot)), "fill-opacity": 0.35,
                                          "stroke": .text(Palette.color(slot)), "stroke-width": 1.5])
                 case .marker(let slot):
-                    svg.element("circle", ["cx": .number(x + 12), "cy": .number(y), "r": 3.5, "fill": .text(Palette.color(slot))])
+                    Marker.draw(at: x + 12, y, slot: slot, radius: 3.6, classes: nil, into: &svg)
                 case .rule:
                     svg.element("line", ["x1": .number(x), "y1": .number(y), "x2": .number(x + 24), "y2": .number(y),
                                          "stroke": .text(Palette.muted), "stroke-width": 1.2, "stroke-dasharray": "3 3"])
@@ -61,18 +66,19 @@ struct ChartFrame {
     /// Draws horizontal grid lines and tick labels for `y`, tick marks and labels for `x` (when
     /// `xTicks` is given; category charts label their own), the axis lines and both axis titles.
     func drawAxes(x: Axis, xScale: Scale?, xTicks: [Double], y: Axis, yScale: Scale, into svg: inout SVGWriter) {
-        for t in yScale.ticks(count: y.ticks) {
+        let yTicks = yScale.ticks(count: y.ticks)
+        for (t, label) in zip(yTicks, y.tickLabels(yTicks, on: yScale)) {
             let py = yScale.position(t)
             svg.element("line", ["x1": .number(plotLeft), "y1": .number(py), "x2": .number(plotRight), "y2": .number(py),
                                  "class": "grid"])
-            svg.text(y.tickLabel(t, on: yScale), ["x": .number(plotLeft - 6), "y": .number(py + 4), "class": "tick", "text-anchor": "end"])
+            svg.text(label, ["x": .number(plotLeft - 6), "y": .number(py + 4), "class": "tick", "text-anchor": "end"])
         }
         if let xScale {
-            for t in xTicks {
+            for (t, label) in zip(xTicks, x.tickLabels(xTicks, on: xScale)) {
                 let px = xScale.position(t)
                 svg.element("line", ["x1": .number(px), "y1": .number(plotBottom), "x2": .number(px), "y2": .number(plotBottom + 5),
                                      "class": "axis"])
-                svg.text(x.tickLabel(t, on: xScale), ["x": .number(px), "y": .number(plotBottom + 18), "class": "tick",
+                svg.text(label, ["x": .number(px), "y": .number(plotBottom + 18), "class": "tick",
                                                       "text-anchor": "middle"])
             }
         }
@@ -108,6 +114,8 @@ struct LegendEntry {
         case area(slot: Int)
         case bar(slot: Int)
         case marker(slot: Int)
+        /// A line and the slot's marker (a line with markers).
+        case lineWithMarker(slot: Int, dash: Int)
         case rule
     }
     var name: String

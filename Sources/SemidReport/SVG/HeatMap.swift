@@ -79,7 +79,7 @@ public struct HeatMap: Sendable {
         svg.text(legendText(lo), ["x": .number(rampX), "y": 31, "class": "tick", "text-anchor": "start"])
         svg.text(legendText(hi), ["x": .number(rampX + rampW), "y": 31, "class": "tick", "text-anchor": "end"])
         svg.text("\(valueTitle)\(logarithmic ? " (log colour)" : "")", ["x": .number(rampX + rampW + 10), "y": 17, "class": "legend"])
-        let zeroX = frame.plotRight - 8 - Double(zeroLabel.count) * 6.6 - 18
+        let zeroX = frame.plotRight - 8 - TextWidth.estimate(zeroLabel, fontSize: 12) - 18
         svg.element("rect", ["x": .number(zeroX), "y": 8, "width": 12, "height": 10, "fill": .text(Palette.empty), "stroke": .text(Palette.axis),
                              "stroke-width": 0.6])
         svg.text(zeroLabel, ["x": .number(zeroX + 17), "y": 17, "class": "legend"])

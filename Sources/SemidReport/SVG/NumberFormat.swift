@@ -76,6 +76,17 @@ public enum NumberFormat {
         return trimmed(x * 100, decimals: digits) + "%"
     }
 
+    /// ``significant(_:_:)`` without trailing zeros after the decimal point (`0.1`, not `0.1000`),
+    /// for tooltips.
+    public static func compact(_ x: Double, _ digits: Int = 4) -> String {
+        let text = significant(x, digits)
+        guard text.contains("."), !text.contains("e") else { return text }
+        var trimmed = Substring(text)
+        while trimmed.hasSuffix("0") { trimmed = trimmed.dropLast() }
+        if trimmed.hasSuffix(".") { trimmed = trimmed.dropLast() }
+        return String(trimmed)
+    }
+
     /// `x` with `digits` significant digits, without an exponent for |x| in [1e-4, 1e7).
     public static func significant(_ x: Double, _ digits: Int = 3) -> String {
         guard x.isFinite else { return "–" }

@@ -4,11 +4,15 @@ public struct Point: Sendable, Equatable {
     public var x: Double
     /// Vertical data value.
     public var y: Double
+    /// The marker's tooltip, when it should say more than `x → y` (e.g. the exact value of a
+    /// point drawn slightly beside its `x`).
+    public var label: String?
 
     /// A point.
-    public init(_ x: Double, _ y: Double) {
+    public init(_ x: Double, _ y: Double, label: String? = nil) {
         self.x = x
         self.y = y
+        self.label = label
     }
 }
 
@@ -22,6 +26,9 @@ public struct Series: Sendable {
         case lineWithMarkers
         /// Markers only (e.g. evaluations every few epochs).
         case markers
+        /// A vertical stem from the bottom of the plot to each point, with a marker on top
+        /// ("lollipops"): discrete values where joining neighbours would invent the values between.
+        case stems
     }
 
     /// The legend name; empty for no legend entry.

@@ -68,7 +68,13 @@ public struct XYChart: Sendable {
         let legend = layers.compactMap { layer -> LegendEntry? in
             switch layer {
             case .series(let s) where !s.name.isEmpty:
-                return LegendEntry(name: s.name, mark: s.style == .markers ? .marker(slot: s.colorSlot) : .line(slot: s.colorSlot, dash: s.dashSlot))
+                let mark: LegendEntry.Mark
+                switch s.style {
+                case .line: mark = .line(slot: s.colorSlot, dash: s.dashSlot)
+                case .lineWithMarkers: mark = .lineWithMarker(slot: s.colorSlot, dash: s.dashSlot)
+                case .markers, .stems: mark = .marker(slot: s.colorSlot)
+                }
+                return LegendEntry(name: s.name, mark: mark)
             case .histogram(_, let name, let slot, _, _) where !name.isEmpty:
                 return LegendEntry(name: name, mark: .area(slot: slot))
             default: return nil
@@ -86,6 +92,8 @@ public struct XYChart: Sendable {
             case .series(let s):
                 let d = s.decimated(maxPoints: 2 * pixels)
                 xs += d.points.map(\.x); ys += d.points.map(\.y)
+                // A stem needs room below its point: on a log axis the smallest one would sit on the bottom edge.
+                if s.style == .stems, y.kind == .logarithmic, let lowest = d.points.map(\.y).filter({ $0 > 0 }).min() { ys.append(lowest / 2) }
                 drawn.append(.series(d))
             case let .histogram(h, _, _, asShare, _):
                 if h.total > 0 {
@@ -117,7 +125,7 @@ public struct XYChart: Sendable {
                 for layer in drawn {
                     switch layer {
                     case .series(let s):
-                        Self.draw(s, x: xScale, y: yScale, into: &svg)
+                        Self.draw(s, x: xScale, y: yScale, base: yBase, into: &svg)
                     case let .histogram(h, name, slot, asShare, unit):
                         Self.draw(h, name: name, slot: slot, asShare: asShare, unit: unit, base: yBase, x: xScale, y: yScale, into: &svg)
                     case let .verticalRule(v, label, slot):
@@ -143,18 +151,23 @@ public struct XYChart: Sendable {
         return svg.markup
     }
 
-    static func draw(_ s: Series, x: Scale, y: Scale, into svg: inout SVGWriter) {
+    /// Draws `s`; stems start at `base` (the plot's bottom, or 0 on a linear axis that holds it).
+    static func draw(_ s: Series, x: Scale, y: Scale, base: Double, into svg: inout SVGWriter) {
         let pts = s.points.filter { $0.x.isFinite && $0.y.isFinite }.map { (x.position($0.x), y.position($0.y)) }
         guard !pts.isEmpty else { return }
         let color = Palette.color(s.colorSlot)
-        if s.style != .markers {
+        if s.style == .stems {
+            var d = ""
+            for (px, py) in pts { d += "M" + NumberFormat.coordinate(px) + " " + NumberFormat.coordinate(base) + "V" + NumberFormat.coordinate(py) }
+            svg.element("path", ["d": .text(d), "fill": "none", "stroke": .text(color), "stroke-width": 1.6, "class": "mark stem"])
+        } else if s.style != .markers {
             svg.element("path", ["d": .text(SVGWriter.polyline(pts)), "fill": "none", "stroke": .text(color), "stroke-width": 2,
                                  "stroke-dasharray": .text(Palette.dash(s.dashSlot)), "stroke-linejoin": "round", "class": "mark line"])
         }
         if s.style != .line || pts.count == 1 {
             for (p, (px, py)) in zip(s.points.filter { $0.x.isFinite && $0.y.isFinite }, pts) {
-                svg.element("circle", ["cx": .number(px), "cy": .number(py), "r": 3.2, "fill": .text(color), "class": "mark"],
-                            tooltip: "\(s.name.isEmpty ? "" : s.name + ": ")\(NumberFormat.significant(p.x, 4)) → \(NumberFormat.significant(p.y, 4))")
+                Marker.draw(at: px, py, slot: s.colorSlot, tooltip: p.label ?? "\(s.name.isEmpty ? "" : s.name + ": ")\(NumberFormat.compact(p.x)) → \(NumberFormat.compact(p.y))",
+                            into: &svg)
             }
         }
     }

@@ -27,10 +27,10 @@ enum CodeUsageSection {
         let k0 = sets.first?.figures.usage[l].count ?? 0, n0 = sets.first?.count ?? 0
         let absolute = sets.allSatisfy { $0.figures.usage[l].count == k0 && $0.count == n0 }
         var chart = absolute
-            ? XYChart(x: Axis("code rank, busiest first", unit: "rank", lower: 1, upper: Double(max(2, k0))),
-                      y: Axis("\(noun) per code", unit: noun, kind: .logarithmic))
+            ? XYChart(x: Axis("code rank, busiest first", lower: 1, upper: Double(max(2, k0))),
+                      y: Axis("\(noun) per code", kind: .logarithmic))
             : XYChart(x: Axis("code rank ÷ K, busiest first", unit: "% of codes", lower: 0, upper: 1, format: .percent),
-                      y: Axis("\(noun) per code ÷ uniform share", unit: "× n/K", kind: .logarithmic))
+                      y: Axis("\(noun) per code", unit: "× uniform share n/K", kind: .logarithmic))
         chart.label = "Sorted code usage at level \(l + 1)"
         var phrases: [String] = []
         for set in sets {
@@ -42,12 +42,12 @@ enum CodeUsageSection {
             }
             chart.layers.append(.series(Series(set.name, points: points, colorSlot: set.slot)))
             let ratio = (used.first.map(Double.init) ?? 0) / max(share, 1e-12)
-            phrases.append((set.labelled ? set.name + " " : "") + "\(used.count)/\(k) codes used, busiest at \(NumberFormat.significant(ratio, 2))× uniform")
+            phrases.append(set.clause("\(used.count) of \(k) codes used, the busiest holding \(NumberFormat.significant(ratio, 2))× the uniform share"))
         }
         let uniform = absolute ? Double(n0) / Double(max(1, k0)) : 1
         chart.layers.append(.horizontalRule(y: uniform, label: absolute ? "uniform: \(NumberFormat.significant(uniform, 3)) per code" : "uniform"))
         return Figure(id: "\(prefix)usage-level-\(l + 1)", title: (sets.first?.titlePrefix ?? "") + "Level \(l + 1): \(noun) per code, sorted", svg: chart.render(),
-                      reading: phrases.joined(separator: "; ") + ". Flat across all codes is what you want; a steep head means a few codes carry most \(noun), a curve that stops early means dead codes.")
+                      reading: phrases.joined(separator: "; ") + ". A flat curve across all codes is what you want; a steep head means a few codes carry most \(noun), a curve that stops early means dead codes.")
     }
 
     static func utilisation(_ sets: [PlottedSet], levels: Int, prefix: String) -> Figure {
@@ -58,10 +58,11 @@ enum CodeUsageSection {
         chart.label = "Share of codes used per level"
         let dead = perIndex(sets) { set in
             let d = set.figures.report.perLevel.map(\.deadCodes)
-            return d.allSatisfy({ $0 == 0 }) ? "none" : "\(d.reduce(0, +)) (per level " + d.map(String.init).joined(separator: " / ") + ")"
+            let total = d.reduce(0, +)
+            return total == 0 ? "no dead codes" : "\(total) dead code\(total == 1 ? "" : "s") (per level " + d.map(String.init).joined(separator: " / ") + ")"
         }
         return Figure(id: "\(prefix)utilisation", title: (sets.first?.titlePrefix ?? "") + "Codes used per level (utilisation)", svg: chart.render(),
-                      reading: "Dead codes: " + dead + ". Dead codes are ID space no \(sets.first?.figures.noun ?? "item") can reach: many of them call for a smaller --codebook-size or re-seeding.")
+                      reading: dead + ". Dead codes are ID space no \(sets.first?.figures.noun ?? "item") can reach: many of them call for a smaller --codebook-size or re-seeding.")
     }
 
     static func perplexity(_ sets: [PlottedSet], levels: Int, prefix: String) -> Figure {
@@ -74,11 +75,10 @@ enum CodeUsageSection {
         let phrase = perIndex(sets) { set in
             let p = set.figures.report.perLevel.map(\.perplexity)
             let k = Double(max(1, set.figures.report.codebookSize))
-            return "an effective \(NumberFormat.integer(Int((p.min() ?? 0).rounded())))–\(NumberFormat.integer(Int((p.max() ?? 0).rounded()))) of \(Int(k)) codes"
+            return "levels behave like \(NumberFormat.integer(Int((p.min() ?? 0).rounded())))–\(NumberFormat.integer(Int((p.max() ?? 0).rounded()))) evenly used codes of \(Int(k))"
         }
         return Figure(id: "\(prefix)perplexity", title: (sets.first?.titlePrefix ?? "") + "Code balance per level (perplexity ÷ K)", svg: chart.render(),
-                      reading: "Perplexity is the number of equally used codes with the same spread: " + phrase
-                        + ". Well below 100% a level acts like a smaller codebook, and its \(sets.first?.nouns ?? "items") crowd into fewer IDs.")
+                      reading: phrase + " (perplexity: the number of evenly used codes with the same spread). Well below 100% a level acts like a smaller codebook, and its \(sets.first?.nouns ?? "items") crowd into fewer IDs.")
     }
 
     static func usageMap(_ set: PlottedSet, prefix: String) -> Figure {

@@ -1,3 +1,4 @@
+import Foundation
 import SemidIndex
 
 /// Which items share raw codes: the group size distribution, the largest groups with titles, and
@@ -10,33 +11,44 @@ enum CollisionSection {
         let iterative = sets.filter { !$0.figures.rounds.isEmpty }
         if !iterative.isEmpty { parts.append(sinkhornRounds(iterative, prefix: prefix).html) }
         if listGroups {
-            for set in sets { parts.append(largestGroups(set).rendered) }
+            for (k, set) in sets.enumerated() {
+                var card = largestGroups(set)
+                card.newRow = k == 0 && sets.count > 1
+                parts.append(card.rendered)
+            }
         }
         return parts
     }
 
-    /// Largest group size drawn exactly (one marker per size); beyond it sizes are binned on a log axis.
-    static let exactSizes = 40
+    /// Largest group size drawn on a linear axis; beyond it the size axis is logarithmic.
+    static let linearSizes = 40
 
+    /// One stem per group size and index (dodged sideways when comparing): the share of members
+    /// in raw-ID groups of that size, on a log axis. Exact, never binned: an index has at most
+    /// about √(2n) distinct group sizes.
     static func groupSizes(_ sets: [PlottedSet], prefix: String) -> Figure {
         let noun = sets[0].nouns
         let largest = sets.map { $0.figures.report.raw.maxGroup }.max() ?? 1
-        let binned = largest > exactSizes
-        var chart = XYChart(x: Axis("\(noun) sharing one raw ID (group size)", unit: noun, kind: binned ? .logarithmic : .linear,
-                                    lower: binned ? 0.5 : 0, upper: binned ? nil : Double(largest) + 1, ticks: binned ? 5 : min(10, max(2, largest))),
-                            y: Axis("share of \(noun)" + (binned ? " per bin" : ""), unit: "%", kind: .logarithmic, format: .percent))
+        let logarithmic = largest > linearSizes
+        var chart = XYChart(x: Axis("group size (\(noun) sharing one raw ID)", kind: logarithmic ? .logarithmic : .linear,
+                                    lower: logarithmic ? 0.8 : 0, upper: logarithmic ? nil : Double(largest) + 1,
+                                    ticks: logarithmic ? 5 : min(10, max(2, largest))),
+                            y: Axis("share of all \(noun)", unit: "%", kind: .logarithmic, format: .percent))
         chart.label = "Share of \(noun) by the size of their raw-ID group"
         var phrases: [String] = []
-        for set in sets {
+        for (k, set) in sets.enumerated() {
             let n = Double(max(1, set.count))
-            var members: [Int: Int] = [:]
-            for (size, groups) in set.figures.groupSizes { members[size] = size * groups }
-            if binned {
-                chart.layers.append(.histogram(Histogram.ofIntegers(members), name: set.name, slot: set.slot, asShare: true, unit: noun))
-            } else {
-                let points = members.keys.sorted().map { Point(Double($0), Double(members[$0] ?? 0) / n) }
-                chart.layers.append(.series(Series(set.name, points: points, style: .lineWithMarkers, colorSlot: set.slot)))
+            // Sideways offset of this index's stems: a fraction of a size step (linear) or of a decade (log).
+            let offset = sets.count > 1 ? (Double(k) - Double(sets.count - 1) / 2) * min(0.22, 0.8 / Double(sets.count)) : 0
+            let points = set.figures.groupSizes.keys.sorted().map { size -> Point in
+                let groups = set.figures.groupSizes[size] ?? 0
+                let members = size * groups
+                let x = logarithmic ? Double(size) * Foundation.pow(10, offset * 0.12) : Double(size) + offset
+                let label = (set.labelled ? set.name + ": " : "") + "\(NumberFormat.integer(groups)) group\(groups == 1 ? "" : "s") of \(size) = "
+                    + "\(NumberFormat.integer(members)) \(noun) (\(NumberFormat.percent(Double(members) / n, 2)))"
+                return Point(x, Double(members) / n, label: label)
             }
+            chart.layers.append(.series(Series(set.name, points: points, style: .stems, colorSlot: set.slot)))
             let r = set.figures.report
             var phrase = "\(NumberFormat.percent(r.raw.fractionInCollisions)) of \(noun) share a raw ID, in \(NumberFormat.integer(r.raw.collidingGroups)) groups of up to \(r.raw.maxGroup)"
             switch r.collisionPolicy {
@@ -45,7 +57,7 @@ enum CollisionSection {
             case "none": phrase += r.raw.collidingGroups > 0 ? " (policy none: these share their final ID too)" : ""
             default: break
             }
-            phrases.append((set.labelled ? set.name + " " : "") + phrase)
+            phrases.append(set.clause(phrase))
         }
         return Figure(id: "\(prefix)group-sizes", title: (sets.first?.titlePrefix ?? "") + "Raw-ID group sizes", svg: chart.render(),
                       reading: phrases.joined(separator: "; ") + ". Fewer and smaller groups mean fewer arbitrary tie-breaking codes for the model to learn.")
@@ -63,11 +75,11 @@ enum CollisionSection {
                                  if anyFinish { values.append(finish.map { Double($0.itemsMoved) }) }
                                  return BarChart.Group(set.name, slot: set.slot, values: values)
                              },
-                             categoryTitle: "Sinkhorn round (then the deterministic finish)", y: Axis("\(sets[0].nouns) moved", unit: sets[0].nouns, includeZero: true))
+                             categoryTitle: "Sinkhorn round (then the deterministic finish)", y: Axis("\(sets[0].nouns) moved", includeZero: true))
         chart.label = "\(sets[0].nouns) moved per sinkhorn round"
         let phrase = perIndex(sets) { set in
             let rounds = set.figures.rounds.filter { $0.finish != true }
-            var text = "Sinkhorn rounds moved " + rounds.map { NumberFormat.integer($0.itemsMoved) }.joined(separator: ", ")
+            var text = "sinkhorn rounds moved " + rounds.map { NumberFormat.integer($0.itemsMoved) }.joined(separator: ", ")
                 + " of \(NumberFormat.integer(rounds.first?.collidingItems ?? 0)) colliding \(set.nouns)"
             if let finish = set.figures.rounds.first(where: { $0.finish == true }) {
                 text += ", the finish \(NumberFormat.integer(finish.itemsMoved)) of the \(NumberFormat.integer(finish.collidingItems)) left"
@@ -102,7 +114,7 @@ enum CollisionSection {
             }
             return HTML.table(header: ["raw ID", set.figures.noun, "final ID", "title"], rows: rows, numeric: [1], classes: "groups")
         }
-        var html = "<p class=\"reading\">\(Markup.escape(set.labelled ? set.name + ": " : ""))the \(groups.count) largest groups of \(set.nouns) sharing all \(set.figures.report.levels) raw codes. Near-duplicates (variants of one product) are harmless; unrelated titles mean the codebooks cannot separate them.</p>"
+        var html = "<p class=\"reading\">\(Markup.escape(set.clause("the \(groups.count) largest groups of \(set.nouns) sharing all \(set.figures.report.levels) raw codes"))). Near-duplicates (variants of one product) are harmless; unrelated titles mean the codebooks cannot separate them.</p>"
         html += table(groups.prefix(openGroups))
         if groups.count > openGroups {
             html += "<details><summary>\(groups.count - openGroups) more groups</summary>" + table(groups.dropFirst(openGroups)) + "</details>"

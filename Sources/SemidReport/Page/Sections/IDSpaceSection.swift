@@ -22,13 +22,13 @@ enum IDSpaceSection {
             chart.layers.append(.series(Series(set.name, points: points, style: .lineWithMarkers, colorSlot: set.slot)))
             let n = Double(max(1, r.items))
             let raw = Double(r.perLevel.last?.distinctPrefixes ?? 0) / n
-            var phrase = "tells \(NumberFormat.percent(raw)) of \(noun) apart with its \(r.levels) raw codes"
+            var phrase = "\(r.levels) raw codes tell \(NumberFormat.percent(raw)) of \(noun) apart"
             if r.levels >= 2 {
                 let before = Double(r.perLevel[r.levels - 2].distinctPrefixes) / n
                 phrase += " (\(NumberFormat.percent(before)) with \(r.levels - 1))"
             }
-            if r.idLength > r.levels { phrase += ", the suffix the rest" }
-            phrases.append((set.labelled ? set.name + " " : "") + phrase)
+            if r.idLength > r.levels { phrase += ", the suffix code the rest" }
+            phrases.append(set.clause(phrase))
         }
         if let n = sets.first?.count, sets.allSatisfy({ $0.count == n }) {
             chart.layers.append(.horizontalRule(y: Double(n), label: "all \(NumberFormat.integer(n)) \(noun)"))
@@ -40,7 +40,7 @@ enum IDSpaceSection {
     }
 
     static func residuals(_ sets: [PlottedSet], prefix: String) -> Figure {
-        var chart = XYChart(x: Axis("after level", unit: "levels", lower: 0),
+        var chart = XYChart(x: Axis("levels applied", lower: 0),
                             y: Axis("variance left", unit: "% of total", lower: 0, format: .percent))
         chart.label = "Share of variance left after each level"
         var phrases: [String] = []
@@ -51,7 +51,7 @@ enum IDSpaceSection {
                                                style: .lineWithMarkers, colorSlot: set.slot)))
             let last = values.last ?? 1
             let gain = values.count >= 2 ? values[values.count - 2] - last : 1 - last
-            phrases.append((set.labelled ? set.name + " " : "") + "leaves \(NumberFormat.percent(last, last < 0.01 ? 2 : 1)) after \(values.count) levels, the last level removing \(NumberFormat.fixed(gain * 100, gain < 0.01 ? 2 : 1)) points")
+            phrases.append(set.clause("\(NumberFormat.percent(last, last < 0.01 ? 2 : 1)) of the variance is left after \(values.count) levels, the last removing \(NumberFormat.fixed(gain * 100, gain < 0.01 ? 2 : 1)) points"))
         }
         chart.x.upper = Double(sets.map { $0.figures.report.levels }.max() ?? 1)
         chart.x.ticks = max(1, min(8, Int(chart.x.upper ?? 1)))

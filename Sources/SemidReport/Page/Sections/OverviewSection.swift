@@ -31,13 +31,14 @@ enum OverviewSection {
         }
         var parts = [Card(title: indexes.count > 1 ? "Figures side by side" : "Figures",
                           html: HTML.table(header: header, rows: cells, numeric: Set(1...indexes.count), classes: "figures")
-                            + (indexes.count > 1 ? "<p class=\"muted\">Bold: the best value of a row where lower (collisions, error, dead codes) or higher (balance, validation metrics) is better.</p>" : "")).rendered]
+                            + (indexes.count > 1 ? "<p class=\"muted\">Bold: the best value of a row where lower (collisions, error, dead codes) or higher (balance, validation metrics) is better.</p>" : ""),
+                          wide: indexes.count > 2).rendered]
         if indexes.count > 1 { parts.append(headline(indexes).html) }
         let absent = absentParts(indexes)
         if !absent.isEmpty { parts.append(Card.note("Not in these indexes", absent).rendered) }
-        let paths = indexes.enumerated().map { "\($1.name) = \($1.path)" }.joined(separator: "; ")
         return Section(id: "overview", title: "Overview",
-                       intro: "What each index is and its headline health figures (\(paths)).", parts: parts)
+                       intro: indexes.count > 1 ? "What each index is and its headline health figures, side by side." : "What the index is and its headline health figures.",
+                       parts: parts)
     }
 
     static func tableRows(_ indexes: [ReportedIndex]) -> [Row] {

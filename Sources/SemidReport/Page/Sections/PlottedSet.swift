@@ -19,7 +19,15 @@ struct PlottedSet {
     var nouns: String { figures.noun + "s" }
 }
 
-/// Joins per-index phrases for a reading: `"a: 1; b: 2"`.
+extension PlottedSet {
+    /// A reading's clause about this set: `"name: clause"` when the page shows several indexes,
+    /// otherwise the clause with a capital first letter (it starts the sentence).
+    func clause(_ text: String) -> String {
+        labelled ? "\(name): \(text)" : text.prefix(1).uppercased() + text.dropFirst()
+    }
+}
+
+/// Joins the sets' clauses for a reading: `"a: 1; b: 2"` (or `"1"` for a single unlabelled set).
 func perIndex(_ sets: [PlottedSet], _ phrase: (PlottedSet) -> String) -> String {
-    sets.map { $0.labelled ? "\($0.name) \(phrase($0))" : phrase($0) }.joined(separator: "; ")
+    sets.map { $0.clause(phrase($0)) }.joined(separator: "; ")
 }

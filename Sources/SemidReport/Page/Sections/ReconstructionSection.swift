@@ -16,7 +16,11 @@ enum ReconstructionSection {
             }
         }
         if listWorst {
-            for set in measured { parts.append(worst(set).rendered) }
+            for (k, set) in measured.enumerated() {
+                var card = worst(set)
+                card.newRow = k == 0 && measured.count > 1
+                parts.append(card.rendered)
+            }
         }
         return parts
     }
@@ -36,7 +40,7 @@ enum ReconstructionSection {
             clamped += h.clampedAbove
             chart.layers.append(.histogram(h, name: set.name, slot: set.slot, asShare: true, unit: noun))
             chart.layers.append(.verticalRule(x: e.mean, label: "mean \(NumberFormat.fixed(e.mean, 3))", slot: set.slot))
-            phrases.append((set.labelled ? set.name + " " : "") + "median \(NumberFormat.fixed(e.quantile(0.5), 3)), 99th percentile \(NumberFormat.fixed(e.quantile(0.99), 3))")
+            phrases.append(set.clause("median \(NumberFormat.fixed(e.quantile(0.5), 3)), 99th percentile \(NumberFormat.fixed(e.quantile(0.99), 3))"))
         }
         let tail = clamped > 0 ? " (the last bin also holds the \(NumberFormat.integer(clamped)) \(noun) beyond the plot)" : ""
         return Figure(id: "\(prefix)reconstruction-errors", title: (sets.first?.titlePrefix ?? "") + "Per-\(sets[0].figures.noun) reconstruction error", svg: chart.render(),
@@ -50,6 +54,6 @@ enum ReconstructionSection {
         }
         let table = HTML.table(header: [set.figures.noun, "final ID", "error ÷ variance", "title"], rows: rows, numeric: [0, 2], classes: "worst")
         return Card(title: "Worst reconstructed \(set.nouns): \(set.name)",
-                    html: "<p class=\"reading\">Errors \(Markup.escape(e.source)); the median \(set.figures.noun) has \(NumberFormat.fixed(e.quantile(0.5), 3)). Outliers here are often items with empty or unusual text.</p>" + table)
+                    html: "<p class=\"reading\">Errors \(Markup.escape(e.source)); the median \(set.figures.noun) has \(NumberFormat.fixed(e.quantile(0.5), 3)). These are the \(set.nouns) the codebooks fit worst (often unusual for the catalog): their IDs say least about their content.</p>" + table)
     }
 }

@@ -29,7 +29,7 @@ enum TrainingSection {
     static func stillRising(_ values: [Double]) -> Bool { endChange(values) > 0.01 }
 
     /// The epoch axis, from 0 to the last epoch.
-    static func epochAxis(_ last: Int) -> Axis { Axis("epoch", unit: "epochs", lower: 0, upper: Double(max(1, last))) }
+    static func epochAxis(_ last: Int) -> Axis { Axis("epoch", lower: 0, upper: Double(max(1, last))) }
 
     static func keptRule(_ epoch: Int, _ label: String = "kept epoch") -> XYChart.Layer {
         .verticalRule(x: Double(epoch), label: "\(label) \(epoch)", slot: nil)
@@ -64,10 +64,14 @@ enum TrainingSection {
         ]
         let kept = h.first { $0.epoch == r.selectedEpoch }?.evaluation?.collisionRate ?? r.final.collisionRate
         let best = evaluated.min { $0.y < $1.y }
+        let rates = evaluated.map(\.y)
+        let trend = stillFalling(rates) ? "The exact rate was still falling at the last evaluation: more --epochs would likely cut collisions further."
+            : stillRising(rates) ? "The exact rate rose towards the end (a sharper reconstruction crowds items into fewer IDs); the checkpoint rule weighs it against reconstruction."
+            : "The exact rate is flat by the end: more epochs would not change collisions much."
         return Figure(id: "rqvae-collisions-\(name)", title: "RQ-VAE collision rate per epoch: \(name)", svg: chart.render(),
                       reading: "The kept epoch \(r.selectedEpoch) has \(NumberFormat.percent(kept, 2)) raw collisions (final pass: \(NumberFormat.percent(r.final.collisionRate, 2)))"
                         + (best.map { ", the lowest evaluated was \(NumberFormat.percent($0.y, 2)) at epoch \(Int($0.x))" } ?? "")
-                        + ". The checkpoint rule trades these against reconstruction; a rate still falling at the end argues for more --epochs.")
+                        + ". " + trend)
     }
 
     static func rqvaeUtilisation(_ name: String, _ r: RQVAE.Report) -> Figure {
@@ -83,7 +87,8 @@ enum TrainingSection {
         let lowest = (0..<levels).map { l in h.compactMap { l < $0.trainingUtilization.count ? $0.trainingUtilization[l] : nil }.last ?? 0 }.min() ?? 0
         let resets = r.deadCodeResets.map(String.init).joined(separator: " / ")
         return Figure(id: "rqvae-utilisation-\(name)", title: "RQ-VAE codes used per epoch: \(name)", svg: chart.render(),
-                      reading: "Every level ends at ≥ \(NumberFormat.percent(lowest, lowest >= 0.9995 ? 0 : 1)) of its codes; dead codes re-seeded per level: \(resets). A level that stays low has collapsed: more re-seeding or a smaller --codebook-size.")
+                      reading: (lowest >= 0.9995 ? "Every level ends using all its codes" : "The emptiest level ends using \(NumberFormat.percent(lowest, 1)) of its codes")
+                        + "; dead codes re-seeded during training, per level: \(resets). A level that stays low has collapsed: more re-seeding or a smaller --codebook-size.")
     }
 
     /// Model figures: a loss chart per model and one validation chart overlaying all models.
