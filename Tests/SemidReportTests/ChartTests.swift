@@ -155,6 +155,27 @@ extension CodeMatrix {
     }
 }
 
+/// Integer histograms (group sizes).
+@Suite("Integer histograms")
+struct IntegerHistogramTests {
+    @Test("exact bins up to the limit, then growing bins; every value lands in the bin that covers it")
+    func bins() {
+        let h = Histogram.ofIntegers([1: 10, 2: 4, 3: 1, 12: 7, 100: 2, 570: 1], exactUpTo: 10, growth: 1.26)
+        #expect(Array(h.edges.prefix(11)) == (0...10).map { Double($0) + 0.5 })
+        #expect(h.total == 25)
+        #expect(h.counts[0] == 10 && h.counts[1] == 4 && h.counts[2] == 1)
+        for (value, count) in [12: 7, 100: 2, 570: 1] {
+            let bin = h.edges.indices.dropLast().first { h.edges[$0] <= Double(value) && Double(value) < h.edges[$0 + 1] }
+            #expect(bin.map { h.counts[$0] } == count, "value \(value)")
+        }
+        #expect((h.edges.last ?? 0) > 570 && h.counts.count < 40, "570 needs few bins (\(h.counts.count))")
+        #expect(zip(h.edges, h.edges.dropFirst()).allSatisfy { $0 < $1 })
+        let one = Histogram.ofIntegers([1: 5])
+        #expect(one.edges == [0.5, 1.5] && one.counts == [5])
+        #expect(Histogram.ofIntegers([:]).total == 0)
+    }
+}
+
 /// Legend layout, stems, marker shapes and log-axis tick labels.
 @Suite("Chart details")
 struct ChartDetailTests {

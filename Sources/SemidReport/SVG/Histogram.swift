@@ -46,6 +46,32 @@ public struct Histogram: Sendable, Equatable {
         self.init(edges: (0...bins).map { lo + Double($0) * width }, counts: counts, clampedAbove: above, clampedBelow: below)
     }
 
+    /// A histogram of positive integers from `weights[value] = count`: one bin per value up to
+    /// `exactUpTo`, then bins whose width grows by `growth` (equal widths on a logarithmic axis), so
+    /// values up to 10⁶ need a few dozen bins. Edges are half-integers (`v − 0.5 … v + 0.5` for an
+    /// exact bin); values below 1 are ignored. O(distinct values × log bins).
+    public static func ofIntegers(_ weights: [Int: Int], exactUpTo: Int = 10, growth: Double = 1.26) -> Histogram {
+        let largest = max(1, weights.keys.max() ?? 1)
+        var lowers = Array(1...max(1, min(largest, exactUpTo)))
+        var next = lowers[lowers.count - 1] + 1
+        while next <= largest {
+            lowers.append(next)
+            next = max(next + 1, Int((Double(next) * max(1.01, growth)).rounded()))
+        }
+        // `next` is past the largest value: the last bin is lowers.last … next − 1.
+        let edges = lowers.map { Double($0) - 0.5 } + [Double(next) - 0.5]
+        var counts = [Int](repeating: 0, count: lowers.count)
+        for (value, count) in weights where value >= 1 {
+            var lo = 0, hi = lowers.count - 1
+            while lo < hi {
+                let mid = (lo + hi + 1) / 2
+                if lowers[mid] <= value { lo = mid } else { hi = mid - 1 }
+            }
+            counts[lo] += count
+        }
+        return Histogram(edges: edges, counts: counts)
+    }
+
     /// The value below which a fraction `q` of `sorted` (ascending) lies, by linear interpolation
     /// between order statistics; `nil` for no values.
     public static func quantile<C: RandomAccessCollection>(_ q: Double, ofSorted sorted: C) -> Double?

@@ -20,12 +20,16 @@ enum CollisionSection {
         return parts
     }
 
-    /// Largest group size drawn on a linear axis; beyond it the size axis is logarithmic.
+    /// Largest group size drawn on a linear axis, one stem per size; beyond it the size axis is
+    /// logarithmic, sizes up to ``exactSizes`` keep a stem each and larger ones are binned (10 bins
+    /// a decade), so a million items with thousands of distinct sizes still draw a few dozen stems.
     static let linearSizes = 40
+    /// Sizes drawn exactly on a logarithmic size axis.
+    static let exactSizes = 10
 
-    /// One stem per group size and index (dodged sideways when comparing): the share of members
-    /// in raw-ID groups of that size, on a log axis. Exact, never binned: an index has at most
-    /// about √(2n) distinct group sizes.
+    /// One stem per group size (or size bin) and index, dodged sideways when comparing: the share
+    /// of members in raw-ID groups of that size (a bin: its share divided by the sizes it spans),
+    /// on a log axis.
     static func groupSizes(_ sets: [PlottedSet], prefix: String) -> Figure {
         let noun = sets[0].nouns
         let largest = sets.map { $0.figures.report.raw.maxGroup }.max() ?? 1
@@ -40,13 +44,22 @@ enum CollisionSection {
             let n = Double(max(1, set.count))
             // Sideways offset of this index's stems: a fraction of a size step (linear) or of a decade (log).
             let offset = sets.count > 1 ? (Double(k) - Double(sets.count - 1) / 2) * min(0.22, 0.8 / Double(sets.count)) : 0
-            let points = set.figures.groupSizes.keys.sorted().map { size -> Point in
-                let groups = set.figures.groupSizes[size] ?? 0
-                let members = size * groups
-                let x = logarithmic ? Double(size) * Foundation.pow(10, offset * 0.12) : Double(size) + offset
-                let label = (set.labelled ? set.name + ": " : "") + "\(NumberFormat.integer(groups)) group\(groups == 1 ? "" : "s") of \(size) = "
-                    + "\(NumberFormat.integer(members)) \(noun) (\(NumberFormat.percent(Double(members) / n, 2)))"
-                return Point(x, Double(members) / n, label: label)
+            var members: [Int: Int] = [:]
+            for (size, groups) in set.figures.groupSizes { members[size] = size * groups }
+            let exactUpTo = logarithmic ? exactSizes : largest
+            let byMembers = Histogram.ofIntegers(members, exactUpTo: exactUpTo)
+            let byGroups = Histogram.ofIntegers(set.figures.groupSizes, exactUpTo: exactUpTo)
+            var points: [Point] = []
+            for (i, count) in byMembers.counts.enumerated() where count > 0 {
+                let first = Int((byMembers.edges[i] + 0.5).rounded()), last = Int((byMembers.edges[i + 1] - 0.5).rounded())
+                let centre = first == last ? Double(first) : (Double(first) * Double(last)).squareRoot()
+                let x = logarithmic ? centre * Foundation.pow(10, offset * 0.12) : centre + offset
+                let groups = byGroups.counts[i]
+                let sizes = first == last ? "of \(first)" : "of \(first)–\(last)"
+                let label = (set.labelled ? set.name + ": " : "") + "\(NumberFormat.integer(groups)) group\(groups == 1 ? "" : "s") \(sizes): "
+                    + "\(NumberFormat.integer(count)) \(noun) (\(NumberFormat.percent(Double(count) / n, 2)))"
+                // A bin's height is its mean share per size, so that bins and single sizes line up.
+                points.append(Point(x, Double(count) / n / Double(last - first + 1), label: label))
             }
             chart.layers.append(.series(Series(set.name, points: points, style: .stems, colorSlot: set.slot)))
             let r = set.figures.report
@@ -60,7 +73,9 @@ enum CollisionSection {
             phrases.append(set.clause(phrase))
         }
         return Figure(id: "\(prefix)group-sizes", title: (sets.first?.titlePrefix ?? "") + "Raw-ID group sizes", svg: chart.render(),
-                      reading: phrases.joined(separator: "; ") + ". Fewer and smaller groups mean fewer arbitrary tie-breaking codes for the model to learn.")
+                      reading: phrases.joined(separator: "; ") + "."
+                        + (logarithmic ? " Sizes above \(exactSizes) are binned (10 bins a decade, each at its mean share per size)." : "")
+                        + " Fewer and smaller groups mean fewer arbitrary tie-breaking codes for the model to learn.")
     }
 
     static func sinkhornRounds(_ sets: [PlottedSet], prefix: String) -> Figure {

@@ -136,7 +136,10 @@ enum OverviewSection {
         if let m = best({ $0.isAssigned ? nil : $0.items.report.reconstruction.relativeMse }) {
             reading += "; lowest reconstruction error: \(m.name) (\(NumberFormat.fixed(m.items.report.reconstruction.relativeMse, 3)))"
         }
-        reading += ". Fewer collisions mean fewer arbitrary suffix codes; lower error means the IDs keep more of what the embeddings say; the model's validation metrics (below) decide between them."
+        reading += ". Fewer collisions mean fewer arbitrary suffix codes; lower error means the IDs keep more of what the embeddings say; "
+        reading += indexes.allSatisfy({ $0.model != nil })
+            ? "the models' validation metrics (below) decide between them."
+            : "to decide between them, train the same model on each (semid train) and compare validation metrics."
         return Figure(id: "headline", title: "Collisions and reconstruction at a glance", svg: chart.render(), reading: reading)
     }
 
