@@ -107,8 +107,10 @@ enum TrainingSection {
             }
             chart.layers.append(keptRule(s.bestEpoch, "best epoch"))
             let losses = s.epochs.map { $0.itemLoss + $0.codeLoss }
+            // Manifests written since timings left the index have no training time.
+            let minutes = s.trainingSeconds.map { " (\(NumberFormat.significant($0 / 60, 2)) min)" } ?? ""
             parts.append(Figure(id: "model-loss-\(name)", title: "Model training loss per epoch: \(name)", svg: chart.render(),
-                                reading: "Training loss went from \(NumberFormat.significant(losses.first ?? 0, 3)) to \(NumberFormat.significant(losses.last ?? 0, 3)) in \(s.epochs.count) epochs (\(NumberFormat.significant(s.trainingSeconds / 60, 2)) min), stopped by \(stopReason(s.stopReason)); weights of epoch \(s.bestEpoch) were kept.").html)
+                                reading: "Training loss went from \(NumberFormat.significant(losses.first ?? 0, 3)) to \(NumberFormat.significant(losses.last ?? 0, 3)) in \(s.epochs.count) epochs\(minutes), stopped by \(stopReason(s.stopReason)); weights of epoch \(s.bestEpoch) were kept.").html)
         }
         var chart = XYChart(x: epochAxis(indexes.map { $0.summary.epochs.last?.epoch ?? 1 }.max() ?? 1), y: Axis("validation metric", unit: "mean over validation users", includeZero: true))
         chart.label = "Validation NDCG@10 and Recall@10 per epoch"
