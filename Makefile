@@ -15,7 +15,7 @@ INDEX_FLAGS := --levels 3 --codebook-size 256 --collisions suffix --seed 7
 # Training settings of the shipped model (see docs/model.md).
 TRAIN_FLAGS := --sequences $(DATA)/sequences.tsv --embeddings $(DATA)/embeddings.npy --seed 1 --time-limit 60
 
-.PHONY: demo test python-test browser-test deps browser-deps release debug clean bench-faiss bench-torch bench-decode bench-portable bench-python model compare
+.PHONY: demo test python-test browser-test deps browser-deps release debug clean bench-faiss bench-torch bench-decode bench-portable bench-python bench-report model compare
 
 ## Install the system libraries semid links (OpenBLAS, zstd, SQLite) when they are missing.
 deps:
@@ -119,6 +119,11 @@ python-test: deps $(VENV)/.semid-requirements
 bench-python: deps $(VENV)/.semid-requirements
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation ./python
 	$(VENV)/bin/python python/bench/bench_constraint.py --bundled $(SHIPPED) --work $(OUT)/bench-python
+
+## Time and size of `semid report`: the bundled index, a comparison, a 1M-item synthetic index
+## (made once in $(OUT)/bench-report; needs python3 with NumPy). Table for docs/benchmarks.md.
+bench-report: release
+	scripts/bench-report.sh $(SEMID) python3 $(OUT)/bench-report
 
 ## The indexing-scheme comparison of docs/benchmarks.md: six ID schemes × with/without user tokens
 ## × 2 seeds, the same model and budget on each (about 70 minutes on 2 cores).
