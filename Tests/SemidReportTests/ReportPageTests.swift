@@ -154,4 +154,19 @@ struct ReportPageTests {
         #expect(throws: IndexError.self) { try HTMLReport.open([]) }
         #expect(throws: IndexError.self) { try HTMLReport.open(["a", "b", "c", "d", "e"]) }
     }
+
+    @Test("training readings judge a curve's end by its best values: noise is flat, an earlier peak is not still rising")
+    func curveEndings() {
+        typealias T = TrainingSection
+        // Early stopping: the peak is 8 epochs before the end, the last step ticks up by noise.
+        let ndcg = [0.01, 0.03, 0.04, 0.045, 0.05, 0.052, 0.0546, 0.054, 0.0538, 0.0541, 0.0539, 0.0542, 0.0543]
+        #expect(T.ending(ndcg, lowerIsBetter: false) == .flat)
+        #expect(T.ending(ndcg + [0.058], lowerIsBetter: false) == .improving)
+        // Collisions: lowest in the middle, clearly higher at the end.
+        #expect(T.ending([0.12, 0.01, 0.005, 0.0038, 0.004, 0.0045, 0.0047], lowerIsBetter: true) == .worsening)
+        #expect(T.ending([1, 0.5, 0.4, 0.35, 0.3, 0.25], lowerIsBetter: true) == .improving)
+        #expect(T.ending([1, 0.5, 0.4, 0.4, 0.4, 0.401], lowerIsBetter: true) == .flat)
+        #expect(T.ending([0.5, 0.4, 0.3], lowerIsBetter: true) == .flat, "too few values")
+        #expect(T.ending([], lowerIsBetter: true) == .flat)
+    }
 }

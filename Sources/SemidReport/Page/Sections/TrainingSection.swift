@@ -14,19 +14,25 @@ enum TrainingSection {
         return parts
     }
 
-    /// The relative change of `values` (one per epoch or evaluation) over their last tenth (at
-    /// least the last step); 0 for fewer than 5 values.
-    static func endChange(_ values: [Double]) -> Double {
-        guard values.count >= 5, let last = values.last else { return 0 }
-        let earlier = values[values.count - 1 - max(1, values.count / 10)]
-        return earlier != 0 ? (last - earlier) / abs(earlier) : 0
+    /// How a per-epoch (or per-evaluation) curve ends, judged by its best value: whether the last
+    /// tenth of `values` (at least the last one) holds a better value than everything before it by
+    /// more than 1% (`improving`: training longer would likely help), is worse than the best before
+    /// it by more than 5% (`worsening`), or neither (`flat`). Best values, not the last step, so
+    /// noise between two evaluations is not called a trend; fewer than 5 values are `flat`.
+    enum Ending: Equatable { case improving, flat, worsening }
+
+    static func ending(_ values: [Double], lowerIsBetter: Bool) -> Ending {
+        let finite = values.filter(\.isFinite)
+        guard finite.count >= 5 else { return .flat }
+        let tail = max(1, finite.count / 10)
+        let sign = lowerIsBetter ? 1.0 : -1.0   // compare `sign × value`, lower is better
+        guard let before = finite.dropLast(tail).map({ sign * $0 }).min(),
+              let end = finite.suffix(tail).map({ sign * $0 }).min() else { return .flat }
+        let scale = max(abs(before), 1e-12)
+        if end < before - 0.01 * scale { return .improving }
+        if end > before + 0.05 * scale { return .worsening }
+        return .flat
     }
-
-    /// Whether `values` fell by more than 1% over their last tenth.
-    static func stillFalling(_ values: [Double]) -> Bool { endChange(values) < -0.01 }
-
-    /// Whether `values` rose by more than 1% over their last tenth.
-    static func stillRising(_ values: [Double]) -> Bool { endChange(values) > 0.01 }
 
     /// The epoch axis, from 0 to the last epoch.
     static func epochAxis(_ last: Int) -> Axis { Axis("epoch", lower: 0, upper: Double(max(1, last))) }
@@ -46,7 +52,7 @@ enum TrainingSection {
             keptRule(r.selectedEpoch),
         ]
         let recon = h.map(\.reconstruction)
-        let trend = stillFalling(recon) ? "still falling at the last epoch, so more --epochs would lower the error further"
+        let trend = ending(recon, lowerIsBetter: true) == .improving ? "still falling at the last epoch, so more --epochs would lower the error further"
             : "flat by the end, so more epochs would not help"
         return Figure(id: "rqvae-losses-\(name)", title: "RQ-VAE losses per epoch: \(name)", svg: chart.render(),
                       reading: "Reconstruction loss went from \(NumberFormat.significant(recon.first ?? 0, 3)) to \(NumberFormat.significant(recon.last ?? 0, 3)) over \(r.epochsRun) epochs and is \(trend); epoch \(r.selectedEpoch) was kept.")
@@ -65,8 +71,9 @@ enum TrainingSection {
         let kept = h.first { $0.epoch == r.selectedEpoch }?.evaluation?.collisionRate ?? r.final.collisionRate
         let best = evaluated.min { $0.y < $1.y }
         let rates = evaluated.map(\.y)
-        let trend = stillFalling(rates) ? "The exact rate was still falling at the last evaluation: more --epochs would likely cut collisions further."
-            : stillRising(rates) ? "The exact rate rose towards the end (a sharper reconstruction crowds items into fewer IDs); the checkpoint rule weighs it against reconstruction."
+        let end = ending(rates, lowerIsBetter: true)
+        let trend = end == .improving ? "The exact rate was still falling at the last evaluations: more --epochs would likely cut collisions further."
+            : end == .worsening ? "The exact rate rose towards the end (a sharper reconstruction crowds items into fewer IDs); the checkpoint rule weighs it against reconstruction."
             : "The exact rate is flat by the end: more epochs would not change collisions much."
         return Figure(id: "rqvae-collisions-\(name)", title: "RQ-VAE collision rate per epoch: \(name)", svg: chart.render(),
                       reading: "The kept epoch \(r.selectedEpoch) has \(NumberFormat.percent(kept, 2)) raw collisions (final pass: \(NumberFormat.percent(r.final.collisionRate, 2)))"
@@ -125,7 +132,7 @@ enum TrainingSection {
                                                colorSlot: slot, dashSlot: 1)))
             chart.layers.append(.verticalRule(x: Double(s.bestEpoch), label: "best \(s.bestEpoch)", slot: indexes.count > 1 ? slot : nil))
             let ndcg = validated.compactMap(\.validNdcg10)
-            let trend = stillRising(ndcg) ? " and still rising at the end (train longer)" : ""
+            let trend = ending(ndcg, lowerIsBetter: false) == .improving ? " and still rising at the end (train longer)" : ""
             phrases.append(prefix + "NDCG@10\(owner) peaks at \(NumberFormat.fixed(s.validation?.ndcg10 ?? ndcg.max() ?? 0, 4)) in epoch \(s.bestEpoch)\(trend)")
         }
         parts.append(Figure(id: "model-validation", title: "Validation metrics per epoch", svg: chart.render(),
