@@ -15,11 +15,21 @@ INDEX_FLAGS := --levels 3 --codebook-size 256 --collisions suffix --seed 7
 # Training settings of the shipped model (see docs/model.md).
 TRAIN_FLAGS := --sequences $(DATA)/sequences.tsv --embeddings $(DATA)/embeddings.npy --seed 1 --time-limit 60
 
-.PHONY: demo test python-test deps release debug clean bench-faiss bench-torch bench-decode bench-portable bench-python model compare
+.PHONY: demo test python-test browser-test crash-test crash-test-long fuzz fuzz-build fuzz-smoke fuzz-run deps browser-deps release debug clean bench-faiss bench-torch bench-decode bench-portable bench-python bench-report model compare
 
 ## Install the system libraries semid links (OpenBLAS, zstd, SQLite) when they are missing.
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
+	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq $$missing; \
+	fi
+
+## Install headless Chromium and Python 3 (the browser test of `semid report`) when they are missing.
+browser-deps:
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v python3 >/dev/null 2>&1 || missing="$$missing python3"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
@@ -63,6 +73,9 @@ demo: release
 	@echo "== test split, full ranking by generation (beam 20)"
 	$(SEMID) eval $(OUT)/beauty-model.semid --sequences $(DATA)/sequences.tsv --split test --beam 20
 	$(SEMID) eval $(OUT)/beauty-model.semid --sequences $(DATA)/sequences.tsv --split test --beam 20 --exclude-history
+	@echo "== HTML report of the demo's index and model: code usage, collisions, reconstruction error, training curves"
+	$(SEMID) report $(OUT)/beauty-model.semid --embeddings $(DATA)/embeddings.npy --out $(OUT)/beauty-report.html --force --quiet
+	@echo "report: $(abspath $(OUT)/beauty-report.html) (one self-contained file: open it in any browser)"
 
 ## Train the model shipped in Codebooks/ (index of `make demo` + model); about 10 minutes.
 model: release
@@ -75,11 +88,12 @@ model: release
 ## Tests run optimised (numerics in debug builds are 10-30x slower); @testable needs -enable-testing,
 ## so they build in their own folder and do not invalidate the release build of `make demo`.
 TEST_FLAGS := -c release -Xswiftc -enable-testing --scratch-path .build-tests
-test: deps
+test: deps browser-deps
 	swift build $(TEST_FLAGS) --build-tests
 	swift test $(TEST_FLAGS) --skip-build
 	@$(MAKE) --no-print-directory crash-test
 	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory browser-test
 	@$(MAKE) --no-print-directory python-test
 
 ## Crash injection (docs/safety.md): `kill -9` at seeded random points of build/add/users/train and
@@ -120,6 +134,11 @@ fuzz-run:
 	  grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' $(OUT)/fuzz/$$t.log | tr '\n' ' '; echo; \
 	done
 
+## `semid report` rendered in headless Chromium (Tests/Browser/report_in_chromium.py): no console
+## errors, every plot present and non-empty, screenshots in .build-tests/browser. Needs the test build.
+browser-test: browser-deps
+	python3 Tests/Browser/report_in_chromium.py --semid "$$(swift build $(TEST_FLAGS) --show-bin-path)/semid" --out .build-tests/browser
+
 ## The Python package (python/) in a venv: created at $(VENV) on first use and reused (torch and
 ## transformers are large); `pip install ./python` links libsemidc from the test build's modules.
 VENV ?= .venv
@@ -140,6 +159,11 @@ python-test: deps $(VENV)/.semid-requirements
 bench-python: deps $(VENV)/.semid-requirements
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation ./python
 	$(VENV)/bin/python python/bench/bench_constraint.py --bundled $(SHIPPED) --work $(OUT)/bench-python
+
+## Time and size of `semid report`: the bundled index, a comparison, a 1M-item synthetic index
+## (made once in $(OUT)/bench-report; needs python3 with NumPy). Table for docs/benchmarks.md.
+bench-report: release
+	scripts/bench-report.sh $(SEMID) python3 $(OUT)/bench-report
 
 ## The indexing-scheme comparison of docs/benchmarks.md: six ID schemes × with/without user tokens
 ## × 2 seeds, the same model and budget on each (about 70 minutes on 2 cores).

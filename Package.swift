@@ -11,6 +11,7 @@ import PackageDescription
 //   SemidDecoding              code trie (stored in the index), NextTokenScorer, constrained beam search
 //   SemidEvaluation            leave-one-out splits, Recall/NDCG@K, popularity baseline, generation-based evaluation
 //   SemidModel                 the built-in next-item model: layers with hand-written backward passes, training, scorer
+//   SemidReport                SVG plotting (scales, ticks, axes, charts) and the HTML report of indexes
 //   SemidCLI                   the `semid` commands (a thin layer over the library)
 //   semid                      the executable
 //   CSemid                     the C header of the ABI (include/semid.h) and its one C function
@@ -23,7 +24,7 @@ let package = Package(
     products: [
         .executable(name: "semid", targets: ["semid"]),
         .library(name: "Semid", targets: ["SemidMath", "SemidQuantization", "SemidStorage", "SemidIndex",
-                                          "SemidDecoding", "SemidEvaluation", "SemidModel"]),
+                                          "SemidDecoding", "SemidEvaluation", "SemidModel", "SemidReport"]),
         // The C ABI as a shared library, libsemidc.so (libsemidc.dylib on macOS): what the Python
         // package binds to. `semid` is taken by the executable product.
         .library(name: "semidc", type: .dynamic, targets: ["SemidC"]),
@@ -52,10 +53,12 @@ let package = Package(
         .target(name: "SemidDecoding", dependencies: ["SemidIndex"]),
         .target(name: "SemidEvaluation", dependencies: ["SemidDecoding"]),
         .target(name: "SemidModel", dependencies: ["SemidEvaluation"]),
+        .target(name: "SemidReport", dependencies: ["SemidModel"]),
         .target(
             name: "SemidCLI",
             dependencies: [
                 "SemidModel",
+                "SemidReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "semid", dependencies: ["SemidCLI"]),
@@ -78,5 +81,6 @@ let package = Package(
         .testTarget(name: "SemidModelTests", dependencies: ["SemidModel"]),
         .testTarget(name: "SemidCTests", dependencies: ["SemidC", "CSemid", "SemidStorage"]),
         .testTarget(name: "SemidFuzzingTests", dependencies: ["SemidFuzzing"]),
+        .testTarget(name: "SemidReportTests", dependencies: ["SemidReport", "SemidIndex", "SemidQuantization", "SemidStorage", "SemidMath"]),
     ]
 )

@@ -15,13 +15,14 @@ public struct SemidCommand: ParsableCommand {
               semid build --embeddings emb.npy --items items.jsonl --levels 3 --codebook-size 256 \\
                           --collisions suffix --seed 7 --out beauty.semid
               semid inspect beauty.semid [--json]
+              semid report beauty.semid [--compare other.semid] --out report.html
               semid export beauty.semid --format lcrec --out beauty.index.json
               semid train beauty.semid --sequences seq.tsv [--embeddings emb.npy]
               semid recommend beauty.semid --history "3 11 12" --top 10
               semid eval beauty.semid --sequences seq.tsv --split test
             """,
         version: SemidCommand.versionText,
-        subcommands: [BuildCommand.self, AddCommand.self, UsersCommand.self, InspectCommand.self, VerifyCommand.self, ExportCommand.self,
+        subcommands: [BuildCommand.self, AddCommand.self, UsersCommand.self, InspectCommand.self, VerifyCommand.self, ReportCommand.self, ExportCommand.self,
                       TrainCommand.self, RecommendCommand.self, EvalCommand.self, CompareCommand.self, BenchCommand.self])
 
     /// See `ParsableCommand.init()`.

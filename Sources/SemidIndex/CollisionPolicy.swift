@@ -146,6 +146,9 @@ public struct CollisionResolution: Sendable {
             public var itemsMoved: Int
             /// Mean increase of the moved items' squared distance to their last-level code.
             public var meanErrorIncrease: Double
+            /// `true` for sinkhorn's deterministic finishing step (nearest free code), absent for a
+            /// Sinkhorn round (and in manifests written before this field existed).
+            public var finish: Bool? = nil
         }
     }
 
@@ -304,7 +307,7 @@ public struct SinkhornResolver: CollisionResolver {
             ids = finished
             for item in changed { moved.insert(item) }
             rounds.append(.init(collidingItems: colliding.count, itemsMoved: changed.count,
-                                meanErrorIncrease: changed.isEmpty ? 0 : increase / Double(changed.count)))
+                                meanErrorIncrease: changed.isEmpty ? 0 : increase / Double(changed.count), finish: true))
         }
         // Items whose final code differs from the raw code.
         let itemsMoved = moved.filter { ids[$0, last] != raw[$0, last] }.count

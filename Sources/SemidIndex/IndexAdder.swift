@@ -63,8 +63,12 @@ public enum IndexAdder {
             newRaw: raw, context: context)
 
         let batchNumber = (index.manifest.batches.map(\.batch).max() ?? 0) + 1
-        let reconstruction = try IndexBuilder.reconstruction(of: embeddings, quantizer: index.quantizer, codes: raw,
-                                                             residualFractions: [])
+        let (reconstruction, errors) = try IndexBuilder.reconstruction(of: embeddings, quantizer: index.quantizer, codes: raw,
+                                                                       residualFractions: [])
+        // Extend the per-item errors when the index has them (an index written before they existed keeps none).
+        if let stored = try ReconstructionErrors.stored(in: index) {
+            index.attachments[ReconstructionErrors.itemArray] = ShardArray(float32: stored + errors, shape: [n + m])
+        }
         index.rawCodes = index.rawCodes.appendingRows(raw)
         index.ids = index.ids.appendingRows(newIDs)
         index.manifest.items = n + m

@@ -112,8 +112,8 @@ public enum IndexBuilder {
         }
         try configuration.collisionPolicy.validate()
         let trained = try trainQuantizer(vectors, configuration: configuration, progress: progress)
-        let reconstruction = try Self.reconstruction(of: vectors, quantizer: trained.quantizer, codes: trained.codes,
-                                                     residualFractions: trained.residualFractions)
+        let (reconstruction, errors) = try Self.reconstruction(of: vectors, quantizer: trained.quantizer, codes: trained.codes,
+                                                               residualFractions: trained.residualFractions)
         let quantizer = trained.quantizer
         let context = ResolutionContext { rows in
             try quantizer.lastLevelDistances(vectors.gatheringRows(rows), codes: trained.codes.gatheringRows(rows))
@@ -139,7 +139,8 @@ public enum IndexBuilder {
             batches: [Batch(batch: 0, operation: "build", firstItem: 0, items: n, inputs: inputs,
                             reconstruction: reconstruction)],
             shards: [], catalog: FileFingerprint(file: IndexStore.catalogFile, bytes: 0, sha256: ""), extensions: nil)
-        let index = SemanticIndex(manifest: manifest, quantizer: quantizer, rawCodes: trained.codes, ids: resolution.ids)
+        let index = SemanticIndex(manifest: manifest, quantizer: quantizer, rawCodes: trained.codes, ids: resolution.ids,
+                                  attachments: [ReconstructionErrors.itemArray: ShardArray(float32: errors, shape: [n])])
         let rows = (0..<n).map { i in
             CatalogItem(id: i, sourceID: items?[i].sourceID, title: items?[i].title,
                         semanticID: Array(resolution.ids.row(i)), batch: 0)
@@ -267,23 +268,17 @@ public enum IndexBuilder {
         }
     }
 
-    /// Reconstruction figures of `data` (`[n, d]`) by `quantizer.reconstruct(codes)`.
+    /// Reconstruction figures of `data` (`[n, d]`) by `quantizer.reconstruct(codes)`, and each
+    /// row's squared error (`[n]`, stored as ``ReconstructionErrors/itemArray``).
     public static func reconstruction(of data: Matrix, quantizer: any SemanticQuantizer, codes: CodeMatrix,
-                                      residualFractions: [Double]) throws -> ReconstructionStatistics {
-        let recon = try quantizer.reconstruct(codes)
-        let n = data.rows, d = data.cols
-        var error = 0.0
-        data.values.withUnsafeBufferPointer { x in
-            recon.values.withUnsafeBufferPointer { r in
-                for i in 0..<n {
-                    error += Double(Distances.squaredDistance(x.baseAddress! + i * d, r.baseAddress! + i * d, count: d))
-                }
-            }
-        }
+                                      residualFractions: [Double]) throws -> (statistics: ReconstructionStatistics, errors: [Float]) {
+        let errors = ReconstructionErrors.squaredErrors(of: data, reconstruction: try quantizer.reconstruct(codes))
+        let error = errors.reduce(0.0) { $0 + Double($1) }
         let variance = data.totalVariance
-        let mse = error / Double(max(n, 1))
-        return ReconstructionStatistics(vectors: n, meanSquaredError: mse, totalVariance: variance,
-                                        relativeMse: variance > 0 ? mse / variance : 0,
-                                        residualFractionByLevel: residualFractions)
+        let mse = error / Double(max(data.rows, 1))
+        let statistics = ReconstructionStatistics(vectors: data.rows, meanSquaredError: mse, totalVariance: variance,
+                                                  relativeMse: variance > 0 ? mse / variance : 0,
+                                                  residualFractionByLevel: residualFractions)
+        return (statistics, errors)
     }
 }

@@ -246,7 +246,7 @@ public enum UserIDBuilder {
         let resolution = try configuration.collisionPolicy.resolver.resolve(
             raw: trained.codes, codebookSize: configuration.codebookSize, context: context)
         let variance = vectors.totalVariance
-        let reconstruction = try IndexBuilder.reconstruction(
+        let (reconstruction, errors) = try IndexBuilder.reconstruction(
             of: vectors, quantizer: trained.quantizer, codes: trained.codes,
             residualFractions: trained.report.levels.map { variance > 0 ? $0.residualMeanSquaredNorm / variance : 0 })
         var stored = configuration
@@ -259,6 +259,7 @@ public enum UserIDBuilder {
             collisions: resolution.summary)
         let users = UserIDs(section: section, quantizer: trained.quantizer, rawCodes: trained.codes, ids: resolution.ids)
         try users.store(in: &index)
+        index.attachments[ReconstructionErrors.userArray] = ShardArray(float32: errors, shape: [ordered.count])
         let rows = ordered.enumerated().map { r, s in
             CatalogUser(id: s.user, semanticID: Array(resolution.ids.row(r)),
                         historyLength: s.trainingItems(heldOut: configuration.heldOutPerUser).count, batch: 0)
@@ -299,8 +300,11 @@ public enum UserIDBuilder {
         let (newIDs, sizes) = try users.section.configuration.collisionPolicy.resolver.extend(
             existingRaw: users.rawCodes, existingIDs: users.ids, codeSizes: users.section.codeSizes, newRaw: raw, context: context)
         let batch = (users.section.batches.map(\.batch).max() ?? 0) + 1
-        let reconstruction = try IndexBuilder.reconstruction(of: vectors, quantizer: users.quantizer, codes: raw,
-                                                             residualFractions: [])
+        let (reconstruction, errors) = try IndexBuilder.reconstruction(of: vectors, quantizer: users.quantizer, codes: raw,
+                                                                       residualFractions: [])
+        if let stored = try ReconstructionErrors.stored(in: index, array: ReconstructionErrors.userArray, rows: existing) {
+            index.attachments[ReconstructionErrors.userArray] = ShardArray(float32: stored + errors, shape: [existing + ordered.count])
+        }
         users.rawCodes = users.rawCodes.appendingRows(raw)
         users.ids = users.ids.appendingRows(newIDs)
         users.section.users += ordered.count

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import SemidReport
+import SemidStorage
+
+/// `semid report`: a self-contained HTML page of plots about one index, or up to four compared.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write an offline HTML report with plots of an index's codebooks, collisions, errors and training.",
+        discussion: """
+            One HTML file with inline CSS and SVG: no scripts, no network, no external fonts, so it opens
+            anywhere and can be attached to a ticket. Its size does not grow with the number of items
+            (usage, histograms and curves are aggregated). With --compare, up to 3 more indexes are drawn
+            in the same plots, with a table of their figures side by side.
+            """)
+
+    @Argument(help: "The index directory.")
+    var index: String
+
+    @Option(parsing: .upToNextOption, help: "Other indexes to compare with (up to \(HTMLReport.maximumIndexes - 1)).")
+    var compare: [String] = []
+
+    @Option(help: "The HTML file to write.")
+    var out: String
+
+    @Option(help: "The build's embeddings (.npy), to recompute per-item errors of indexes written before semid stored them.")
+    var embeddings: String?
+
+    @Option(help: "How many of the largest colliding groups to list per index.")
+    var groups: Int = 10
+
+    @Flag(help: "Replace --out if it exists.")
+    var force = false
+
+    @Flag(help: "No progress line.")
+    var quiet = false
+
+    func validate() throws {
+        if compare.count > HTMLReport.maximumIndexes - 1 {
+            throw ValidationError("--compare takes at most \(HTMLReport.maximumIndexes - 1) indexes (got \(compare.count))")
+        }
+        if groups < 0 { throw ValidationError("--groups must be 0 or more") }
+    }
+
+    func run() throws {
+        if FileSystem.isDirectory(out) { throw CommandFailure("\(out) is a directory; give a file name such as report.html") }
+        if FileSystem.exists(out) && !force {
+            throw CommandFailure("\(out) already exists; pass --force to replace it")
+        }
+        let start = Date()
+        let vectors = try embeddings.map { try HTMLReport.Embeddings(path: $0) }
+        let indexes = try HTMLReport.open([index] + compare, embeddings: vectors, groupLimit: groups,
+                                          progress: Console.progress(quiet: quiet))
+        let html = Array(HTMLReport.render(indexes).utf8)
+        try FileSystem.writeAtomically(html, to: out)
+        let size = Double(html.count)
+        let text = size >= Double(1 << 20) ? String(format: "%.1f MB", size / Double(1 << 20)) : String(format: "%.0f kB", size / 1024)
+        Console.out("wrote \(out) (\(text), \(indexes.count) index\(indexes.count == 1 ? "" : "es")) in \(Format.seconds(Date().timeIntervalSince(start)))")
+    }
+}
