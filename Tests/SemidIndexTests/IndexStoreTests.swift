@@ -29,7 +29,9 @@ struct IndexStoreTests {
         #expect(q == built.quantizer as? ResidualQuantizer)
         #expect(q.levels == 2 && q.codebookSize == 4 && q.inputDimension == 8)
         #expect(opened.path == path)
-        #expect(opened.attachments.isEmpty)
+        // The only per-item array besides codes and IDs: each item's squared reconstruction error.
+        #expect(opened.attachments.keys.sorted() == [ReconstructionErrors.itemArray])
+        #expect(opened.attachments[ReconstructionErrors.itemArray] == built.attachments[ReconstructionErrors.itemArray])
         // The reopened quantizer encodes the data to the stored raw codes.
         #expect(try q.encode(IndexFixture.embeddings(rows: 60, cols: 8)) == opened.rawCodes)
 

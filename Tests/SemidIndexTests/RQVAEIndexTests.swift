@@ -61,8 +61,8 @@ import SemidStorage
         // Re-encoding with the reloaded network reproduces the stored raw codes exactly.
         #expect(try reloaded.encode(Self.embeddings) == opened.rawCodes)
         #expect(try reloaded.reconstruct(opened.rawCodes) == (try original.reconstruct(built.rawCodes)))
-        // Quantizer arrays are not mistaken for attachments.
-        #expect(opened.attachments.isEmpty)
+        // Quantizer arrays are not mistaken for attachments: the only one is the per-item error.
+        #expect(opened.attachments.keys.sorted() == [ReconstructionErrors.itemArray])
         // The manifest records the configuration and the training report.
         let p = opened.manifest.parameters
         #expect(p.method == "rq-vae")
