@@ -109,27 +109,27 @@ crash-test-long:
 ## built with -sanitize=fuzzer in $(FUZZ_BUILD). `make fuzz` runs each target FUZZ_TIME seconds from
 ## the seed corpora in Fuzz/corpus (new inputs go to $(OUT)/fuzz/corpus, crashes to
 ## $(OUT)/fuzz/artifacts; Swift's own backtracer is off so libFuzzer sees traps and saves the
-## input); `make test` runs each for FUZZ_SMOKE_TIME seconds.
+## input); `make test` runs each for FUZZ_SMOKE_RUNS inputs from a fixed seed (the same run every time).
 FUZZ_BUILD := .build-fuzz
 FUZZ_BINARY := $(FUZZ_BUILD)/release/semid-fuzz
 FUZZ_TARGETS := npy items sequences manifest shard catalog
 FUZZ_TIME ?= 600
-FUZZ_SMOKE_TIME ?= 8
+FUZZ_SMOKE_RUNS ?= 20000
 FUZZ_FLAGS ?= -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 -max_len=65536
 fuzz-build: deps
 	swift build -c release --product semid-fuzz --scratch-path $(FUZZ_BUILD) \
 	    -Xswiftc -sanitize=fuzzer -Xswiftc -DSEMID_LIBFUZZER -Xswiftc -use-ld=lld
 fuzz: fuzz-build
-	@$(MAKE) --no-print-directory fuzz-run FUZZ_RUN_TIME=$(FUZZ_TIME)
+	@$(MAKE) --no-print-directory fuzz-run FUZZ_LIMIT="-max_total_time=$(FUZZ_TIME)" FUZZ_WHAT="for $(FUZZ_TIME) s"
 fuzz-smoke: fuzz-build
-	@$(MAKE) --no-print-directory fuzz-run FUZZ_RUN_TIME=$(FUZZ_SMOKE_TIME)
+	@$(MAKE) --no-print-directory fuzz-run FUZZ_LIMIT="-runs=$(FUZZ_SMOKE_RUNS) -seed=1" FUZZ_WHAT="for $(FUZZ_SMOKE_RUNS) inputs, seed 1"
 fuzz-run:
 	@mkdir -p $(OUT)/fuzz/artifacts
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(OUT)/fuzz/corpus/$$t; \
-	  echo "== fuzzing $$t for $(FUZZ_RUN_TIME) s"; \
+	  echo "== fuzzing $$t $(FUZZ_WHAT)"; \
 	  SWIFT_BACKTRACE=enable=no SEMID_FUZZ_TARGET=$$t $(FUZZ_BINARY) $(OUT)/fuzz/corpus/$$t Fuzz/corpus/$$t $$(test -d Fuzz/regressions/$$t && echo Fuzz/regressions/$$t) $(FUZZ_FLAGS) \
-	      -max_total_time=$(FUZZ_RUN_TIME) -print_final_stats=1 -artifact_prefix=$(OUT)/fuzz/artifacts/$$t- \
+	      $(FUZZ_LIMIT) -print_final_stats=1 -artifact_prefix=$(OUT)/fuzz/artifacts/$$t- \
 	      2> $(OUT)/fuzz/$$t.log || { tail -40 $(OUT)/fuzz/$$t.log; echo "fuzz target $$t failed: see $(OUT)/fuzz/$$t.log"; exit 1; }; \
 	  grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' $(OUT)/fuzz/$$t.log | tr '\n' ' '; echo; \
 	done

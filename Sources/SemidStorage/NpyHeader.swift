@@ -220,7 +220,11 @@ struct NpyDataType: Equatable {
 
     /// A plain-words name for error messages, e.g. `'<i4' (32-bit signed integer)`.
     var summary: String {
-        let bits = itemSize.map { "\($0 * 8)-bit " } ?? ""
+        // The size comes from the file: a huge one must not overflow the bit count (found by fuzzing).
+        let bits = itemSize.flatMap { size -> String? in
+            let (count, overflow) = size.multipliedReportingOverflow(by: 8)
+            return overflow || size <= 0 ? nil : "\(count)-bit "
+        } ?? ""
         let name: String
         switch kind {
         case "f": name = itemSize == 16 ? "long double float" : bits + "float"
