@@ -39,29 +39,6 @@ enum TestPaths {
     }()
 }
 
-/// The outcome of one `semid` run.
-struct CommandResult: CustomStringConvertible {
-    /// The exit status (only meaningful when ``exited`` is true).
-    var status: Int32
-    /// False when the process was killed by a signal (a crash).
-    var exited: Bool
-    /// Everything written to stdout.
-    var stdout: String
-    /// Everything written to stderr.
-    var stderr: String
-
-    /// The lines of stderr, ignoring one trailing newline.
-    var stderrLines: [String] {
-        var text = stderr
-        if text.hasSuffix("\n") { text.removeLast() }
-        return text.isEmpty ? [] : text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-    }
-
-    var description: String {
-        "status \(status)\(exited ? "" : " (killed by a signal)")\n--- stdout:\n\(stdout)\n--- stderr:\n\(stderr)"
-    }
-}
-
 /// Runs the `semid` binary.
 enum Semid {
     /// Runs `semid arguments…` to completion and captures its exit status, stdout and stderr.
@@ -71,30 +48,7 @@ enum Semid {
     /// binary may re-execute itself to pick a BLAS kernel, and tests leave that alone); `environment`
     /// adds or replaces variables for this child only.
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
-        let scratch = try TemporaryDirectory()
-        let outPath = scratch.file("stdout"), errPath = scratch.file("stderr")
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let outHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestPaths.semidBinary)
-        process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        try process.run()
-        process.waitUntilExit()
-        try outHandle.close()
-        try errHandle.close()
-        return CommandResult(
-            status: process.terminationStatus,
-            exited: process.terminationReason == .exit,
-            stdout: String(decoding: try Data(contentsOf: URL(fileURLWithPath: outPath)), as: UTF8.self),
-            stderr: String(decoding: try Data(contentsOf: URL(fileURLWithPath: errPath)), as: UTF8.self))
+        try CommandResult.run(TestPaths.semidBinary, arguments, environment: environment)
     }
 
     /// Runs `semid arguments…` and records an issue unless it exits with status 0.

@@ -10,29 +10,11 @@ public enum PythonNumPy {
     /// throws ``PythonFailure`` (with stderr) when the exit status is not 0.
     @discardableResult
     public static func run(_ script: String, arguments: [String] = []) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
-        // Both streams go to files, not pipes, so neither can fill up and block the other.
-        let scratch = try TemporaryDirectory()
-        let outPath = scratch.file("stdout"), errPath = scratch.file("stderr")
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let outHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        try process.run()
-        process.waitUntilExit()
-        try outHandle.close()
-        try errHandle.close()
-        let output = String(decoding: try Data(contentsOf: URL(fileURLWithPath: outPath)), as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            let message = String(decoding: try Data(contentsOf: URL(fileURLWithPath: errPath)), as: UTF8.self)
-            throw PythonFailure(status: process.terminationStatus, message: message)
+        let result = try CommandResult.run("/usr/bin/env", ["python3", "-c", script] + arguments)
+        guard result.exited && result.status == 0 else {
+            throw PythonFailure(status: result.status, message: result.stderr)
         }
-        return output
+        return result.stdout
     }
 
     /// `python3` exited with a non-zero status.
