@@ -4,7 +4,9 @@ import PackageDescription
 // Layering (each target imports only those above it in this list):
 //   CBLAS, CZstd, CSQLite      system C libraries
 //   CSemidKernels              bfloat16 AMX matrix multiplication (C, used by SemidMath)
-//   SemidMath                  matrices, BLAS, RNG, parallel loops
+//   SemidMath                  matrices, BLAS (and bfloat16 AMX products), RNG, parallel loops
+//   SemidNeuralNetwork         the one neural-network toolkit: dense layer (fp32/bf16), activations, layer norm,
+//                              AdamW with its learning-rate schedule, parameter sets, buffers (RQ-VAE, next-item model)
 //   SemidQuantization          k-means, residual k-means, RQ-VAE, Sinkhorn
 //   SemidStorage               .npy / JSONL / TSV readers, zstd shards, SHA-256, SQLite catalog
 //   SemidIndex                 semantic IDs, collision policies and reports, the on-disk index
@@ -24,7 +26,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "semid", targets: ["semid"]),
-        .library(name: "Semid", targets: ["SemidMath", "SemidQuantization", "SemidStorage", "SemidIndex",
+        .library(name: "Semid", targets: ["SemidMath", "SemidNeuralNetwork", "SemidQuantization", "SemidStorage", "SemidIndex",
                                           "SemidDecoding", "SemidEvaluation", "SemidModel", "SemidReport"]),
         // The C ABI as a shared library, libsemidc.so (libsemidc.dylib on macOS): what the Python
         // package binds to. `semid` is taken by the executable product.
@@ -48,7 +50,8 @@ let package = Package(
         // attributes, unused unless the CPU and kernel allow AMX.
         .target(name: "CSemidKernels"),
         .target(name: "SemidMath", dependencies: ["CBLAS", "CSemidKernels"]),
-        .target(name: "SemidQuantization", dependencies: ["SemidMath"]),
+        .target(name: "SemidNeuralNetwork", dependencies: ["SemidMath"]),
+        .target(name: "SemidQuantization", dependencies: ["SemidMath", "SemidNeuralNetwork"]),
         .target(name: "SemidStorage", dependencies: ["SemidMath", "CZstd", "CSQLite"]),
         .target(name: "SemidIndex", dependencies: ["SemidQuantization", "SemidStorage"]),
         .target(name: "SemidDecoding", dependencies: ["SemidIndex"]),
@@ -75,6 +78,7 @@ let package = Package(
         // Shared by the test targets: temporary directories, NumPy, finite differences, synthetic data.
         .target(name: "SemidTestSupport", dependencies: ["SemidMath"], path: "Tests/SemidTestSupport"),
         .testTarget(name: "SemidMathTests", dependencies: ["SemidMath", "SemidTestSupport"]),
+        .testTarget(name: "SemidNeuralNetworkTests", dependencies: ["SemidNeuralNetwork", "SemidTestSupport"]),
         .testTarget(name: "SemidQuantizationTests", dependencies: ["SemidQuantization", "SemidTestSupport"]),
         .testTarget(name: "SemidStorageTests", dependencies: ["SemidStorage", "SemidTestSupport"]),
         .testTarget(name: "SemidIndexTests", dependencies: ["SemidIndex", "SemidTestSupport"]),

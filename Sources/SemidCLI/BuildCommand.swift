@@ -3,6 +3,7 @@ import Foundation
 import SemidDecoding
 import SemidIndex
 import SemidMath
+import SemidNeuralNetwork
 import SemidQuantization
 import SemidStorage
 
@@ -216,7 +217,7 @@ struct BuildCommand: ParsableCommand {
         if let batch { c.batchSize = batch }
         if let weightDecay { c.optimizer.weightDecay = weightDecay }
         if let warmupSteps { c.optimizer.warmupSteps = warmupSteps }
-        if let lrDecay, let decay = AdamW.Decay(rawValue: lrDecay) { c.optimizer.decay = decay }
+        if let lrDecay, let decay = LearningRateSchedule.Decay(rawValue: lrDecay) { c.optimizer.decay = decay }
         if let lrMinFraction { c.optimizer.minimumFraction = lrMinFraction }
         if let beta { c.beta = beta }
         if let latentDim { c.latentDimension = latentDim }
@@ -281,7 +282,7 @@ struct BuildCommand: ParsableCommand {
             }
             return
         }
-        if let lrDecay, AdamW.Decay(rawValue: lrDecay) == nil {
+        if let lrDecay, ![.constant, .cosine].contains(LearningRateSchedule.Decay(rawValue: lrDecay)) {
             throw ValidationError("--lr-decay must be cosine or constant (got \(lrDecay))")
         }
         if let precision, RQVAE.Configuration.Precision(rawValue: precision) == nil {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SemidMath
+import SemidNeuralNetwork
 import SemidModel
 
 /// `semid train`: train the built-in next-item model and store it in the index.

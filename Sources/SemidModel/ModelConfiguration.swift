@@ -1,4 +1,5 @@
 import Foundation
+import SemidNeuralNetwork
 
 /// The shape of the built-in next-item model. Stored in the index manifest under
 /// `extensions.model.configuration`.

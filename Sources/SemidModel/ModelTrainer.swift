@@ -4,6 +4,7 @@ import SemidDecoding
 import SemidEvaluation
 import SemidIndex
 import SemidMath
+import SemidNeuralNetwork
 
 /// How to train: optimiser, schedule, batching, early stopping.
 public struct TrainingConfiguration: Codable, Sendable, Equatable {
@@ -18,7 +19,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Decay after warm-up (over `epochs` worth of steps).
     public var decay: LearningRateSchedule.Decay = .constant
     /// AdamW settings (β, ε, decoupled weight decay, clipping norm).
-    public var optimizer = AdamW.Configuration()
+    public var optimizer = AdamW.Configuration(beta2: 0.98, clipNorm: 1)
     /// Stop after this many validations without a better NDCG@10 (0 = never stop early).
     public var patience = 8
     /// Validate every this many epochs.
@@ -228,7 +229,7 @@ public enum ModelTrainer {
         let stepsPerEpoch = (sequences.count + configuration.batchSize - 1) / configuration.batchSize
         let schedule = LearningRateSchedule(peak: configuration.learningRate, warmupSteps: configuration.warmupSteps,
                                             totalSteps: stepsPerEpoch * configuration.epochs, decay: configuration.decay)
-        let optimizer = AdamW(parameters: model.parameters, configuration: configuration.optimizer)
+        var optimizer = AdamW(for: model.parameters, configuration: configuration.optimizer, rounding: .scaleFirst)
         let ws = ModelWorkspace(configuration: model.configuration, itemCount: model.itemCount)
         let root = SeededGenerator(seed: configuration.seed)
         var dropoutRNG = root.derived(2)

@@ -1,4 +1,5 @@
 import SemidMath
+import SemidNeuralNetwork
 
 extension RQVAE {
     /// Parameters of RQ-VAE training. Every field is recorded in the index manifest
@@ -17,8 +18,8 @@ extension RQVAE {
         /// Rows per optimizer step (`--batch`).
         public var batchSize: Int = 1024
         /// AdamW settings and learning-rate schedule (`--lr`, `--weight-decay`, `--warmup-steps`, `--lr-decay`).
-        public var optimizer: AdamW.Configuration = .init(learningRate: 1e-3, weightDecay: 1e-4, warmupSteps: 50,
-                                                           decay: .cosine, minimumFraction: 0.1)
+        public var optimizer = Optimizer(learningRate: 1e-3, weightDecay: 1e-4, warmupSteps: 50,
+                                         decay: .cosine, minimumFraction: 0.1)
         /// Commitment weight β (`--beta`).
         public var beta: Double = 0.25
         /// A code unused for this many consecutive steps is re-seeded from a high-error latent
@@ -88,6 +89,7 @@ extension RQVAE {
             if !(o.beta2 >= 0 && o.beta2 < 1) { throw bad("adam beta2", o.beta2, "in [0, 1)") }
             if !(o.epsilon > 0) { throw bad("adam epsilon", o.epsilon, "a positive number") }
             if !(o.minimumFraction >= 0 && o.minimumFraction <= 1) { throw bad("--lr-min-fraction", o.minimumFraction, "in [0, 1]") }
+            if o.decay == .linear { throw bad("--lr-decay", o.decay.rawValue, "cosine or constant") }
             if !(beta >= 0 && beta.isFinite) { throw bad("--beta", beta, "0 or more") }
             if let s = deadCodeSteps, s < 0 { throw bad("--dead-code-steps", s, "0 (never) or more") }
             if deadCodeStopEpochs < 0 { throw bad("--dead-code-stop-epochs", deadCodeStopEpochs, "0 or more") }
