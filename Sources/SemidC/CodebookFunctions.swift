@@ -264,3 +264,75 @@ func checkEmbeddings(_ x: Matrix, name: String) throws {
         throw ABIError.invalid("\(name) row \(large / x.cols), column \(large % x.cols) is \(x.values[large]); values beyond ±\(IndexBuilder.maximumMagnitude) overflow squared distances in float32 (rescale the embeddings)")
     }
 }
+
+/// The rows training reads.
+@_cdecl("semid_training_rows")
+public func semid_training_rows(_ items: Int64, _ options: UnsafePointer<semid_codebook_options>?,
+                                _ outRows: UnsafeMutablePointer<Int64>?, _ capacity: Int64,
+                                _ outCount: UnsafeMutablePointer<Int64>?) -> Int32 {
+    abiCall {
+        let settings = try CodebookSettings(options)
+        let n = try count(items, "items", minimum: 1)
+        let room = try count(capacity, "capacity")
+        let countOut = try required(outCount, "out_count")
+        let configuration = settings.residualKMeans
+        try configuration.validate(items: n)
+        let rows = ResidualKMeans.trainingRows(items: n, configuration: configuration, seed: settings.configuration.seed)
+        countOut.pointee = Int64(rows.count)
+        guard rows.count <= room else {
+            throw ABIError(.bufferTooSmall, "out_rows has room for \(room) rows; training reads \(rows.count)")
+        }
+        let out = try required(outRows, "out_rows")
+        for (i, row) in rows.enumerated() { out[i] = Int64(row) }
+    }
+}
+
+/// Codebooks trained from the training rows.
+@_cdecl("semid_train_codebooks")
+public func semid_train_codebooks(_ sample: UnsafePointer<Float>?, _ sampleRows: Int64, _ dimension: Int64,
+                                  _ rows: UnsafePointer<Int64>?, _ items: Int64,
+                                  _ options: UnsafePointer<semid_codebook_options>?,
+                                  _ outCodebooks: UnsafeMutablePointer<Float>?, _ codebookValues: Int64,
+                                  _ outReport: UnsafeMutablePointer<semid_level_report>?) -> Int32 {
+    abiCall {
+        let settings = try CodebookSettings(options)
+        let n = try count(items, "items", minimum: 1)
+        let m = try count(sampleRows, "sample_rows", minimum: 1)
+        let d = try count(dimension, "dimension", minimum: 1)
+        let expected = try product(settings.totalCodes, d, "codebook rows × dimension")
+        guard codebookValues == Int64(expected) else {
+            throw ABIError.invalid("codebook_values is \(codebookValues); the codebooks are [\(settings.totalCodes), \(d)] = \(expected) floats")
+        }
+        let out = try required(outCodebooks, "out_codebooks")
+        let rowValues = UnsafeBufferPointer(start: try required(rows, "rows"), count: m)
+        var rowList: [Int] = []
+        rowList.reserveCapacity(m)
+        for (i, row) in rowValues.enumerated() {
+            guard row >= 0, row < Int64(n), i == 0 || row > rowValues[i - 1] else {
+                throw ABIError.invalid("rows[\(i)] is \(row); rows must ascend strictly within 0 ..< items (\(n))")
+            }
+            rowList.append(Int(row))
+        }
+        let x = Matrix(rows: m, cols: d, values: Array(UnsafeBufferPointer(start: try required(sample, "sample"),
+                                                                              count: try product(m, d, "sample_rows × dimension"))))
+        try checkEmbeddings(x, name: "sample")
+        let configuration = settings.residualKMeans
+        if let dims = configuration.kmeans.warmupDimensions, let large = dims.first(where: { 2 * $0 > d }) {
+            throw ABIError.invalid("options.warmup_dimensions: \(large) is more than half the dimension (\(d)); use dimensions up to \(d / 2), or none")
+        }
+        let trained = try ResidualKMeans.train(sample: x, rows: rowList, items: n, configuration: configuration,
+                                               seed: settings.configuration.seed, progress: settings.progress)
+        var offset = 0
+        for book in trained.quantizer.codebooks {
+            book.values.withUnsafeBufferPointer { (out + offset).update(from: $0.baseAddress!, count: $0.count) }
+            offset += book.values.count
+        }
+        if let outReport {
+            for (level, r) in trained.report.levels.enumerated() {
+                outReport[level] = semid_level_report(iterations: Int64(r.iterations), training_points: Int64(r.trainingPoints),
+                                                      reseeded_clusters: Int64(r.reseededClusters),
+                                                      residual_mean_squared_norm: r.residualMeanSquaredNorm)
+            }
+        }
+    }
+}

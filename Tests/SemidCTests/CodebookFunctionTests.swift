@@ -258,4 +258,70 @@ import Testing
         #expect(fromCodes([0, 1, 1, 0], errors, options: &options) == ABIStatus.ok.rawValue)
         #expect(try IndexStore.open(at: out).rawCodes.values == [0, 1, 1, 0])
     }
+
+    /// The four steps on a catalog large enough that every level samples (16 rows per code):
+    /// the codebooks, IDs and manifest figures of the in-memory build, bit for bit.
+    @Test func theFourStepsGiveTheInMemoryBuild() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let rows = 1_000, cols = 12
+        let values = Self.vectors(rows: rows, cols: cols, clusters: 40, seed: 21)
+        var configuration = BuildConfiguration(levels: 3, codebookSize: 8, collisionPolicy: .suffix, seed: 9)
+        configuration.kmeans.maxPointsPerCentroid = 16
+        let reference = try IndexBuilder.build(embeddings: Matrix(rows: rows, cols: cols, values: values), items: nil,
+                                               inputs: [], configuration: configuration)
+        var options = Self.options(levels: 3, size: 8, seed: 9)
+        options.max_points_per_centroid = 16
+
+        var needed: Int64 = 0
+        #expect(SemidC.semid_training_rows(Int64(rows), &options, nil, 0, &needed) == ABIStatus.bufferTooSmall.rawValue)
+        var sampled = [Int64](repeating: -1, count: Int(needed))
+        #expect(SemidC.semid_training_rows(Int64(rows), &options, &sampled, needed, &needed) == ABIStatus.ok.rawValue)
+        #expect(sampled.count < rows && sampled.count >= 3 * 8 * 16 / 2, "training should read a sample (\(sampled.count) of \(rows))")
+        #expect(zip(sampled, sampled.dropFirst()).allSatisfy { $0 < $1 })
+        let sample = sampled.flatMap { values[Int($0) * cols ..< (Int($0) + 1) * cols] }
+
+        var books = [Float](repeating: .nan, count: 3 * 8 * cols)
+        var report = [semid_level_report](repeating: semid_level_report(), count: 3)
+        #expect(SemidC.semid_train_codebooks(sample, Int64(sampled.count), Int64(cols), sampled, Int64(rows), &options,
+                                             &books, Int64(books.count), &report) == ABIStatus.ok.rawValue,
+                "\(String(cString: SemidC.semid_last_error()))")
+        let quantizer = try #require(reference.index.quantizer as? ResidualQuantizer)
+        #expect(books == quantizer.codebooks.flatMap(\.values))
+        let kmeans = try #require(reference.index.manifest.statistics.kmeans)
+        #expect(report.map(\.training_points) == kmeans.levels.map { Int64($0.trainingPoints) })
+        #expect(report.map(\.iterations) == kmeans.levels.map { Int64($0.iterations) })
+
+        var codes = [Int32](repeating: 0, count: rows * 3)
+        var errors = [Float](repeating: 0, count: rows)
+        var levelErrors = [Float](repeating: 0, count: rows * 3)
+        #expect(SemidC.semid_encode_codebooks(books, Int64(cols), &options, values, Int64(rows), &codes, &errors,
+                                              &levelErrors) == ABIStatus.ok.rawValue)
+        let out = directory + "/steps.semid"
+        let variance = Matrix(rows: rows, cols: cols, values: values).totalVariance
+        #expect(SemidC.semid_build_from_codes(books, Int64(cols), codes, Int64(rows), errors, levelErrors, variance, report,
+                                              nil, nil, nil, nil, &options, out, nil) == ABIStatus.ok.rawValue,
+                "\(String(cString: SemidC.semid_last_error()))")
+        let built = try IndexStore.open(at: out)
+        #expect(built.ids == reference.index.ids)
+        #expect(built.manifest.parameters == reference.index.manifest.parameters)
+        #expect(built.manifest.statistics == reference.index.manifest.statistics)
+        #expect(built.manifest.batches[0].reconstruction == reference.index.manifest.batches[0].reconstruction)
+
+        // A sample that misses a training row, rows out of order, a wrong codebook size.
+        func expectInvalid(_ status: Int32, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
+            #expect(status == ABIStatus.invalidArgument.rawValue, sourceLocation: sourceLocation)
+            let message = String(cString: SemidC.semid_last_error())
+            #expect(message.contains(fragment), "\(message)", sourceLocation: sourceLocation)
+        }
+        expectInvalid(SemidC.semid_train_codebooks(sample, Int64(sampled.count - 1), Int64(cols), Array(sampled.dropLast()),
+                                                   Int64(rows), &options, &books, Int64(books.count), nil), "row")
+        var shuffled = sampled
+        shuffled.swapAt(0, 1)
+        expectInvalid(SemidC.semid_train_codebooks(sample, Int64(sampled.count), Int64(cols), shuffled, Int64(rows), &options,
+                                                   &books, Int64(books.count), nil), "rows[1] is \(sampled[0])")
+        expectInvalid(SemidC.semid_train_codebooks(sample, Int64(sampled.count), Int64(cols), sampled, Int64(rows), &options,
+                                                   &books, Int64(books.count - 1), nil), "codebook_values is")
+        expectInvalid(SemidC.semid_training_rows(4, &options, nil, 0, &needed), "4")
+    }
 }

@@ -76,3 +76,30 @@ def test_errors_name_the_argument(tmp_path):
     semid.build_from_codes(BOOKS, codes, errors, 1.0, TINY, out=tmp_path / "ok.semid").close()
     with pytest.raises(semid.OutputExistsError):
         semid.build_from_codes(BOOKS, codes, errors, 1.0, TINY, out=tmp_path / "ok.semid")
+
+
+def test_the_steps_give_the_ids_of_semid_build_when_training_samples(tmp_path, semid_cli):
+    """2,000 items, K = 8 and 16 rows per code: every level trains on a sample; the steps on those
+    rows alone give the IDs, raw codes and errors of `semid build` on the .npy, byte for byte."""
+    from conftest import run_cli
+    x = clustered(2000, 16, 50, seed=12)
+    settings = semid.CodebookSettings(levels=3, codebook_size=8, seed=4, max_points_per_centroid=16)
+    rows = semid.training_rows(len(x), settings)
+    assert rows.dtype == np.int64 and 100 < len(rows) < len(x) and np.all(np.diff(rows) > 0)
+    books, report = semid.train_codebooks(x[rows], rows, len(x), settings)
+    assert books.shape == (24, 16) and [r["training_points"] for r in report] == [128, 128, 128]
+    codes, errors, levels = semid.encode_codebooks(books, x, settings, errors=True, level_errors=True)
+    variance = float(((x.astype(np.float64) - x.mean(0, dtype=np.float64)) ** 2).sum(1).mean())
+    index = semid.build_from_codes(books, codes, errors, variance, settings, out=tmp_path / "steps.semid",
+                                   level_errors=levels, training_report=report)
+    np.save(tmp_path / "x.npy", x)
+    run_cli(semid_cli, "build", "--embeddings", tmp_path / "x.npy", "--levels", 3, "--codebook-size", 8, "--seed", 4,
+            "--max-points-per-centroid", 16, "--quiet", "--out", tmp_path / "cli.semid")
+    for name in ("ids-00000.zst", "raw_codes-00000.zst", "reconstruction_errors-00000.zst"):
+        assert (tmp_path / "steps.semid" / name).read_bytes() == (tmp_path / "cli.semid" / name).read_bytes(), name
+    with semid.Index.open(tmp_path / "cli.semid") as cli:
+        assert index.manifest["statistics"] == cli.manifest["statistics"]
+        assert index.manifest["parameters"] == cli.manifest["parameters"]
+    index.close()
+    with pytest.raises(semid.InvalidArgumentError, match="rows"):
+        semid.train_codebooks(x[rows[1:]], rows[1:], len(x), settings)

@@ -258,11 +258,31 @@ typedef struct semid_level_report {
     int64_t iterations;                /* full-space k-means iterations run */
     int64_t training_points;           /* residual rows the level was trained on */
     int64_t reseeded_clusters;         /* empty clusters re-seeded */
-    double residual_mean_squared_norm; /* mean squared residual after the level, over the training rows */
+    double residual_mean_squared_norm; /* mean squared residual after the level, over the rows trained
+                                          on (semid_build_from_codes replaces it by the mean over all
+                                          items when given their level errors) */
 } semid_level_report;
 
 /* Fills `options` with the defaults (those of `semid build`). NULL is ignored. */
 void semid_codebook_options_init(semid_codebook_options *options);
+
+/* The rows (ascending, distinct, in 0 .. items-1) of an `items`-row input that training reads, over
+ * all levels: a function of (items, the options' quantizer settings, seed) only. Writes
+ * *out_count = their number and, when capacity >= it, the rows to out_rows (BUFFER_TOO_SMALL
+ * otherwise; capacity 0 with out_rows NULL asks for the count). At most `items`. */
+int semid_training_rows(int64_t items, const semid_codebook_options *options, int64_t *out_rows, int64_t capacity,
+                        int64_t *out_count);
+
+/* Trains the codebooks from the training rows alone: `sample` is float32 [sample_rows, dimension],
+ * row i = input row rows[i], where rows (sample_rows values, ascending) contains every row
+ * semid_training_rows gives for `items` and the same options (usually exactly those; checked).
+ * Writes the codebooks, float32 [sum K_l, dimension] (level 0's K_0 rows first), to out_codebooks
+ * (codebook_values = sum K_l * dimension floats), and, when out_report is not NULL, one
+ * semid_level_report per level. The codebooks are those semid_build trains on all `items` rows,
+ * bit for bit. */
+int semid_train_codebooks(const float *sample, int64_t sample_rows, int64_t dimension, const int64_t *rows,
+                          int64_t items, const semid_codebook_options *options, float *out_codebooks,
+                          int64_t codebook_values, semid_level_report *out_report);
 
 /* Encodes vectors, float32 [rows, dimension] (finite), with codebooks, float32 [sum K_l, dimension]
  * (levels and sizes from `options`): raw codes int32 [rows, levels] into out_codes, the same codes

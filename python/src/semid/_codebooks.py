@@ -5,7 +5,7 @@ With the same settings and seed the result has the IDs ``semid build`` gives, by
 from __future__ import annotations
 
 import os
-from ctypes import byref, c_int32, c_void_p
+from ctypes import byref, c_int32, c_int64, c_void_p
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Union
 
@@ -14,6 +14,8 @@ import numpy as np
 from ._build import _items_arguments, _progress_callback
 from ._index import Index, PathLike, _address
 from ._native import CodebookOptions, LevelReport, check, lib
+
+BUFFER_TOO_SMALL = 7  # SEMID_ERROR_BUFFER_TOO_SMALL
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,48 @@ def _codebook_matrix(codebooks, settings: CodebookSettings) -> np.ndarray:
         raise ValueError(f"codebooks must be [sum K_l, d] = [{settings.total_codes}, d] for codebook sizes "
                          f"{settings.codebook_sizes}, got shape {books.shape}")
     return books
+
+
+def training_rows(items: int, settings: CodebookSettings) -> np.ndarray:
+    """The rows (int64, ascending) of an `items`-row input that training with `settings` reads:
+    the union of every level's seeded sample (all rows when a level trains on all). A function of
+    (items, settings, seed) only; at most 512 x K per level with the default settings."""
+    options = settings.options()
+    needed = c_int64(0)
+    status = lib.semid_training_rows(int(items), byref(options), None, 0, byref(needed))
+    if status != BUFFER_TOO_SMALL:
+        check(status)
+    rows = np.empty(needed.value, dtype=np.int64)
+    check(lib.semid_training_rows(int(items), byref(options), _address(rows) if rows.size else None, rows.size,
+                                  byref(needed)))
+    return rows
+
+
+def train_codebooks(sample, rows, items: int, settings: CodebookSettings, *, progress=False):
+    """Trains the codebooks from the training rows alone: `sample` is float [len(rows), d], row i =
+    input row rows[i], for the rows :func:`training_rows` gives (ascending; a superset works).
+    Returns (codebooks float32 [sum K_l, d], report): the codebooks ``semid build`` trains on all
+    `items` rows, bit for bit, and per level a dict of ``iterations``, ``training_points``,
+    ``reseeded_clusters`` and ``residual_mean_squared_norm`` (over the sample) for
+    :func:`build_from_codes`. `progress` as for :func:`semid.build`."""
+    x = _float_matrix(sample, "sample")
+    order = np.ascontiguousarray(rows, dtype=np.int64)
+    if order.shape != (x.shape[0],):
+        raise ValueError(f"rows must be [{x.shape[0]}] (one per sample row), got shape {order.shape}")
+    if x.shape[0] < 1 or x.shape[1] < 1:
+        raise ValueError(f"sample must have at least one row and column, got shape {x.shape}")
+    levels = len(settings.codebook_sizes)
+    books = np.empty((settings.total_codes, x.shape[1]), dtype=np.float32)
+    report = (LevelReport * max(levels, 1))()
+    callback, raised = _progress_callback(progress)
+    options = settings.options(progress=callback)
+    check(lib.semid_train_codebooks(_address(x), x.shape[0], x.shape[1], _address(order), int(items), byref(options),
+                                    _address(books), books.size, _ctypes_address(report)))
+    if raised:
+        raise raised[0]
+    return books, [{"iterations": r.iterations, "training_points": r.training_points,
+                    "reseeded_clusters": r.reseeded_clusters,
+                    "residual_mean_squared_norm": r.residual_mean_squared_norm} for r in report[:levels]]
 
 
 def encode_codebooks(codebooks, vectors, settings: CodebookSettings, *, errors: bool = False,

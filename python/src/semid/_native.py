@@ -124,6 +124,8 @@ _PROTOTYPES = {
     "semid_build": (c_int, [_P, c_int64, c_int64, c_char_p, _P, _P, POINTER(BuildOptions), c_char_p,
                             POINTER(c_void_p)]),
     "semid_codebook_options_init": (None, [POINTER(CodebookOptions)]),
+    "semid_training_rows": (c_int, [c_int64, POINTER(CodebookOptions), _P, c_int64, POINTER(c_int64)]),
+    "semid_train_codebooks": (c_int, [_P, c_int64, c_int64, _P, c_int64, POINTER(CodebookOptions), _P, c_int64, _P]),
     "semid_encode_codebooks": (c_int, [_P, c_int64, POINTER(CodebookOptions), _P, c_int64, _P, _P, _P]),
     "semid_build_from_codes": (c_int, [_P, c_int64, _P, c_int64, _P, _P, c_double, _P, c_char_p, _P, _P, c_char_p,
                                        POINTER(CodebookOptions), c_char_p, POINTER(c_void_p)]),
