@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import SemidDecoding
-import SemidIndex
+import Semid
 
 /// `semid bench`: performance measurements that are too slow or too noisy for unit tests.
 struct BenchCommand: ParsableCommand {

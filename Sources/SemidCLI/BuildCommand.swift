@@ -1,10 +1,6 @@
 import ArgumentParser
 import Foundation
-import SemidDecoding
-import SemidIndex
-import SemidMath
-import SemidQuantization
-import SemidStorage
+import Semid
 
 /// `semid build`: embeddings (+ item catalog) → codebooks → unique semantic IDs → index on disk.
 struct BuildCommand: ParsableCommand {
@@ -301,49 +297,8 @@ struct BuildCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        if FileSystem.exists(out) && !force { throw IndexError.outputExists(path: out) }
-        if FileSystem.exists(out) && !FileSystem.exists(out + "/" + IndexStore.manifestFile) {
-            throw IndexError.inconsistentInput("\(out) exists and is not a semid index; refusing to replace it even with --force")
-        }
-        let started = Date()
-        let progress = Console.progress(quiet: quiet)
-
-        var matrix: Matrix?
-        var inputs: [InputFingerprint] = []
-        if let embeddings {
-            let read = try NpyFile.readMatrix(at: embeddings)
-            if codebookSize > read.rows && !(QuantizationMethod(rawValue: method)?.isAssigned ?? false) {
-                // Checked here (and again by the quantizer) so the message names the file.
-                throw InputError(embeddings, "has \(read.rows) rows, fewer than --codebook-size \(codebookSize): "
-                                 + "need at least as many vectors as codes per level (lower --codebook-size)")
-            }
-            if QuantizationMethod(rawValue: method) == .rqKMeans, ItemVectorSource(rawValue: source) == .content,
-               let dims = warmupDimensions ?? nil, let large = dims.first(where: { 2 * $0 > read.cols }) {
-                throw ValidationError("--kmeans-warmup \(kmeansWarmup): \(large) is more than half the embedding dimension (\(read.cols) in \(embeddings)); use dimensions up to \(read.cols / 2), or none")
-            }
-            inputs.append(try InputFingerprint(role: "embeddings", path: embeddings, rows: read.rows, columns: read.cols))
-            matrix = read
-        }
-        var records: [ItemRecord]?
-        if let items {
-            let read = try ItemCatalogFile.read(at: items)
-            try ItemCatalogFile.validateDense(read, startingAt: 0, source: items)
-            if let matrix, read.count != matrix.rows, let embeddings {
-                throw IndexError.inconsistentInput(
-                    "\(items) lists \(read.count) items but \(embeddings) has \(matrix.rows) rows; row i of the embeddings must be item i")
-            }
-            records = read
-            inputs.append(try InputFingerprint(role: "items", path: items, rows: read.count, columns: nil))
-        }
-        var histories: [UserSequence]?
-        if let sequences {
-            let count = matrix?.rows ?? records?.count ?? 0
-            let read = try SequenceFile.read(at: sequences, itemCount: count)
-            histories = read
-            inputs.append(try InputFingerprint(role: "sequences", path: sequences, rows: read.count, columns: nil))
-        }
-
+    /// The library configuration from the flags.
+    func buildConfiguration() -> BuildConfiguration {
         var configuration = BuildConfiguration(levels: levels, codebookSize: codebookSize,
                                                collisionPolicy: collisionPolicy, seed: seed)
         configuration.method = QuantizationMethod(rawValue: method) ?? .rqKMeans
@@ -361,21 +316,21 @@ struct BuildCommand: ParsableCommand {
         configuration.kmeans.restarts = kmeansRestarts
         configuration.kmeans.refinementPasses = kmeansRefinement
         configuration.rqvae = vaeConfiguration()
+        return configuration
+    }
 
-        var built = try IndexBuilder.build(embeddings: matrix, items: records, sequences: histories, inputs: inputs,
-                                           configuration: configuration, progress: progress)
-        // The decoding trie is stored with the index when IDs are unique (not under --collisions none
-        // with collisions left, where generation would be ambiguous anyway).
-        do {
-            try CodeTrie.attach(to: &built.index)
-        } catch DecodingError.duplicateID {
+    func run() throws {
+        let progress = Console.progress(quiet: quiet)
+        var request = BuildRequest(embeddings: embeddings.map { .file($0) }, items: items.map { .file($0) },
+                                   sequences: sequences.map { .file($0) }, configuration: buildConfiguration(), output: out)
+        request.overwrite = force
+        request.waiting = writer.waiting
+        request.progress = progress
+        let result = try Pipeline.build(request)
+        if !result.trieStored {
             Console.err("note: IDs are not unique (policy \(collisions)), so no decoding trie is stored")
         }
-        try IndexStore.write(built.index, catalog: .new(built.catalog), to: out, overwrite: force, progress: progress,
-                             waiting: writer.waiting)
-        let index = try IndexStore.open(at: out)
-        let report = try index.report(groupLimit: 3)
-        Console.out("wrote \(out) in \(Format.seconds(Date().timeIntervalSince(started)))")
-        Console.out(InspectCommand.render(report, manifest: index.manifest))
+        Console.out("wrote \(out) in \(Format.seconds(result.seconds))")
+        Console.out(InspectCommand.render(result.report, manifest: result.index.manifest))
     }
 }

@@ -1,11 +1,6 @@
 import ArgumentParser
 import Foundation
-import SemidEvaluation
-import SemidIndex
-import SemidMath
-import SemidModel
-import SemidQuantization
-import SemidStorage
+import Semid
 
 /// `semid compare`: the indexing-scheme comparison (issue: collaborative + hybrid IDs).
 struct CompareCommand: ParsableCommand {
@@ -142,19 +137,6 @@ struct CompareCommand: ParsableCommand {
     }
 
     func run() throws {
-        if FileSystem.exists(out) && !FileSystem.isDirectory(out) {
-            throw CommandFailure("--out \(out) exists and is not a directory; give a directory for the comparison's indexes")
-        }
-        let matrix = try NpyFile.readMatrix(at: embeddings)
-        let records = try items.map { path -> [ItemRecord] in
-            let read = try ItemCatalogFile.read(at: path)
-            try ItemCatalogFile.validateDense(read, startingAt: 0, source: path)
-            return read
-        }
-        let histories = try SequenceFile.read(at: sequences, itemCount: matrix.rows)
-        if userTokens != "off" && userCodebookSize > histories.count {
-            throw CommandFailure("--user-codebook-size \(userCodebookSize) is larger than the \(histories.count) users of \(sequences); user IDs need at least as many users as codes per level")
-        }
         let wanted = Set(schemeList)
         var selected = SchemeComparison.Scheme.standard(levels: levels, codebookSize: codebookSize, seed: 7, rqvaeEpochs: rqvaeEpochs)
             .filter { wanted.contains($0.name.replacingOccurrences(of: " ", with: "-")) }
@@ -181,10 +163,10 @@ struct CompareCommand: ParsableCommand {
             users: users,
             userTokenLevels: userTokenLevels == "all" ? nil : Int(userTokenLevels ?? "") ?? userLevels,
             beam: beam)
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        Console.err("comparing \(selected.count) schemes × \(configuration.userTokens.count) × \(configuration.seeds.count) seeds on \(BLASRuntime.summary)")
-        let rows = try SchemeComparison.run(embeddings: matrix, items: records, sequences: histories,
-                                            configuration: configuration, directory: out) { Console.err($0) }
+        var request = ComparisonRequest(embeddings: .file(embeddings), items: items.map { .file($0) },
+                                        sequences: .file(sequences), configuration: configuration, directory: out)
+        request.log = { Console.err($0) }
+        let rows = try Pipeline.compare(request)
         if json {
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase

@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-import SemidEvaluation
-import SemidMath
-import SemidModel
+import Semid
 
 /// `semid eval`: full-ranking metrics by generation, with a popularity baseline.
 struct EvalCommand: ParsableCommand {

@@ -1,7 +1,5 @@
 import ArgumentParser
-import SemidDecoding
-import SemidIndex
-import SemidStorage
+import Semid
 
 /// `semid export`: final IDs for LLM pipelines and analysis.
 struct ExportCommand: ParsableCommand {

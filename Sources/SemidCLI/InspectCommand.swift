@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-import SemidIndex
-import SemidQuantization
-import SemidStorage
+import Semid
 
 /// `semid inspect`: collision and codebook-health figures of an index.
 struct InspectCommand: ParsableCommand {

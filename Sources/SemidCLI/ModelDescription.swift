@@ -1,6 +1,5 @@
 import Foundation
-import SemidIndex
-import SemidModel
+import Semid
 
 /// One line about the trained model of an index, for `semid inspect`.
 enum ModelDescription {

@@ -1,8 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
-import SemidDecoding
-import SemidModel
+import Semid
 
 /// `semid recommend`: the next items for one history, by trie-constrained generation.
 struct RecommendCommand: ParsableCommand {

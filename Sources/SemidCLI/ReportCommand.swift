@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import SemidReport
-import SemidStorage
+import Semid
 
 /// `semid report`: a self-contained HTML page of plots about one index, or up to four compared.
 struct ReportCommand: ParsableCommand {

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import SemidMath
-import SemidModel
+import Semid
 
 /// `semid train`: train the built-in next-item model and store it in the index.
 struct TrainCommand: ParsableCommand {

@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
-import SemidIndex
-import SemidMath
-import SemidQuantization
-import SemidStorage
+import Semid
 
 /// `semid verify`: re-encode the items with the index's frozen quantizer and compare with the
 /// stored codes.

@@ -1,0 +1,59 @@
+import Semid
+
+/// The one place where library errors are worded for the command line: library errors name
+/// Swift parameters (`codebookSize`, `itemEmbeddings`), the tool names its flags.
+enum ErrorMessages {
+    /// The flag of a library parameter: `codebookSize` → `--codebook-size`, except where the
+    /// flag has another name.
+    static func flag(_ parameter: String) -> String {
+        if let renamed = renamedFlags[parameter] { return renamed }
+        var kebab = ""
+        for character in parameter {
+            if character.isUppercase { kebab += "-" + character.lowercased() } else { kebab.append(character) }
+        }
+        return "--" + kebab
+    }
+
+    /// Library parameters whose flag is not their kebab-cased name.
+    static let renamedFlags: [String: String] = [
+        "output": "--out",
+        "overwrite": "--force",
+        "learningRate": "--lr",
+        "batchSize": "--batch",
+        "warmupSteps": "--warmup",
+        "dimension": "--dim",
+    ]
+
+    /// The one-line message of `error` for stderr.
+    static func message(for error: Error) -> String {
+        guard let error = error as? PipelineError else { return String(describing: error) }
+        switch error {
+        case .outputNotAnIndex(let path):
+            return "\(path) exists and is not a semid index; refusing to replace it even with --force"
+        case let .fewerRowsThanCodes(file, rows, codebookSize):
+            return "\(file): has \(rows) rows, fewer than \(flag("codebookSize")) \(codebookSize): "
+                + "need at least as many vectors as codes per level (lower \(flag("codebookSize")))"
+        case let .warmupDimensionTooLarge(dimension, embeddingDimension, file):
+            return "\(flag("kmeansWarmup")): \(dimension) is more than half the embedding dimension (\(embeddingDimension) in \(file)); "
+                + "use dimensions up to \(embeddingDimension / 2), or none"
+        case .userIDsExist(let index):
+            return "\(index) already has user IDs; pass --add to give IDs to new users or --force to rebuild them"
+        case let .itemVectorsNeeded(index, method):
+            return "\(index) has \(method) IDs that cannot be decoded to vectors; give \(flag("itemEmbeddings"))"
+        case .notADirectory(let path):
+            return "--out \(path) exists and is not a directory; give a directory for the comparison's indexes"
+        case let .fewerUsersThanCodes(sequences, users, codebookSize):
+            return "--user-codebook-size \(codebookSize) is larger than the \(users) users of \(sequences); "
+                + "user IDs need at least as many users as codes per level"
+        case .itemCountMismatch, .userEmbeddingRows, .itemVectorRows:
+            return error.description
+        }
+    }
+
+    /// Whether `error` is a usage error (exit status 2, with a pointer to `--help`) rather than
+    /// a failed operation (exit status 1).
+    static func isUsageError(_ error: Error) -> Bool {
+        if case .warmupDimensionTooLarge = error as? PipelineError { return true }
+        return false
+    }
+}
