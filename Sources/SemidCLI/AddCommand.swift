@@ -7,8 +7,8 @@ struct AddCommand: ParsableCommand {
         commandName: "add",
         abstract: "Add items to an index without changing any existing ID.",
         discussion: """
-            New items are encoded with the index's frozen quantizer and take the next free suffix
-            (suffix policy) or the nearest free last-level code (sinkhorn policy). The index is
+            New items are encoded with the index's frozen quantizer and take the next free suffix \
+            (suffix policy) or the nearest free last-level code (sinkhorn policy). The index is \
             rewritten atomically: if anything fails, the old index is left as it was.
             """)
 

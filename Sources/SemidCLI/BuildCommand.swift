@@ -8,16 +8,16 @@ struct BuildCommand: ParsableCommand {
         commandName: "build",
         abstract: "Train a residual quantizer on item embeddings and write a semantic-ID index.",
         discussion: """
-            The index is written to a temporary directory next to --out and renamed into place, so an
-            interrupted build leaves any previous index intact. Same inputs + same --seed give a
+            The index is written to a temporary directory next to --out and renamed into place, so an \
+            interrupted build leaves any previous index intact. Same inputs + same --seed give a \
             byte-identical index (on the same OpenBLAS kernel).
 
-            --method rq-vae trains an MLP autoencoder (d → --hidden → --latent-dim, mirrored decoder)
-            with --levels residual codebooks of --codebook-size codes in its latent space
-            (straight-through gradients, loss = reconstruction MSE + codebook loss + --beta ×
-            commitment, AdamW). One progress line per epoch; every --eval-every epochs all items are
-            encoded and the raw collision rate, per-level utilisation and reconstruction are measured.
-            The kept checkpoint is the evaluation with the lowest raw collision rate among those whose
+            --method rq-vae trains an MLP autoencoder (d → --hidden → --latent-dim, mirrored decoder) \
+            with --levels residual codebooks of --codebook-size codes in its latent space \
+            (straight-through gradients, loss = reconstruction MSE + codebook loss + --beta × \
+            commitment, AdamW). One progress line per epoch; every --eval-every epochs all items are \
+            encoded and the raw collision rate, per-level utilisation and reconstruction are measured. \
+            The kept checkpoint is the evaluation with the lowest raw collision rate among those whose \
             relative reconstruction MSE is within --checkpoint-tolerance of the best one.
             """)
 
@@ -28,10 +28,10 @@ struct BuildCommand: ParsableCommand {
     var items: String?
 
     @Option(help: "How IDs are made: rq-kmeans (residual k-means), rq-vae (residual quantization in a learned latent space), or the baselines random and sequential (numbered by first appearance in --sequences).")
-    var method: String = QuantizationMethod.rqKMeans.rawValue
+    var method: QuantizationMethod = .rqKMeans
 
     @Option(help: "Vectors to quantize: content (--embeddings), collaborative (PPMI factorisation of --sequences) or hybrid (both, concatenated).")
-    var source: String = ItemVectorSource.content.rawValue
+    var source: ItemVectorSource = .content
 
     @Option(help: "User histories (TSV user<TAB>items… or LC-Rec *.inter.json) for collaborative/hybrid vectors and sequential IDs; the last 2 items per user are held out.")
     var sequences: String?
@@ -55,7 +55,7 @@ struct BuildCommand: ParsableCommand {
     var codebookSize: Int = 256
 
     @Option(help: "Collision policy: none (report only), suffix (TIGER: one extra level = rank in the colliding group) or sinkhorn (LC-Rec uniform mapping, finished so every ID is unique at the same length).")
-    var collisions: String = "suffix"
+    var collisions: CollisionPolicyName = .suffix
 
     @Option(help: "sinkhorn: entropic regularisation on standardised distances.")
     var sinkhornEpsilon: Double = 0.003
@@ -79,7 +79,7 @@ struct BuildCommand: ParsableCommand {
     var maxPointsPerCentroid: Int = 512
 
     @Option(help: "k-means seeding: kmeans++ or random.")
-    var kmeansInit: String = KMeans.Initialization.kMeansPlusPlus.rawValue
+    var kmeansInit: KMeans.Initialization = .kMeansPlusPlus
 
     @Option(help: "Principal-subspace dimensions clustered before the full space, comma-separated: \"auto\" (4, 8, 16, … up to d/2, at most 64) or \"none\".")
     var kmeansWarmup: String = "auto"
@@ -148,7 +148,7 @@ struct BuildCommand: ParsableCommand {
     var patience: Int?
 
     @Option(help: "RQ-VAE: training arithmetic: auto (bfloat16 on Intel AMX when available, else fp32), fp32 or bf16 (default auto). Encoding is always fp32.")
-    var precision: String?
+    var precision: RQVAE.Configuration.Precision?
 
     @Option(help: "RQ-VAE: checkpoint rule tolerance: keep the lowest collision rate among evaluations within this fraction of the best reconstruction (default \(vaeDefaults.checkpointTolerance)).")
     var checkpointTolerance: Double?
@@ -223,16 +223,16 @@ struct BuildCommand: ParsableCommand {
         if let evalEvery { c.evaluateEvery = evalEvery }
         if let patience { c.patience = patience }
         if let checkpointTolerance { c.checkpointTolerance = checkpointTolerance }
-        if let precision, let value = RQVAE.Configuration.Precision(rawValue: precision) { c.precision = value }
+        if let precision { c.precision = precision }
         return c
     }
 
     /// The policy with its settings.
     var collisionPolicy: CollisionPolicy {
-        if collisions == "sinkhorn" {
+        if collisions == .sinkhorn {
             return .sinkhorn(SinkhornPolicy(epsilon: sinkhornEpsilon, iterations: sinkhornIterations, rounds: sinkhornRounds))
         }
-        return CollisionPolicy(name: collisions) ?? .suffix
+        return collisions.policy
     }
 
     func validate() throws {
@@ -245,20 +245,8 @@ struct BuildCommand: ParsableCommand {
         }
         if codebookSize < 2 { throw ValidationError("--codebook-size must be at least 2 (got \(codebookSize))") }
         if codebookSize > 65_536 { throw ValidationError("--codebook-size must be at most 65536 (got \(codebookSize))") }
-        if CollisionPolicy(name: collisions) == nil {
-            throw ValidationError("--collisions must be one of \(CollisionPolicy.names.joined(separator: ", ")) (got \(collisions))")
-        }
-        if ItemVectorSource(rawValue: source) == nil {
-            throw ValidationError("--source must be one of \(ItemVectorSource.allCases.map(\.rawValue).joined(separator: ", ")) (got \(source))")
-        }
         if embeddings == nil && items == nil {
             throw ValidationError("give --embeddings (and/or --items for the item count)")
-        }
-        if QuantizationMethod(rawValue: method) == nil {
-            throw ValidationError("--method must be one of \(QuantizationMethod.allCases.map(\.rawValue).joined(separator: ", ")) (got \(method))")
-        }
-        if KMeans.Initialization(rawValue: kmeansInit) == nil {
-            throw ValidationError("--kmeans-init must be kmeans++ or random (got \(kmeansInit))")
         }
         if kmeansIterations < 1 { throw ValidationError("--kmeans-iterations must be at least 1 (got \(kmeansIterations))") }
         if !(kmeansTolerance >= 0) { throw ValidationError("--kmeans-tolerance must be 0 or more") }
@@ -271,17 +259,14 @@ struct BuildCommand: ParsableCommand {
         if kmeansRefinement < 0 { throw ValidationError("--kmeans-refinement must be 0 or more") }
         if kmeansRestarts < 1 { throw ValidationError("--kmeans-restarts must be at least 1") }
         if warmupIterations < 0 { throw ValidationError("--warmup-iterations must be 0 or more") }
-        if QuantizationMethod(rawValue: method) != .rqVAE {
+        if method != .rqVAE {
             if let flag = givenVAEFlags.first {
-                throw ValidationError("\(flag) applies to --method rq-vae only (got --method \(method))")
+                throw ValidationError("\(flag) applies to --method rq-vae only (got --method \(method.rawValue))")
             }
             return
         }
         if let lrDecay, AdamW.Decay(rawValue: lrDecay) == nil {
             throw ValidationError("--lr-decay must be cosine or constant (got \(lrDecay))")
-        }
-        if let precision, RQVAE.Configuration.Precision(rawValue: precision) == nil {
-            throw ValidationError("--precision must be auto, fp32 or bf16 (got \(precision))")
         }
         if hiddenWidths == nil {
             throw ValidationError("--hidden must be positive widths separated by commas, e.g. 512,256,128 (got \(hidden ?? ""))")
@@ -301,13 +286,13 @@ struct BuildCommand: ParsableCommand {
     func buildConfiguration() -> BuildConfiguration {
         var configuration = BuildConfiguration(levels: levels, codebookSize: codebookSize,
                                                collisionPolicy: collisionPolicy, seed: seed)
-        configuration.method = QuantizationMethod(rawValue: method) ?? .rqKMeans
+        configuration.method = method
         configuration.kmeans.iterations = kmeansIterations
         configuration.kmeans.tolerance = kmeansTolerance
         configuration.kmeans.maxPointsPerCentroid = maxPointsPerCentroid
-        configuration.kmeans.initialization = KMeans.Initialization(rawValue: kmeansInit) ?? .kMeansPlusPlus
+        configuration.kmeans.initialization = kmeansInit
         configuration.rowsPerShard = rowsPerShard
-        configuration.source = ItemVectorSource(rawValue: source) ?? .content
+        configuration.source = source
         configuration.collaborative = CollaborativeConfiguration(
             dimension: collaborativeDim, window: cooccurrenceWindow, heldOutPerUser: heldOut, contentWeight: contentWeight)
         configuration.kmeans.warmupDimensions = warmupDimensions ?? nil
@@ -328,7 +313,7 @@ struct BuildCommand: ParsableCommand {
         request.progress = progress
         let result = try Pipeline.build(request)
         if !result.trieStored {
-            Console.err("note: IDs are not unique (policy \(collisions)), so no decoding trie is stored")
+            Console.err("note: IDs are not unique (policy \(collisions.rawValue)), so no decoding trie is stored")
         }
         Console.out("wrote \(out) in \(Format.seconds(result.seconds))")
         Console.out(InspectCommand.render(result.report, manifest: result.index.manifest))

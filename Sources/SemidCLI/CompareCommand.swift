@@ -8,12 +8,12 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Build several ID schemes on the same data, train the same model on each, and compare them.",
         discussion: """
-            Schemes: random, sequential (baselines), content-rq-kmeans, content-rq-vae, collaborative
-            and hybrid. Every scheme gets the same model and the same training budget; the table
-            reports the raw collision rate, test Recall@10 / NDCG@10 (full ranking by generation,
-            beam 20, mean over --seeds), and build and training time. By default the model sees an
-            item only through its ID tokens (--representation ids), as in the indexing study, so the
-            differences come from the IDs; --representation full adds free item vectors.
+            Schemes: random, sequential (baselines), content-rq-kmeans, content-rq-vae, collaborative \
+            and hybrid. Every scheme gets the same model and the same training budget; the table \
+            reports the raw collision rate, test Recall@10 / NDCG@10 (full ranking by generation, \
+            beam 20, mean over --seeds), and build and training time. By default the model sees an \
+            item only through its ID tokens (--representation ids), as in the indexing study, so the \
+            differences come from the IDs; --representation full adds free item vectors. \
             Indexes are kept in --out for inspection.
             """)
 
@@ -30,7 +30,7 @@ struct CompareCommand: ParsableCommand {
     var schemes: String = "random,sequential,content-rq-kmeans,content-rq-vae,collaborative,hybrid"
 
     @Option(help: "User-ID tokens: off, on or both.")
-    var userTokens: String = "both"
+    var userTokens: UserTokenRuns = .both
 
     @Option(help: "Comma-separated training seeds; results are averaged.")
     var seeds: String = "1,2"
@@ -48,7 +48,7 @@ struct CompareCommand: ParsableCommand {
     var rqvaeEpochs: Int = 100
 
     @Option(help: "Item representation in the model: ids (code tokens only) or full (plus free item vectors).")
-    var representation: String = "ids"
+    var representation: Representation = .ids
 
     @Option(help: "Maximum training epochs per run (the same budget for every scheme).")
     var epochs: Int = 20
@@ -84,7 +84,7 @@ struct CompareCommand: ParsableCommand {
     var userTokenDropout: Float = 0.1
 
     @Option(help: "User IDs seen in training: causal (encoded from the items before each trained position) or stored (the final IDs, which describe the targets).")
-    var userIdTraining = TrainingConfiguration.UserIDTraining.causal.rawValue
+    var userIdTraining: TrainingConfiguration.UserIDTraining = .causal
 
     @Option(help: "Beam width of the test evaluation.")
     var beam = 20
@@ -94,6 +94,21 @@ struct CompareCommand: ParsableCommand {
 
     @Flag(help: "Print the table as JSON.")
     var json = false
+
+    /// `--user-tokens`: which runs of every scheme read user tokens.
+    enum UserTokenRuns: String, CaseIterable, ExpressibleByArgument {
+        case off, on, both
+        /// The runs' user-token settings, in order.
+        var runs: [Bool] { self == .both ? [false, true] : [self == .on] }
+    }
+
+    /// `--representation`: how the model represents an item.
+    enum Representation: String, CaseIterable, ExpressibleByArgument {
+        /// Its ID's code tokens only.
+        case ids
+        /// Code tokens plus a free item vector.
+        case full
+    }
 
     var schemeList: [String] { schemes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
     var seedList: [UInt64]? {
@@ -107,8 +122,6 @@ struct CompareCommand: ParsableCommand {
         for s in schemeList where !known.contains(s) {
             throw ValidationError("unknown scheme \(s) in --schemes (known: \(known.sorted().joined(separator: ", ")))")
         }
-        if !["off", "on", "both"].contains(userTokens) { throw ValidationError("--user-tokens must be off, on or both (got \(userTokens))") }
-        if !["ids", "full"].contains(representation) { throw ValidationError("--representation must be ids or full (got \(representation))") }
         if seedList == nil { throw ValidationError("--seeds must be comma-separated integers (got \(seeds))") }
         if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         if patience < 0 { throw ValidationError("--patience must be 0 or more") }
@@ -127,10 +140,7 @@ struct CompareCommand: ParsableCommand {
         if !(0..<1).contains(userTokenDropout) { throw ValidationError("--user-token-dropout must be in [0, 1) (got \(userTokenDropout))") }
         if beam < 1 { throw ValidationError("--beam must be at least 1 (got \(beam))") }
         if kmeansIterations < 1 { throw ValidationError("--kmeans-iterations must be at least 1 (got \(kmeansIterations))") }
-        if TrainingConfiguration.UserIDTraining(rawValue: userIdTraining) == nil {
-            throw ValidationError("--user-id-training must be causal or stored (got \(userIdTraining))")
-        }
-        if userIdTraining == TrainingConfiguration.UserIDTraining.causal.rawValue, let l = userTokenLevels,
+        if userIdTraining == .causal, let l = userTokenLevels,
            l == "all" || (Int(l) ?? 0) > userLevels {
             throw ValidationError("--user-token-levels \(l): causal user IDs have only the quantizer's \(userLevels) positions (no collision suffix); use 1…\(userLevels) or --user-id-training stored")
         }
@@ -142,7 +152,7 @@ struct CompareCommand: ParsableCommand {
             .filter { wanted.contains($0.name.replacingOccurrences(of: " ", with: "-")) }
         for i in selected.indices { selected[i].build.kmeans.iterations = kmeansIterations }
         var model = ModelConfiguration()
-        model.itemEmbeddings = representation == "full"
+        model.itemEmbeddings = representation == .full
         model.codeEmbeddings = true
         model.dimension = dim
         model.feedForward = 4 * dim
@@ -154,11 +164,11 @@ struct CompareCommand: ParsableCommand {
         training.batchSize = batch
         training.learningRate = lr
         training.warmupSteps = warmup
-        training.userIDSource = TrainingConfiguration.UserIDTraining(rawValue: userIdTraining) ?? .causal
+        training.userIDSource = userIdTraining
         var users = UserIDConfiguration(levels: userLevels, codebookSize: userCodebookSize, collisionPolicy: .suffix, seed: 7)
         users.kmeans.iterations = kmeansIterations
         let configuration = SchemeComparison.Configuration(
-            schemes: selected, seeds: seedList ?? [1], userTokens: userTokens == "both" ? [false, true] : [userTokens == "on"],
+            schemes: selected, seeds: seedList ?? [1], userTokens: userTokens.runs,
             model: model, training: training,
             users: users,
             userTokenLevels: userTokenLevels == "all" ? nil : Int(userTokenLevels ?? "") ?? userLevels,
@@ -168,15 +178,12 @@ struct CompareCommand: ParsableCommand {
         request.log = { Console.err($0) }
         let rows = try Pipeline.compare(request)
         if json {
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            Console.out(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            Console.out(try JSONOutput.render(rows))
             return
         }
-        var settings = "model representation: \(representation)"
+        var settings = "model representation: \(representation.rawValue)"
         if configuration.userTokens.contains(true) {
-            settings += "; user tokens read \(configuration.userTokenLevels.map { "\($0) ID position\($0 == 1 ? "" : "s")" } ?? "all ID positions"), dropout \(userTokenDropout), \(userIdTraining) user IDs in training"
+            settings += "; user tokens read \(configuration.userTokenLevels.map { "\($0) ID position\($0 == 1 ? "" : "s")" } ?? "all ID positions"), dropout \(userTokenDropout), \(userIdTraining.rawValue) user IDs in training"
         }
         Console.out(Self.render(rows, seeds: configuration.seeds.count, beam: beam, settings: settings))
     }

@@ -45,7 +45,14 @@ enum ErrorMessages {
         case let .fewerUsersThanCodes(sequences, users, codebookSize):
             return "--user-codebook-size \(codebookSize) is larger than the \(users) users of \(sequences); "
                 + "user IDs need at least as many users as codes per level"
-        case .itemCountMismatch, .userEmbeddingRows, .itemVectorRows:
+        case .outputExists(let path):
+            return "\(path) already exists; pass --force to replace it"
+        case let .unknownItem(item, items):
+            return "--history: item \(item) is not in the index (items are 0..<\(items))"
+        case let .userWithoutID(user, index, users):
+            return "--user: user \(user) has no user ID in \(index) (users 0…\(users - 1) have one); "
+                + "give it one with `semid users \(index) --sequences FILE --add`"
+        case .itemCountMismatch, .outputIsADirectory, .noEvaluationCases, .notContentVectors, .dimensionMismatch, .userEmbeddingRows, .itemVectorRows:
             return error.description
         }
     }

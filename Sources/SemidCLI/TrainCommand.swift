@@ -54,7 +54,7 @@ struct TrainCommand: ParsableCommand {
     var patience = 8
 
     @Option(help: "Output head: items (item softmax, marginalised over the trie at decoding), codes (autoregressive code head) or both.")
-    var head = "items"
+    var head: ModelConfiguration.Head = .items
 
     @Option(help: "Feed-forward width (default 4·dim).")
     var feedForward: Int?
@@ -96,7 +96,7 @@ struct TrainCommand: ParsableCommand {
     var userTokens = false
 
     @Option(help: "With --user-tokens: where the user token enters, prefix (an extra first position) or add (added to every position).")
-    var userTokenPlacement = "prefix"
+    var userTokenPlacement: ModelConfiguration.UserTokenPlacement = .prefix
 
     @Option(help: "With --user-tokens: probability of replacing a training sequence's user vector by zeros (the unknown-user input).")
     var userTokenDropout: Float = 0.1
@@ -105,7 +105,7 @@ struct TrainCommand: ParsableCommand {
     var userTokenLevels: Int?
 
     @Option(help: "With --user-tokens: user IDs seen in training, causal (encoded from the items before each trained position) or stored (the final IDs, which describe the training targets).")
-    var userIdTraining = TrainingConfiguration.UserIDTraining.causal.rawValue
+    var userIdTraining: TrainingConfiguration.UserIDTraining = .causal
 
     @Option(help: "With causal user IDs: the item vectors `semid users` was given as --item-embeddings (not needed when it used the index's decoded codes).")
     var userItemEmbeddings: String?
@@ -131,9 +131,6 @@ struct TrainCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if ModelConfiguration.Head(rawValue: head) == nil {
-            throw ValidationError("--head must be items, codes or both (got \(head))")
-        }
         if LearningRateSchedule.Decay(rawValue: decay) == nil {
             throw ValidationError("--decay must be constant, linear or cosine (got \(decay))")
         }
@@ -160,15 +157,9 @@ struct TrainCommand: ParsableCommand {
         if timeLimit < 0 { throw ValidationError("--time-limit must be 0 or more") }
         if validationUsers < 0 { throw ValidationError("--validation-users must be 0 or more") }
         if !(0...1).contains(codeHeadMix) { throw ValidationError("--code-head-mix must be in [0, 1]") }
-        if ModelConfiguration.UserTokenPlacement(rawValue: userTokenPlacement) == nil {
-            throw ValidationError("--user-token-placement must be prefix or add (got \(userTokenPlacement))")
-        }
         if !(0..<1).contains(userTokenDropout) { throw ValidationError("--user-token-dropout must be in [0, 1) (got \(userTokenDropout))") }
         if let l = userTokenLevels, l < 1 { throw ValidationError("--user-token-levels must be at least 1 (got \(l))") }
-        if TrainingConfiguration.UserIDTraining(rawValue: userIdTraining) == nil {
-            throw ValidationError("--user-id-training must be causal or stored (got \(userIdTraining))")
-        }
-        if (userItemEmbeddings != nil || userEmbeddings != nil) && (!userTokens || userIdTraining != TrainingConfiguration.UserIDTraining.causal.rawValue) {
+        if (userItemEmbeddings != nil || userEmbeddings != nil) && (!userTokens || userIdTraining != .causal) {
             throw ValidationError("--user-item-embeddings and --user-embeddings are read only with --user-tokens and causal user IDs")
         }
         if noCodeEmbeddings && noItemEmbeddings && embeddings == nil {
@@ -185,14 +176,14 @@ struct TrainCommand: ParsableCommand {
         model.dropout = dropout
         model.attentionDropout = attentionDropout ?? dropout
         model.maxHistory = maxHistory
-        model.head = ModelConfiguration.Head(rawValue: head) ?? .items
+        model.head = head
         model.codeEmbeddings = !noCodeEmbeddings
         model.itemEmbeddings = !noItemEmbeddings
         model.codeHeadWeight = codeHeadWeight
         model.codeHeadMix = codeHeadMix
         model.maskCodeSoftmax = !unmaskedCodeSoftmax
         model.userTokens = userTokens
-        model.userTokenPlacement = ModelConfiguration.UserTokenPlacement(rawValue: userTokenPlacement) ?? .prefix
+        model.userTokenPlacement = userTokenPlacement
         model.userTokenDropout = userTokenDropout
         var training = TrainingConfiguration()
         training.epochs = epochs
@@ -206,7 +197,7 @@ struct TrainCommand: ParsableCommand {
         training.timeLimit = timeLimit * 60
         training.validationUsers = validationUsers
         training.seed = seed
-        training.userIDSource = TrainingConfiguration.UserIDTraining(rawValue: userIdTraining) ?? .causal
+        training.userIDSource = userIdTraining
         var inputs = ModelTraining.Inputs(index: index, sequences: sequences, embeddings: embeddings, output: out)
         inputs.dryRun = dryRun
         inputs.overwrite = force
@@ -217,7 +208,8 @@ struct TrainCommand: ParsableCommand {
         let quiet = self.quiet || json
         // Printed with the first epoch, so that bad input fails with its one-line message only.
         nonisolated(unsafe) var announced = false
-        let (report, summary, _) = try ModelTraining.run(inputs, model: model, training: training) { e in
+        var request = TrainRequest(inputs: inputs, model: model, training: training)
+        request.onEpoch = { e in
             guard !quiet else { return }
             if !announced {
                 Console.err("training on \(BLASRuntime.summary)")
@@ -232,11 +224,10 @@ struct TrainCommand: ParsableCommand {
                            e.trainSeconds, e.timers.forward, e.timers.backward, e.timers.optimizer, e.validationSeconds, e.learningRate)
             Console.err(line)
         }
+        let result = try Pipeline.train(request)
+        let (report, summary) = (result.report, result.summary)
         if json {
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            Console.out(String(decoding: try encoder.encode(summary), as: UTF8.self))
+            Console.out(try JSONOutput.render(summary))
             return
         }
         let t = report.timers

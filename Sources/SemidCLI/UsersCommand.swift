@@ -7,12 +7,12 @@ struct UsersCommand: ParsableCommand {
         commandName: "users",
         abstract: "Give users semantic IDs of their own (ULMRec / TTDS style).",
         discussion: """
-            A user's vector is the recency-weighted mean of their training items' vectors (the last
-            --held-out items of every history are never used), optionally fused with a per-user text
-            embedding (--user-embeddings, row u = user u). The vectors are quantized by residual
-            k-means with a collision policy; IDs go to the index's shards and to the catalog's users
-            table. Item vectors are --item-embeddings, or else the index's own decoded item codes.
-            With --add, users not yet in the index get IDs from the frozen user quantizer and no
+            A user's vector is the recency-weighted mean of their training items' vectors (the last \
+            --held-out items of every history are never used), optionally fused with a per-user text \
+            embedding (--user-embeddings, row u = user u). The vectors are quantized by residual \
+            k-means with a collision policy; IDs go to the index's shards and to the catalog's users \
+            table. Item vectors are --item-embeddings, or else the index's own decoded item codes. \
+            With --add, users not yet in the index get IDs from the frozen user quantizer and no \
             existing ID changes.
             """)
 
@@ -35,7 +35,7 @@ struct UsersCommand: ParsableCommand {
     var codebookSize: Int = 64
 
     @Option(help: "Collision policy for user IDs: none, suffix or sinkhorn.")
-    var collisions: String = "suffix"
+    var collisions: CollisionPolicyName = .suffix
 
     @Option(help: "Seed of the user quantizer.")
     var seed: UInt64 = 0
@@ -61,15 +61,12 @@ struct UsersCommand: ParsableCommand {
     @OptionGroup var writer: WriterOptions
 
     func validate() throws {
-        guard CollisionPolicy(name: collisions) != nil else {
-            throw ValidationError("--collisions must be one of \(CollisionPolicy.names.joined(separator: ", ")) (got \(collisions))")
-        }
         if add && force { throw ValidationError("--add and --force cannot be combined") }
     }
 
     func run() throws {
         var configuration = UserIDConfiguration(
-            levels: levels, codebookSize: codebookSize, collisionPolicy: CollisionPolicy(name: collisions) ?? .suffix,
+            levels: levels, codebookSize: codebookSize, collisionPolicy: collisions.policy,
             seed: seed, recencyHalfLife: recencyHalfLife, historyWeight: historyWeight, heldOutPerUser: heldOut)
         configuration.kmeans = .init(clusters: codebookSize)
         var request = UserIDRequest(index: index, sequences: .file(sequences), configuration: configuration)

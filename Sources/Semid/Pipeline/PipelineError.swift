@@ -26,6 +26,20 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable, Sendable {
     case notADirectory(path: String)
     /// Runs with user tokens need at least as many users as user codes per level.
     case fewerUsersThanCodes(sequences: String, users: Int, codebookSize: Int)
+    /// `path` exists and replacing it was not requested (`overwrite`).
+    case outputExists(path: String)
+    /// `path` is a directory where a file is written.
+    case outputIsADirectory(path: String)
+    /// A history item that is not an item of the index (items are `0..<items`).
+    case unknownItem(item: Int, items: Int)
+    /// A user the index has no user ID for (users `0..<users` have one).
+    case userWithoutID(user: Int, index: String, users: Int)
+    /// No user of `sequences` has enough items for the `split` target.
+    case noEvaluationCases(sequences: String, split: String)
+    /// The index quantizes vectors made from sequences (`source`), which cannot be re-encoded.
+    case notContentVectors(index: String, source: String)
+    /// Embeddings parts of different dimensions.
+    case dimensionMismatch(file: String, dimension: Int, first: String, firstDimension: Int)
 
     /// One line naming the files and parameters involved.
     public var description: String {
@@ -46,6 +60,20 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(file): has \(rows) rows but the index has \(items) items"
         case let .itemVectorsNeeded(index, method):
             return "\(index) has \(method) IDs that cannot be decoded to vectors; give itemEmbeddings"
+        case .outputExists(let path):
+            return "\(path) already exists; set overwrite to replace it"
+        case .outputIsADirectory(let path):
+            return "\(path) is a directory; give a file name such as report.html"
+        case let .unknownItem(item, items):
+            return "history: item \(item) is not in the index (items are 0..<\(items))"
+        case let .userWithoutID(user, index, users):
+            return "user \(user) has no user ID in \(index) (users 0…\(users - 1) have one); give it one with Pipeline.assignUserIDs (mode add)"
+        case let .noEvaluationCases(sequences, split):
+            return "\(sequences): no user has enough items for the \(split) split"
+        case let .notContentVectors(index, source):
+            return "\(index) quantizes \(source) vectors, which are computed from the interaction sequences at build time; verify re-encodes content embeddings only"
+        case let .dimensionMismatch(file, dimension, first, firstDimension):
+            return "\(file) has dimension \(dimension) but \(first) has \(firstDimension)"
         case .notADirectory(let path):
             return "\(path) exists and is not a directory; give a directory for the comparison's indexes"
         case let .fewerUsersThanCodes(sequences, users, codebookSize):
