@@ -5,15 +5,15 @@ import Semid
 // choices in `--help` and in its error message. The library stays free of ArgumentParser; the
 // conformances live here, in the tool.
 
-extension QuantizationMethod: @retroactive ExpressibleByArgument {}
-extension ItemVectorSource: @retroactive ExpressibleByArgument {}
-extension KMeans.Initialization: @retroactive ExpressibleByArgument {}
-extension RQVAE.Configuration.Precision: @retroactive ExpressibleByArgument {}
-extension ModelConfiguration.Head: @retroactive ExpressibleByArgument {}
-extension ModelConfiguration.UserTokenPlacement: @retroactive ExpressibleByArgument {}
-extension TrainingConfiguration.UserIDTraining: @retroactive ExpressibleByArgument {}
-extension LeaveOneOutSplit.Part: @retroactive ExpressibleByArgument {}
-extension ExportRequest.Format: @retroactive ExpressibleByArgument {}
+extension QuantizationMethod: ExpressibleByArgument {}
+extension ItemVectorSource: ExpressibleByArgument {}
+extension KMeans.Initialization: ExpressibleByArgument {}
+extension RQVAE.Configuration.Precision: ExpressibleByArgument {}
+extension ModelConfiguration.Head: ExpressibleByArgument {}
+extension ModelConfiguration.UserTokenPlacement: ExpressibleByArgument {}
+extension TrainingConfiguration.UserIDTraining: ExpressibleByArgument {}
+extension LeaveOneOutSplit.Part: ExpressibleByArgument {}
+extension ExportRequest.Format: ExpressibleByArgument {}
 
 /// `--collisions`: the policy's name (its settings come from their own flags).
 enum CollisionPolicyName: String, CaseIterable, ExpressibleByArgument {
