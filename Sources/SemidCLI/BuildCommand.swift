@@ -37,16 +37,16 @@ struct BuildCommand: ParsableCommand {
     var sequences: String?
 
     @Option(help: "Dimension of the collaborative vectors.")
-    var collaborativeDim: Int = 64
+    var collaborativeDim = CollaborativeConfiguration().dimension
 
     @Option(help: "Items at most this many positions apart co-occur (weight 1/distance).")
-    var cooccurrenceWindow: Int = 5
+    var cooccurrenceWindow = CollaborativeConfiguration().window
 
     @Option(help: "hybrid: share of the content view in [0, 1].")
-    var contentWeight: Double = 0.5
+    var contentWeight = CollaborativeConfiguration().contentWeight
 
     @Option(help: "Items held out at the end of every sequence when using --sequences (2 = leave-one-out validation + test).")
-    var heldOut: Int = 2
+    var heldOut = CollaborativeConfiguration().heldOutPerUser
 
     @Option(help: "Number of quantizer levels L.")
     var levels: Int = 3
@@ -58,25 +58,25 @@ struct BuildCommand: ParsableCommand {
     var collisions: CollisionPolicyName = .suffix
 
     @Option(help: "sinkhorn: entropic regularisation on standardised distances.")
-    var sinkhornEpsilon: Double = 0.003
+    var sinkhornEpsilon = SinkhornPolicy().epsilon
 
     @Option(help: "sinkhorn: Sinkhorn-Knopp iterations per round.")
-    var sinkhornIterations: Int = 50
+    var sinkhornIterations = SinkhornPolicy().iterations
 
     @Option(help: "sinkhorn: maximum rounds before the deterministic next-best-free-code step.")
-    var sinkhornRounds: Int = 20
+    var sinkhornRounds = SinkhornPolicy().rounds
 
     @Option(help: "Seed for every random choice.")
-    var seed: UInt64 = 0
+    var seed = BuildConfiguration(levels: 1, codebookSize: 2).seed
 
     @Option(help: "Maximum full-dimensional k-means iterations per level.")
-    var kmeansIterations: Int = 10
+    var kmeansIterations = Self.kmeansDefaults.iterations
 
     @Option(help: "Stop k-means when an iteration improves the mean squared error by less than this fraction.")
-    var kmeansTolerance: Double = 1e-5
+    var kmeansTolerance = Self.kmeansDefaults.tolerance
 
     @Option(help: "Train each level on at most this many points per code (0 = all points).")
-    var maxPointsPerCentroid: Int = 512
+    var maxPointsPerCentroid = Self.kmeansDefaults.maxPointsPerCentroid
 
     @Option(help: "k-means seeding: kmeans++ or random.")
     var kmeansInit: KMeans.Initialization = .kMeansPlusPlus
@@ -85,19 +85,22 @@ struct BuildCommand: ParsableCommand {
     var kmeansWarmup: String = "auto"
 
     @Option(help: "k-means iterations in each warm-up subspace.")
-    var warmupIterations: Int = 10
+    var warmupIterations = Self.kmeansDefaults.warmupIterations
 
     @Option(help: "Stop a warm-up stage when an iteration improves its error by less than this fraction.")
-    var warmupTolerance: Double = 1e-5
+    var warmupTolerance = Self.kmeansDefaults.warmupTolerance
 
     @Option(help: "Independent k-means fits per level; the lowest-error one is kept.")
-    var kmeansRestarts: Int = 1
+    var kmeansRestarts = Self.kmeansDefaults.restarts
 
     @Option(help: "Passes of Hartigan single-point moves after k-means converges (0 = plain Lloyd).")
-    var kmeansRefinement: Int = 2
+    var kmeansRefinement = Self.kmeansDefaults.refinementPasses
 
     @Option(help: "Maximum rows per shard for per-item arrays.")
-    var rowsPerShard: Int = 262_144
+    var rowsPerShard = BuildConfiguration(levels: 1, codebookSize: 2).rowsPerShard
+
+    /// The library's k-means defaults (the flags' defaults).
+    static let kmeansDefaults = KMeans.Configuration(clusters: 2)
 
     // RQ-VAE (only with --method rq-vae; nil = the library default shown in the help).
     static let vaeDefaults = RQVAE.Configuration(levels: 3, codebookSize: 256)
@@ -236,7 +239,7 @@ struct BuildCommand: ParsableCommand {
     }
 
     func validate() throws {
-        do { try collisionPolicy.validate() } catch { throw ValidationError("\(error)") }
+        do { try collisionPolicy.validate() } catch { throw ValidationError(ErrorMessages.message(for: error)) }
         if levels < 1 || levels > IndexLimits.maximumLevels {
             throw ValidationError("--levels must be in 1…\(IndexLimits.maximumLevels) (got \(levels))")
         }
@@ -278,7 +281,7 @@ struct BuildCommand: ParsableCommand {
             // Item count is checked against K when the data is read.
             try vaeConfiguration().validate(items: Int.max, dimension: 1)
         } catch let error as QuantizationError {
-            throw ValidationError(error.description)
+            throw ValidationError(ErrorMessages.message(for: error))
         }
     }
 

@@ -45,37 +45,29 @@ struct CompareCommand: ParsableCommand {
     var kmeansIterations = KMeans.Configuration(clusters: 2).iterations
 
     @Option(help: "RQ-VAE epochs for the content-rq-vae scheme.")
-    var rqvaeEpochs: Int = 100
+    var rqvaeEpochs = RQVAE.Configuration(levels: 1, codebookSize: 2).epochs
 
     @Option(help: "Item representation in the model: ids (code tokens only) or full (plus free item vectors).")
     var representation: Representation = .ids
 
-    @Option(help: "Maximum training epochs per run (the same budget for every scheme).")
-    var epochs: Int = 20
+    @Option(help: "Maximum training epochs per run, the same budget for every scheme (fewer than `semid train`'s \(TrainingOptions.training.epochs): the comparison trains one model per scheme, seed and user-token setting).")
+    var epochs = SchemeComparison.Configuration.defaultEpochs
 
-    @Option(help: "Early-stopping patience (epochs without a better validation NDCG@10).")
-    var patience: Int = 4
+    @Option(help: "Early-stopping patience, epochs without a better validation NDCG@10 (shorter than `semid train`'s \(TrainingOptions.training.patience), with the shorter budget).")
+    var patience = SchemeComparison.Configuration.defaultPatience
 
-    @Option(help: "Validate on at most this many users during training (0 = all).")
-    var validationUsers: Int = 0
+    @OptionGroup var options: TrainingOptions
 
-    @Option(help: "Model width d of every run.")
-    var dim = 64
 
-    @Option(help: "Sequences per batch.")
-    var batch = 128
 
-    @Option(help: "Peak learning rate (AdamW).")
-    var lr = 1e-3
 
-    @Option(help: "Linear warm-up steps.")
-    var warmup = 300
+
 
     @Option(help: "User-ID levels for the runs with user tokens.")
-    var userLevels = 3
+    var userLevels = UserIDConfiguration().levels
 
     @Option(help: "User-ID codes per level.")
-    var userCodebookSize = 64
+    var userCodebookSize = UserIDConfiguration().codebookSize
 
     @Option(help: "User-ID positions the model reads: all (including the suffix position) or a number (default: --user-levels, the quantizer's codes without the suffix).")
     var userTokenLevels: String?
@@ -87,7 +79,7 @@ struct CompareCommand: ParsableCommand {
     var userIdTraining: TrainingConfiguration.UserIDTraining = .causal
 
     @Option(help: "Beam width of the test evaluation.")
-    var beam = 20
+    var beam = EvaluationSettings().beamWidth
 
     @Option(help: "Directory for the indexes.")
     var out: String = "out/compare"
@@ -127,12 +119,6 @@ struct CompareCommand: ParsableCommand {
         if patience < 0 { throw ValidationError("--patience must be 0 or more") }
         if levels < 1 || codebookSize < 2 { throw ValidationError("--levels must be ≥ 1 and --codebook-size ≥ 2") }
         if rqvaeEpochs < 1 { throw ValidationError("--rqvae-epochs must be at least 1") }
-        if validationUsers < 0 { throw ValidationError("--validation-users must be 0 or more") }
-        if dim < 1 || batch < 1 || warmup < 0 { throw ValidationError("--dim and --batch must be at least 1, --warmup 0 or more") }
-        if dim > ModelConfiguration.Limits.dimension || batch > 65_536 {
-            throw ValidationError("--dim must be at most \(ModelConfiguration.Limits.dimension) and --batch at most 65536 (got \(dim), \(batch))")
-        }
-        if !(lr > 0) || !lr.isFinite { throw ValidationError("--lr must be positive (got \(lr))") }
         if userLevels < 1 || userCodebookSize < 2 { throw ValidationError("--user-levels must be ≥ 1 and --user-codebook-size ≥ 2") }
         if let l = userTokenLevels, l != "all", (Int(l) ?? 0) < 1 || (Int(l) ?? 0) > userLevels + 1 {
             throw ValidationError("--user-token-levels must be all or 1…\(userLevels + 1) (got \(l))")
@@ -154,16 +140,12 @@ struct CompareCommand: ParsableCommand {
         var model = ModelConfiguration()
         model.itemEmbeddings = representation == .full
         model.codeEmbeddings = true
-        model.dimension = dim
-        model.feedForward = 4 * dim
         model.userTokenDropout = userTokenDropout
         var training = TrainingConfiguration()
         training.epochs = epochs
         training.patience = patience
-        training.validationUsers = validationUsers
-        training.batchSize = batch
-        training.learningRate = lr
-        training.warmupSteps = warmup
+        options.apply(to: &model, &training)
+        model.feedForward = 4 * options.dim
         training.userIDSource = userIdTraining
         var users = UserIDConfiguration(levels: userLevels, codebookSize: userCodebookSize, collisionPolicy: .suffix, seed: 7)
         users.kmeans.iterations = kmeansIterations

@@ -3,29 +3,74 @@ import Semid
 /// The one place where library errors are worded for the command line: library errors name
 /// Swift parameters (`codebookSize`, `itemEmbeddings`), the tool names its flags.
 enum ErrorMessages {
+    /// Which command's flags a library parameter is named by.
+    enum Domain {
+        /// `semid build` (the quantizer's and the build's configurations).
+        case build
+        /// `semid train` and `semid compare` (the model's and the training's configurations).
+        case model
+    }
+
     /// The flag of a library parameter: `codebookSize` → `--codebook-size`, except where the
-    /// flag has another name.
-    static func flag(_ parameter: String) -> String {
-        if let renamed = renamedFlags[parameter] { return renamed }
+    /// flag has another name; a parameter without a flag keeps its Swift name.
+    static func flag(_ parameter: String, _ domain: Domain = .build) -> String {
+        let table = domain == .build ? buildFlags : modelFlags
+        if let renamed = table[parameter] ?? sharedFlags[parameter] { return renamed ?? parameter }
         var kebab = ""
-        for character in parameter {
+        for character in parameter.split(separator: ".").last ?? Substring(parameter) {
             if character.isUppercase { kebab += "-" + character.lowercased() } else { kebab.append(character) }
         }
         return "--" + kebab
     }
 
-    /// Library parameters whose flag is not their kebab-cased name.
-    static let renamedFlags: [String: String] = [
+    /// Parameters of every command whose flag is not their kebab-cased name.
+    static let sharedFlags: [String: String?] = [
         "output": "--out",
         "overwrite": "--force",
-        "learningRate": "--lr",
+    ]
+
+    /// `semid build`'s flags that are not the kebab-cased parameter (`nil`: no flag).
+    static let buildFlags: [String: String?] = [
+        "latentDimension": "--latent-dim",
         "batchSize": "--batch",
-        "warmupSteps": "--warmup",
+        "optimizer.learningRate": "--lr",
+        "optimizer.minimumFraction": "--lr-min-fraction",
+        "evaluateEvery": "--eval-every",
+        "refinementPasses": "--kmeans-refinement",
+        "restarts": "--kmeans-restarts",
+        "iterations": "--kmeans-iterations",
+        "tolerance": "--kmeans-tolerance",
+        "clusters": "--codebook-size",
+        "codes": nil,
+        "sinkhorn.epsilon": "--sinkhorn-epsilon",
+        "sinkhorn.iterations": "--sinkhorn-iterations",
+        "sinkhorn.rounds": "--sinkhorn-rounds",
+    ]
+
+    /// `semid train`'s flags that are not the kebab-cased parameter (`nil`: no flag).
+    static let modelFlags: [String: String?] = [
         "dimension": "--dim",
+        "batchSize": "--batch",
+        "learningRate": "--lr",
+        "warmupSteps": "--warmup",
+        "optimizer.weightDecay": "--weight-decay",
+        "optimizer.clipNorm": "--clip",
+        "timeLimit": "--time-limit",
+        "validateEvery": nil,
+        "contentDimension": nil,
+        "codeHeadHidden": nil,
+        "userCodeSizes": nil,
+        "item vector": nil,
     ]
 
     /// The one-line message of `error` for stderr.
     static func message(for error: Error) -> String {
+        if case let .invalidParameter(name, value, expected) = error as? QuantizationError {
+            return "\(flag(name)) = \(value) is not valid: expected \(expected)"
+        }
+        if case let .invalidParameter(name, value, expected) = error as? ModelError {
+            return "invalid model setting: \(flag(name, .model)) must be \(expected) (got \(value))"
+        }
         guard let error = error as? PipelineError else { return String(describing: error) }
         switch error {
         case .outputNotAnIndex(let path):

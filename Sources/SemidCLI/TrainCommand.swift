@@ -21,37 +21,33 @@ struct TrainCommand: ParsableCommand {
     var embeddings: String?
 
     @Option(help: "Maximum epochs.")
-    var epochs = 200
+    var epochs = TrainingOptions.training.epochs
 
-    @Option(help: "Sequences per batch.")
-    var batch = 128
+    @OptionGroup var options: TrainingOptions
 
-    @Option(help: "Peak learning rate (AdamW).")
-    var lr = 1e-3
 
-    @Option(help: "Model width d.")
-    var dim = 64
+
 
     @Option(help: "Transformer blocks.")
-    var layers = 2
+    var layers = TrainingOptions.model.layers
 
     @Option(help: "Attention heads.")
-    var heads = 1
+    var heads = TrainingOptions.model.heads
 
     @Option(help: "Dropout on embeddings, residual branches and feed-forward layers.")
-    var dropout: Float = 0.5
+    var dropout = TrainingOptions.model.dropout
 
     @Option(help: "Dropout on attention probabilities (default: --dropout).")
     var attentionDropout: Float?
 
     @Option(help: "Seed for initialisation, shuffling and dropout.")
-    var seed: UInt64 = 0
+    var seed = TrainingOptions.training.seed
 
     @Option(help: "History length the model reads (most recent items).")
-    var maxHistory = 50
+    var maxHistory = TrainingOptions.model.maxHistory
 
     @Option(help: "Stop after this many epochs without a better validation NDCG@10 (0 = never).")
-    var patience = 8
+    var patience = TrainingOptions.training.patience
 
     @Option(help: "Output head: items (item softmax, marginalised over the trie at decoding), codes (autoregressive code head) or both.")
     var head: ModelConfiguration.Head = .items
@@ -59,29 +55,25 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Feed-forward width (default 4·dim).")
     var feedForward: Int?
 
-    @Option(help: "Linear warm-up steps.")
-    var warmup = 300
 
     @Option(help: "Learning-rate decay after warm-up: constant, linear or cosine.")
     var decay = "constant"
 
     @Option(help: "AdamW decoupled weight decay.")
-    var weightDecay = 0.0
+    var weightDecay = TrainingOptions.training.optimizer.weightDecay
 
     @Option(help: "Clip the global gradient norm (0 = off).")
-    var clip = 1.0
+    var clip = TrainingOptions.training.optimizer.clipNorm
 
     @Option(help: "Stop after this many minutes (the best epoch so far is kept; 0 = no limit).")
-    var timeLimit = 0.0
+    var timeLimit = TrainingOptions.training.timeLimit / 60
 
-    @Option(help: "Validate on at most this many users (0 = all).")
-    var validationUsers = 0
 
     @Option(help: "Code head: loss weight when --head both.")
-    var codeHeadWeight: Float = 1
+    var codeHeadWeight = TrainingOptions.model.codeHeadWeight
 
     @Option(help: "Code head: weight in decoding when --head both (0 = items head only, 1 = code head only).")
-    var codeHeadMix: Float = 0.5
+    var codeHeadMix = TrainingOptions.model.codeHeadMix
 
     @Flag(help: "Item vectors without the sum of code-token embeddings.")
     var noCodeEmbeddings = false
@@ -135,15 +127,11 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--decay must be constant, linear or cosine (got \(decay))")
         }
         if epochs < 1 { throw ValidationError("--epochs must be at least 1 (got \(epochs))") }
-        if batch < 1 { throw ValidationError("--batch must be at least 1 (got \(batch))") }
-        if !(lr > 0) { throw ValidationError("--lr must be positive (got \(lr))") }
         let limits = ModelConfiguration.Limits.self
-        if dim < 2 || dim > limits.dimension { throw ValidationError("--dim must be in 2…\(limits.dimension) (got \(dim))") }
         if layers < 1 || layers > limits.layers { throw ValidationError("--layers must be in 1…\(limits.layers) (got \(layers))") }
-        if heads < 1 || heads > limits.heads || dim % heads != 0 {
-            throw ValidationError("--heads must be in 1…\(limits.heads) and divide --dim (got \(heads) for --dim \(dim))")
+        if heads < 1 || heads > limits.heads || options.dim % heads != 0 {
+            throw ValidationError("--heads must be in 1…\(limits.heads) and divide --dim (got \(heads) for --dim \(options.dim))")
         }
-        if batch > 65_536 { throw ValidationError("--batch must be at most 65536 (got \(batch))") }
         if !(0..<1).contains(dropout) { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }
         if let a = attentionDropout, !(0..<1).contains(a) { throw ValidationError("--attention-dropout must be in [0, 1) (got \(a))") }
         if maxHistory < 1 || maxHistory > limits.maxHistory {
@@ -153,9 +141,7 @@ struct TrainCommand: ParsableCommand {
         if let f = feedForward, f < 1 || f > limits.feedForward {
             throw ValidationError("--feed-forward must be in 1…\(limits.feedForward) (got \(f))")
         }
-        if warmup < 0 { throw ValidationError("--warmup must be 0 or more") }
         if timeLimit < 0 { throw ValidationError("--time-limit must be 0 or more") }
-        if validationUsers < 0 { throw ValidationError("--validation-users must be 0 or more") }
         if !(0...1).contains(codeHeadMix) { throw ValidationError("--code-head-mix must be in [0, 1]") }
         if !(0..<1).contains(userTokenDropout) { throw ValidationError("--user-token-dropout must be in [0, 1) (got \(userTokenDropout))") }
         if let l = userTokenLevels, l < 1 { throw ValidationError("--user-token-levels must be at least 1 (got \(l))") }
@@ -169,10 +155,9 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         var model = ModelConfiguration()
-        model.dimension = dim
         model.layers = layers
         model.heads = heads
-        model.feedForward = feedForward ?? 4 * dim
+        model.feedForward = feedForward ?? 4 * options.dim
         model.dropout = dropout
         model.attentionDropout = attentionDropout ?? dropout
         model.maxHistory = maxHistory
@@ -186,16 +171,13 @@ struct TrainCommand: ParsableCommand {
         model.userTokenPlacement = userTokenPlacement
         model.userTokenDropout = userTokenDropout
         var training = TrainingConfiguration()
+        options.apply(to: &model, &training)
         training.epochs = epochs
-        training.batchSize = batch
-        training.learningRate = lr
-        training.warmupSteps = warmup
         training.decay = LearningRateSchedule.Decay(rawValue: decay) ?? .constant
         training.optimizer.weightDecay = weightDecay
         training.optimizer.clipNorm = clip
         training.patience = patience
         training.timeLimit = timeLimit * 60
-        training.validationUsers = validationUsers
         training.seed = seed
         training.userIDSource = userIdTraining
         var inputs = ModelTraining.Inputs(index: index, sequences: sequences, embeddings: embeddings, output: out)

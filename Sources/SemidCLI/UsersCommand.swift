@@ -29,25 +29,25 @@ struct UsersCommand: ParsableCommand {
     var userEmbeddings: String?
 
     @Option(help: "Levels of the user quantizer.")
-    var levels: Int = 3
+    var levels = UserIDConfiguration().levels
 
     @Option(help: "Codes per level of the user quantizer.")
-    var codebookSize: Int = 64
+    var codebookSize = UserIDConfiguration().codebookSize
 
     @Option(help: "Collision policy for user IDs: none, suffix or sinkhorn.")
     var collisions: CollisionPolicyName = .suffix
 
     @Option(help: "Seed of the user quantizer.")
-    var seed: UInt64 = 0
+    var seed = UserIDConfiguration().seed
 
     @Option(help: "Recency half-life of the history mean, in items.")
-    var recencyHalfLife: Double = 3
+    var recencyHalfLife = UserIDConfiguration().recencyHalfLife
 
     @Option(help: "Share of the history view when --user-embeddings are given, in [0, 1].")
-    var historyWeight: Double = 0.5
+    var historyWeight = UserIDConfiguration().historyWeight
 
     @Option(help: "Items held out at the end of every history.")
-    var heldOut: Int = 2
+    var heldOut = UserIDConfiguration().heldOutPerUser
 
     @Flag(help: "Only give IDs to users that do not have one yet (ids continuing after the existing ones).")
     var add = false

@@ -65,6 +65,12 @@ public enum SchemeComparison {
         /// Beam width of the test evaluation.
         public var beam: Int
 
+        /// The default epoch budget of every run: smaller than ``TrainingConfiguration/epochs``
+        /// because a comparison trains one model per scheme, seed and user-token setting.
+        public static let defaultEpochs = 20
+        /// The default early-stopping patience of every run (with the smaller budget).
+        public static let defaultPatience = 4
+
         /// A comparison of `schemes` with the given model and budget.
         public init(schemes: [Scheme], seeds: [UInt64], userTokens: [Bool], model: ModelConfiguration,
                     training: TrainingConfiguration, users: UserIDConfiguration = UserIDConfiguration(),
