@@ -1,15 +1,14 @@
 import Foundation
 import Semid
+import SemidTestSupport
 import Testing
 
 /// The pipeline entries in process: typed requests, typed results and typed errors.
 @Suite struct PipelineTests {
-    /// A fresh directory, removed by `body`'s end.
+    /// A fresh directory (SemidTestSupport's), removed by `body`'s end.
     func withDirectory(_ body: (String) throws -> Void) throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("semid-pipeline-" + UUID().uuidString).path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try body(path)
+        let directory = try TemporaryDirectory()
+        try body(directory.path)
     }
 
     func randomMatrix(rows: Int, cols: Int, seed: UInt64) -> Matrix {

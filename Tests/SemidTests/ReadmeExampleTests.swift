@@ -1,11 +1,11 @@
 import Foundation
 import Semid
+import SemidTestSupport
 import Testing
 
 /// README's "Using semid from Swift" is Examples/GettingStarted/main.swift, and that program runs.
 @Suite struct ReadmeExampleTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let root = PackagePaths.root
 
     /// The Swift code block under the README heading "Using semid from Swift".
     static func readmeExample() throws -> String? {
@@ -29,10 +29,8 @@ import Testing
         let data = Self.root.appendingPathComponent("Datasets/amazon-beauty")
         guard FileManager.default.fileExists(atPath: data.appendingPathComponent("embeddings.npy").path) else { return }
         let binary = try #require(Self.exampleBinary(), "semid-example is not built next to the test runner")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("semid-example-" + UUID().uuidString)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let index = directory.appendingPathComponent("example.semid").path
+        let directory = try TemporaryDirectory()
+        let index = directory.file("example.semid")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [data.path, index]
