@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SemidBenchmarks
 import SemidDecoding
 import SemidIndex
 
