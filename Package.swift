@@ -15,21 +15,24 @@ import PackageDescription
 //   SemidEvaluation            leave-one-out splits, Recall/NDCG@K, popularity baseline, generation-based evaluation
 //   SemidModel                 the built-in next-item model: layers with hand-written backward passes, training, scorer
 //   SemidReport                SVG plotting (scales, ticks, axes, charts) and the HTML report of indexes
+//   Semid                      `import Semid`: re-exports the modules above; the pipeline layer (one entry per verb)
 //   SemidBenchmarks            synthetic IDs, toy scorers (TableScorer, RandomMLPScorer), DecodeBenchmark (`semid bench`)
-//   SemidCLI                   the `semid` commands (a thin layer over the library)
+//   SemidCLI                   the `semid` commands: parse, call the pipeline, render
 //   semid                      the executable
 //   CSemid                     the C header of the ABI (include/semid.h) and its one C function
-//   SemidC                     the C ABI in Swift (`libsemidc`; a thin layer over the library)
+//   SemidC                     the C ABI in Swift (`libsemidc`; a thin layer over the pipeline)
 //   SemidFuzzing               the readers of untrusted bytes as fuzz targets (replayed by the tests)
 //   SemidTestSupport           what the test targets share (Tests/SemidTestSupport; not in a product)
 //   CFuzzerDriver, semid-fuzz  libFuzzer's driver and the fuzzing executable (`make fuzz`)
+//   semid-example              README's "Using semid from Swift" example (Examples/GettingStarted), run by a test
+// scripts/check-layering.py checks every target's imports against this table.
 let package = Package(
     name: "semid",
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "semid", targets: ["semid"]),
-        .library(name: "Semid", targets: ["SemidMath", "SemidNeuralNetwork", "SemidQuantization", "SemidStorage", "SemidIndex",
-                                          "SemidDecoding", "SemidEvaluation", "SemidModel", "SemidReport"]),
+        // `import Semid`: the umbrella module re-exports every public module.
+        .library(name: "Semid", targets: ["Semid"]),
         // The C ABI as a shared library, libsemidc.so (libsemidc.dylib on macOS): what the Python
         // package binds to. `semid` is taken by the executable product.
         .library(name: "semidc", type: .dynamic, targets: ["SemidC"]),
@@ -60,24 +63,30 @@ let package = Package(
         .target(name: "SemidEvaluation", dependencies: ["SemidIndex"]),
         .target(name: "SemidModel", dependencies: ["SemidEvaluation"]),
         .target(name: "SemidReport", dependencies: ["SemidModel"]),
+        .target(
+            name: "Semid",
+            dependencies: ["SemidMath", "SemidNeuralNetwork", "SemidQuantization", "SemidStorage", "SemidIndex", "SemidDecoding",
+                           "SemidEvaluation", "SemidModel", "SemidReport"]),
         .target(name: "SemidBenchmarks", dependencies: ["SemidDecoding"]),
         .target(
             name: "SemidCLI",
             dependencies: [
-                "SemidModel",
-                "SemidReport",
+                "Semid",
                 "SemidBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "semid", dependencies: ["SemidCLI"]),
         // The C ABI: semid.h (the contract, imported by SemidC so C types match) and its implementation.
         .target(name: "CSemid"),
-        .target(name: "SemidC", dependencies: ["CSemid", "SemidIndex"]),
+        .target(name: "SemidC", dependencies: ["CSemid", "Semid"]),
         // Fuzzing: the targets (a library, so the tests replay their corpora) and the executable that
         // `make fuzz` builds with -sanitize=fuzzer (libFuzzer's driver is declared in CFuzzerDriver).
         .target(name: "SemidFuzzing", dependencies: ["SemidModel"]),
         .target(name: "CFuzzerDriver"),
         .executableTarget(name: "semid-fuzz", dependencies: ["SemidFuzzing", "CFuzzerDriver"]),
+        // README's "Using semid from Swift", compiled and run by SemidTests (the README's code block
+        // must equal Examples/GettingStarted/main.swift).
+        .executableTarget(name: "semid-example", dependencies: ["Semid"], path: "Examples/GettingStarted"),
 
         // Shared by the test targets: temporary directories, NumPy, finite differences, synthetic data.
         .target(name: "SemidTestSupport", dependencies: ["SemidMath"], path: "Tests/SemidTestSupport"),
@@ -92,6 +101,7 @@ let package = Package(
         .testTarget(name: "SemidModelTests", dependencies: ["SemidModel", "SemidTestSupport"]),
         .testTarget(name: "SemidCTests", dependencies: ["SemidC", "CSemid", "SemidStorage", "SemidTestSupport"]),
         .testTarget(name: "SemidFuzzingTests", dependencies: ["SemidFuzzing", "SemidTestSupport"]),
+        .testTarget(name: "SemidTests", dependencies: ["Semid", "SemidTestSupport"]),
         .testTarget(name: "SemidReportTests", dependencies: ["SemidReport", "SemidIndex", "SemidQuantization", "SemidStorage", "SemidMath", "SemidTestSupport"]),
     ]
 )

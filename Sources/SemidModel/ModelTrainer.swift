@@ -76,19 +76,22 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         userIDSource = try c.decode(.userIDSource, default: UserIDTraining.stored)
     }
 
-    /// Throws for the first setting out of range, naming its flag.
+    /// Throws ``ModelError/invalidParameter(name:value:expected:)`` for the first setting out of
+    /// range, naming its property (e.g. `learningRate`).
     public func validate() throws {
-        func bad(_ text: String) -> ModelError { .invalidConfiguration(text) }
-        guard epochs >= 1 else { throw bad("--epochs must be at least 1 (got \(epochs))") }
-        guard batchSize >= 1 else { throw bad("--batch must be at least 1 (got \(batchSize))") }
-        guard learningRate > 0, learningRate.isFinite else { throw bad("--lr must be positive (got \(learningRate))") }
-        guard warmupSteps >= 0 else { throw bad("--warmup must be 0 or more (got \(warmupSteps))") }
-        guard optimizer.weightDecay >= 0 else { throw bad("--weight-decay must be 0 or more") }
-        guard optimizer.clipNorm >= 0 else { throw bad("--clip must be 0 or more") }
-        guard patience >= 0 else { throw bad("--patience must be 0 or more (got \(patience))") }
-        guard validateEvery >= 1 else { throw bad("--validate-every must be at least 1") }
-        guard validationUsers >= 0 else { throw bad("--validation-users must be 0 or more") }
-        guard timeLimit >= 0 else { throw bad("--time-limit must be 0 or more") }
+        func bad(_ name: String, _ value: Any, _ expected: String) -> ModelError {
+            .invalidParameter(name: name, value: "\(value)", expected: expected)
+        }
+        guard epochs >= 1 else { throw bad("epochs", epochs, "at least 1") }
+        guard batchSize >= 1 else { throw bad("batchSize", batchSize, "at least 1") }
+        guard learningRate > 0, learningRate.isFinite else { throw bad("learningRate", learningRate, "positive") }
+        guard warmupSteps >= 0 else { throw bad("warmupSteps", warmupSteps, "0 or more") }
+        guard optimizer.weightDecay >= 0 else { throw bad("optimizer.weightDecay", optimizer.weightDecay, "0 or more") }
+        guard optimizer.clipNorm >= 0 else { throw bad("optimizer.clipNorm", optimizer.clipNorm, "0 or more") }
+        guard patience >= 0 else { throw bad("patience", patience, "0 or more") }
+        guard validateEvery >= 1 else { throw bad("validateEvery", validateEvery, "at least 1") }
+        guard validationUsers >= 0 else { throw bad("validationUsers", validationUsers, "0 or more") }
+        guard timeLimit >= 0 else { throw bad("timeLimit", timeLimit, "0 or more (seconds)") }
     }
 }
 
