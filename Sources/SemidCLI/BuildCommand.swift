@@ -25,7 +25,7 @@ struct BuildCommand: ParsableCommand {
             relative reconstruction MSE is within --checkpoint-tolerance of the best one.
             """)
 
-    @Option(help: "Item embeddings: a 2-D .npy file (<f4, <f2 or <f8, C order); row i is item i. Needed for --source content|hybrid.")
+    @Option(help: "Item embeddings: a 2-D .npy file (<f4, <f2 or <f8, C order), a directory of .npy parts (in name order) or a comma-separated list of parts; row i is item i. Needed for --source content|hybrid. RQ-KMeans on content reads it by chunks (never whole).")
     var embeddings: String?
 
     @Option(help: "Item catalog: JSONL (item, source_id, title, text) or LC-Rec *.item.json. Without it items are 0…n−1, untitled.")
@@ -310,35 +310,49 @@ struct BuildCommand: ParsableCommand {
         let progress = Console.progress(quiet: quiet)
 
         var matrix: Matrix?
+        var rowSource: NpyRowSource?
         var inputs: [InputFingerprint] = []
+        var embeddingRows: Int?
+        // RQ-KMeans on the content embeddings streams the file (StreamingIndexBuild); the other
+        // methods and sources read it whole.
+        let streaming = QuantizationMethod(rawValue: method) == .rqKMeans && ItemVectorSource(rawValue: source) == .content
         if let embeddings {
-            let read = try NpyFile.readMatrix(at: embeddings)
-            if codebookSize > read.rows && !(QuantizationMethod(rawValue: method)?.isAssigned ?? false) {
+            let rows: Int, cols: Int
+            if streaming {
+                let opened = try NpyRowSource(path: embeddings)
+                (rows, cols) = (opened.rows, opened.columns)
+                rowSource = opened
+            } else {
+                let read = try NpyFile.readMatrix(at: embeddings)
+                (rows, cols) = (read.rows, read.cols)
+                inputs.append(try InputFingerprint(role: "embeddings", path: embeddings, rows: rows, columns: cols))
+                matrix = read
+            }
+            if codebookSize > rows && !(QuantizationMethod(rawValue: method)?.isAssigned ?? false) {
                 // Checked here (and again by the quantizer) so the message names the file.
-                throw InputError(embeddings, "has \(read.rows) rows, fewer than --codebook-size \(codebookSize): "
+                throw InputError(embeddings, "has \(rows) rows, fewer than --codebook-size \(codebookSize): "
                                  + "need at least as many vectors as codes per level (lower --codebook-size)")
             }
             if QuantizationMethod(rawValue: method) == .rqKMeans, ItemVectorSource(rawValue: source) == .content,
-               let dims = warmupDimensions ?? nil, let large = dims.first(where: { 2 * $0 > read.cols }) {
-                throw ValidationError("--kmeans-warmup \(kmeansWarmup): \(large) is more than half the embedding dimension (\(read.cols) in \(embeddings)); use dimensions up to \(read.cols / 2), or none")
+               let dims = warmupDimensions ?? nil, let large = dims.first(where: { 2 * $0 > cols }) {
+                throw ValidationError("--kmeans-warmup \(kmeansWarmup): \(large) is more than half the embedding dimension (\(cols) in \(embeddings)); use dimensions up to \(cols / 2), or none")
             }
-            inputs.append(try InputFingerprint(role: "embeddings", path: embeddings, rows: read.rows, columns: read.cols))
-            matrix = read
+            embeddingRows = rows
         }
         var records: [ItemRecord]?
         if let items {
             let read = try ItemCatalogFile.read(at: items)
             try ItemCatalogFile.validateDense(read, startingAt: 0, source: items)
-            if let matrix, read.count != matrix.rows, let embeddings {
+            if let embeddingRows, read.count != embeddingRows, let embeddings {
                 throw IndexError.inconsistentInput(
-                    "\(items) lists \(read.count) items but \(embeddings) has \(matrix.rows) rows; row i of the embeddings must be item i")
+                    "\(items) lists \(read.count) items but \(embeddings) has \(embeddingRows) rows; row i of the embeddings must be item i")
             }
             records = read
             inputs.append(try InputFingerprint(role: "items", path: items, rows: read.count, columns: nil))
         }
         var histories: [UserSequence]?
         if let sequences {
-            let count = matrix?.rows ?? records?.count ?? 0
+            let count = embeddingRows ?? records?.count ?? 0
             let read = try SequenceFile.read(at: sequences, itemCount: count)
             histories = read
             inputs.append(try InputFingerprint(role: "sequences", path: sequences, rows: read.count, columns: nil))
@@ -362,8 +376,15 @@ struct BuildCommand: ParsableCommand {
         configuration.kmeans.refinementPasses = kmeansRefinement
         configuration.rqvae = vaeConfiguration()
 
-        var built = try IndexBuilder.build(embeddings: matrix, items: records, sequences: histories, inputs: inputs,
-                                           configuration: configuration, progress: progress)
+        var built: (index: SemanticIndex, catalog: IndexStore.CatalogContent)
+        if let rowSource {
+            built = try StreamingIndexBuild.build(embeddings: rowSource, items: records, otherInputs: inputs,
+                                                  configuration: configuration, progress: progress)
+        } else {
+            let made = try IndexBuilder.build(embeddings: matrix, items: records, sequences: histories, inputs: inputs,
+                                              configuration: configuration, progress: progress)
+            built = (made.index, .new(made.catalog))
+        }
         // The decoding trie is stored with the index when IDs are unique (not under --collisions none
         // with collisions left, where generation would be ambiguous anyway).
         do {
@@ -371,7 +392,7 @@ struct BuildCommand: ParsableCommand {
         } catch DecodingError.duplicateID {
             Console.err("note: IDs are not unique (policy \(collisions)), so no decoding trie is stored")
         }
-        try IndexStore.write(built.index, catalog: .new(built.catalog), to: out, overwrite: force, progress: progress,
+        try IndexStore.write(built.index, catalog: built.catalog, to: out, overwrite: force, progress: progress,
                              waiting: writer.waiting)
         let index = try IndexStore.open(at: out)
         let report = try index.report(groupLimit: 3)

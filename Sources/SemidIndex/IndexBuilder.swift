@@ -83,24 +83,12 @@ public enum IndexBuilder {
         guard let n = embeddings?.rows ?? items?.count else {
             throw IndexError.inconsistentInput("give the items (--items) or their embeddings (--embeddings)")
         }
-        if let items {
-            guard items.count == n else {
-                throw IndexError.inconsistentInput(
-                    "the items file lists \(items.count) items but the embeddings have \(n) rows; row i must be item i")
-            }
-            for (position, item) in items.enumerated() where item.id != position {
-                throw IndexError.inconsistentInput(
-                    "item ids must be exactly 0..<\(n) (row i of the embeddings is item i); id \(position) is missing")
-            }
-        }
+        try checkItems(items, count: n)
         if let embeddings {
             if let bad = embeddings.firstNonFinite() {
                 throw IndexError.inconsistentInput("embeddings row \(bad.row), column \(bad.column) is not finite")
             }
-            if let large = embeddings.values.firstIndex(where: { abs($0) > Self.maximumMagnitude }) {
-                throw IndexError.inconsistentInput(
-                    "embeddings row \(large / embeddings.cols), column \(large % embeddings.cols) is \(embeddings.values[large]); values beyond ±\(Self.maximumMagnitude) overflow squared distances in float32 (rescale the embeddings)")
-            }
+            try checkMagnitude(embeddings)
         }
         if configuration.method.isAssigned {
             return try buildAssigned(items: items, count: n, sequences: sequences, inputs: inputs, configuration: configuration)
@@ -121,12 +109,28 @@ public enum IndexBuilder {
         let resolution = try configuration.collisionPolicy.resolver.resolve(
             raw: trained.codes, codebookSize: configuration.codebookSize, context: context)
 
+        let index = Self.index(configuration: configuration, dimension: vectors.cols, trained: trained, resolution: resolution,
+                               vectorStatistics: vectorStatistics, inputs: inputs, reconstruction: reconstruction, errors: errors)
+        let rows = (0..<n).map { i in
+            CatalogItem(id: i, sourceID: items?[i].sourceID, title: items?[i].title,
+                        semanticID: Array(resolution.ids.row(i)), batch: 0)
+        }
+        return (index, rows)
+    }
+
+    /// The index of a trained build: the manifest (parameters, statistics, batch 0 with `inputs` and
+    /// `reconstruction`), the quantizer, raw codes (`[n, L]`), final IDs and per-item squared errors
+    /// (`errors`, `[n]`). Shards and catalog fingerprints are filled in when it is written.
+    static func index(configuration: BuildConfiguration, dimension: Int, trained: TrainedQuantizer,
+                      resolution: CollisionResolution, vectorStatistics: ItemVectors.Statistics?, inputs: [InputFingerprint],
+                      reconstruction: ReconstructionStatistics, errors: [Float]) -> SemanticIndex {
+        let n = trained.codes.rows
         let manifest = IndexManifest(
             format: IndexManifest.formatName, formatVersion: IndexManifest.currentFormatVersion,
             createdBy: "semid \(SemidVersion.current)",
             parameters: BuildParameters(
                 method: configuration.method.rawValue, levels: configuration.levels,
-                codebookSize: configuration.codebookSize, dimension: vectors.cols,
+                codebookSize: configuration.codebookSize, dimension: dimension,
                 collisionPolicy: configuration.collisionPolicy, seed: configuration.seed,
                 kmeans: configuration.method == .rqKMeans ? trained.kmeansConfiguration : nil,
                 rqvae: configuration.method == .rqVAE ? trained.rqvaeConfiguration : nil,
@@ -139,13 +143,29 @@ public enum IndexBuilder {
             batches: [Batch(batch: 0, operation: "build", firstItem: 0, items: n, inputs: inputs,
                             reconstruction: reconstruction)],
             shards: [], catalog: FileFingerprint(file: IndexStore.catalogFile, bytes: 0, sha256: ""), extensions: nil)
-        let index = SemanticIndex(manifest: manifest, quantizer: quantizer, rawCodes: trained.codes, ids: resolution.ids,
-                                  attachments: [ReconstructionErrors.itemArray: ShardArray(float32: errors, shape: [n])])
-        let rows = (0..<n).map { i in
-            CatalogItem(id: i, sourceID: items?[i].sourceID, title: items?[i].title,
-                        semanticID: Array(resolution.ids.row(i)), batch: 0)
+        return SemanticIndex(manifest: manifest, quantizer: trained.quantizer, rawCodes: trained.codes, ids: resolution.ids,
+                             attachments: [ReconstructionErrors.itemArray: ShardArray(float32: errors, shape: [n])])
+    }
+
+    /// Throws unless `items` (when given) are exactly items `0..<n`, in order.
+    static func checkItems(_ items: [ItemRecord]?, count n: Int) throws {
+        guard let items else { return }
+        guard items.count == n else {
+            throw IndexError.inconsistentInput(
+                "the items file lists \(items.count) items but the embeddings have \(n) rows; row i must be item i")
         }
-        return (index, rows)
+        for (position, item) in items.enumerated() where item.id != position {
+            throw IndexError.inconsistentInput(
+                "item ids must be exactly 0..<\(n) (row i of the embeddings is item i); id \(position) is missing")
+        }
+    }
+
+    /// Throws for the first value of `x` (rows `first…` of the embeddings) beyond ``maximumMagnitude``.
+    static func checkMagnitude(_ x: Matrix, firstRow: Int = 0, row: (Int) -> Int = { $0 }) throws {
+        if let large = x.values.firstIndex(where: { abs($0) > Self.maximumMagnitude }) {
+            throw IndexError.inconsistentInput(
+                "embeddings row \(row(large / x.cols) + firstRow), column \(large % x.cols) is \(x.values[large]); values beyond ±\(Self.maximumMagnitude) overflow squared distances in float32 (rescale the embeddings)")
+        }
     }
 
     /// The vectors the quantizer sees, per ``BuildConfiguration/source``.
@@ -236,6 +256,14 @@ public enum IndexBuilder {
         var methodReport: JSONValue?
     }
 
+    /// The residual k-means settings of an `rq-kmeans` build.
+    static func residualKMeansConfiguration(_ configuration: BuildConfiguration) -> ResidualKMeans.Configuration {
+        var rk = ResidualKMeans.Configuration(levels: configuration.levels, codebookSize: configuration.codebookSize,
+                                              kmeans: configuration.kmeans)
+        rk.kmeans.clusters = configuration.codebookSize
+        return rk
+    }
+
     /// Trains the configured quantizer on `embeddings`.
     static func trainQuantizer(_ embeddings: Matrix, configuration: BuildConfiguration,
                                progress: ProgressHandler?) throws -> TrainedQuantizer {
@@ -243,9 +271,7 @@ public enum IndexBuilder {
         case .random, .sequential:
             throw IndexError.inconsistentInput("\(configuration.method.rawValue) IDs are assigned, not trained")
         case .rqKMeans:
-            var rk = ResidualKMeans.Configuration(levels: configuration.levels, codebookSize: configuration.codebookSize,
-                                                  kmeans: configuration.kmeans)
-            rk.kmeans.clusters = configuration.codebookSize
+            let rk = residualKMeansConfiguration(configuration)
             try rk.validate(items: embeddings.rows)
             let trained = try ResidualKMeans.train(embeddings, configuration: rk, seed: configuration.seed, progress: progress)
             let variance = embeddings.totalVariance
@@ -274,11 +300,17 @@ public enum IndexBuilder {
                                       residualFractions: [Double]) throws -> (statistics: ReconstructionStatistics, errors: [Float]) {
         let errors = ReconstructionErrors.squaredErrors(of: data, reconstruction: try quantizer.reconstruct(codes))
         let error = errors.reduce(0.0) { $0 + Double($1) }
-        let variance = data.totalVariance
-        let mse = error / Double(max(data.rows, 1))
-        let statistics = ReconstructionStatistics(vectors: data.rows, meanSquaredError: mse, totalVariance: variance,
-                                                  relativeMse: variance > 0 ? mse / variance : 0,
-                                                  residualFractionByLevel: residualFractions)
-        return (statistics, errors)
+        return (reconstructionStatistics(errorSum: error, vectors: data.rows, variance: data.totalVariance,
+                                         residualFractions: residualFractions), errors)
+    }
+
+    /// The reconstruction figures of `vectors` items whose squared errors sum (in item order) to
+    /// `errorSum`, with total variance `variance`.
+    static func reconstructionStatistics(errorSum: Double, vectors: Int, variance: Double,
+                                         residualFractions: [Double]) -> ReconstructionStatistics {
+        let mse = errorSum / Double(max(vectors, 1))
+        return ReconstructionStatistics(vectors: vectors, meanSquaredError: mse, totalVariance: variance,
+                                        relativeMse: variance > 0 ? mse / variance : 0,
+                                        residualFractionByLevel: residualFractions)
     }
 }
