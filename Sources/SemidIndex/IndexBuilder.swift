@@ -106,25 +106,44 @@ public enum IndexBuilder {
         let context = ResolutionContext { rows in
             try quantizer.lastLevelDistances(vectors.gatheringRows(rows), codes: trained.codes.gatheringRows(rows))
         }
-        let resolution = try configuration.collisionPolicy.resolver.resolve(
-            raw: trained.codes, codebookSize: configuration.codebookSize, context: context)
+        return try assemble(quantizer: quantizer, rawCodes: trained.codes, errors: errors, reconstruction: reconstruction,
+                            dimension: vectors.cols, context: context, trained: trained, vectorStatistics: vectorStatistics,
+                            items: items, inputs: inputs, configuration: configuration)
+    }
 
-        let index = Self.index(configuration: configuration, dimension: vectors.cols, trained: trained, resolution: resolution,
-                               vectorStatistics: vectorStatistics, inputs: inputs, reconstruction: reconstruction, errors: errors)
-        let rows = (0..<n).map { i in
-            CatalogItem(id: i, sourceID: items?[i].sourceID, title: items?[i].title,
-                        semanticID: Array(resolution.ids.row(i)), batch: 0)
+    /// The index and catalog rows of a trained quantizer and its raw codes: resolves collisions and
+    /// writes the manifest (parameters, training report, reconstruction figures).
+    ///
+    /// - Parameters:
+    ///   - rawCodes: `[n, L]`; `errors`: each item's squared reconstruction error, `[n]`.
+    ///   - context: what the collision resolver may consult (distances for `sinkhorn`).
+    ///   - trained: the training outcome (configurations and reports for the manifest).
+    static func assemble(
+        quantizer: any SemanticQuantizer, rawCodes: CodeMatrix, errors: [Float], reconstruction: ReconstructionStatistics,
+        dimension: Int, context: ResolutionContext, trained: TrainedQuantizer, vectorStatistics: ItemVectors.Statistics?,
+        items: [ItemRecord]?, inputs: [InputFingerprint], configuration: BuildConfiguration
+    ) throws -> (index: SemanticIndex, catalog: [CatalogItem]) {
+        let index = try assembleIndex(quantizer: quantizer, rawCodes: rawCodes, errors: errors, reconstruction: reconstruction,
+                                      dimension: dimension, context: context, trained: trained,
+                                      vectorStatistics: vectorStatistics, inputs: inputs, configuration: configuration)
+        let ids = index.ids
+        let rows = (0..<rawCodes.rows).map { i in
+            CatalogItem(id: i, sourceID: items?[i].sourceID, title: items?[i].title, semanticID: Array(ids.row(i)), batch: 0)
         }
         return (index, rows)
     }
 
-    /// The index of a trained build: the manifest (parameters, statistics, batch 0 with `inputs` and
-    /// `reconstruction`), the quantizer, raw codes (`[n, L]`), final IDs and per-item squared errors
-    /// (`errors`, `[n]`). Shards and catalog fingerprints are filled in when it is written.
-    static func index(configuration: BuildConfiguration, dimension: Int, trained: TrainedQuantizer,
-                      resolution: CollisionResolution, vectorStatistics: ItemVectors.Statistics?, inputs: [InputFingerprint],
-                      reconstruction: ReconstructionStatistics, errors: [Float]) -> SemanticIndex {
-        let n = trained.codes.rows
+    /// The index of ``assemble(quantizer:rawCodes:errors:reconstruction:dimension:context:trained:vectorStatistics:items:inputs:configuration:)``
+    /// without its catalog rows (a streaming build makes them one at a time as they are written).
+    static func assembleIndex(
+        quantizer: any SemanticQuantizer, rawCodes: CodeMatrix, errors: [Float], reconstruction: ReconstructionStatistics,
+        dimension: Int, context: ResolutionContext, trained: TrainedQuantizer, vectorStatistics: ItemVectors.Statistics?,
+        inputs: [InputFingerprint], configuration: BuildConfiguration
+    ) throws -> SemanticIndex {
+        let n = rawCodes.rows
+        let resolution = try configuration.collisionPolicy.resolver.resolve(
+            raw: rawCodes, codebookSize: configuration.codebookSize, context: context)
+
         let manifest = IndexManifest(
             format: IndexManifest.formatName, formatVersion: IndexManifest.currentFormatVersion,
             createdBy: "semid \(SemidVersion.current)",
@@ -143,7 +162,7 @@ public enum IndexBuilder {
             batches: [Batch(batch: 0, operation: "build", firstItem: 0, items: n, inputs: inputs,
                             reconstruction: reconstruction)],
             shards: [], catalog: FileFingerprint(file: IndexStore.catalogFile, bytes: 0, sha256: ""), extensions: nil)
-        return SemanticIndex(manifest: manifest, quantizer: trained.quantizer, rawCodes: trained.codes, ids: resolution.ids,
+        return SemanticIndex(manifest: manifest, quantizer: quantizer, rawCodes: rawCodes, ids: resolution.ids,
                              attachments: [ReconstructionErrors.itemArray: ShardArray(float32: errors, shape: [n])])
     }
 
@@ -160,7 +179,8 @@ public enum IndexBuilder {
         }
     }
 
-    /// Throws for the first value of `x` (rows `first…` of the embeddings) beyond ``maximumMagnitude``.
+    /// Throws for the first value of `x` beyond ``maximumMagnitude``, naming its row of the
+    /// embeddings: `row(r) + firstRow` for row `r` of `x`.
     static func checkMagnitude(_ x: Matrix, firstRow: Int = 0, row: (Int) -> Int = { $0 }) throws {
         if let large = x.values.firstIndex(where: { abs($0) > Self.maximumMagnitude }) {
             throw IndexError.inconsistentInput(
@@ -305,7 +325,7 @@ public enum IndexBuilder {
     }
 
     /// The reconstruction figures of `vectors` items whose squared errors sum (in item order) to
-    /// `errorSum`, with total variance `variance`.
+    /// `errorSum`, with total variance `variance` and the residual fraction after each level.
     static func reconstructionStatistics(errorSum: Double, vectors: Int, variance: Double,
                                          residualFractions: [Double]) -> ReconstructionStatistics {
         let mse = errorSum / Double(max(vectors, 1))

@@ -90,9 +90,9 @@ public enum StreamingIndexBuild {
         }) { first, chunk in
             try IndexBuilder.checkMagnitude(chunk, firstRow: first)
             variance.add(chunk)
-            let encoded = try quantizer.encodeMeasuring(chunk)
+            let encoded = try quantizer.encodeWithResiduals(chunk)
             for level in 0..<levels {
-                for value in encoded.squaredDistances[level] { levelSums[level] += Double(value) }
+                for value in encoded.levelErrors[level] { levelSums[level] += Double(value) }
             }
             let chunkErrors = ReconstructionErrors.squaredErrors(of: chunk, reconstruction: try quantizer.reconstruct(encoded.codes))
             codes.values.withUnsafeMutableBufferPointer { out in
@@ -112,15 +112,12 @@ public enum StreamingIndexBuild {
         let reconstruction = IndexBuilder.reconstructionStatistics(errorSum: errorSum, vectors: n, variance: totalVariance,
                                                                    residualFractions: residualFractions)
 
-        // 4. Collisions; sinkhorn reads the rows it moves again.
+        // 4. Collisions (sinkhorn reads the rows it moves again) and the manifest.
         progress?(ProgressEvent(stage: "resolving collisions (\(configuration.collisionPolicy.name))"))
         let rawCodes = codes
         let context = ResolutionContext { rows in
             try quantizer.lastLevelDistances(source.gather(rows), codes: rawCodes.gatheringRows(rows))
         }
-        let resolution = try configuration.collisionPolicy.resolver.resolve(
-            raw: codes, codebookSize: configuration.codebookSize, context: context)
-
         let inputs = fingerprints.map {
             InputFingerprint(role: "embeddings", file: ($0.path as NSString).lastPathComponent, bytes: $0.bytes,
                              xxh64: $0.xxh64, rows: $0.rows, columns: $0.columns)
@@ -128,9 +125,10 @@ public enum StreamingIndexBuild {
         let trained = IndexBuilder.TrainedQuantizer(
             quantizer: quantizer, codes: codes, residualFractions: residualFractions,
             kmeansConfiguration: rk.kmeans, kmeansReport: report, methodReport: nil)
-        let index = IndexBuilder.index(configuration: configuration, dimension: d, trained: trained, resolution: resolution,
-                                       vectorStatistics: nil, inputs: inputs, reconstruction: reconstruction, errors: errors)
-        let ids = resolution.ids
+        let index = try IndexBuilder.assembleIndex(
+            quantizer: quantizer, rawCodes: codes, errors: errors, reconstruction: reconstruction, dimension: d,
+            context: context, trained: trained, vectorStatistics: nil, inputs: inputs, configuration: configuration)
+        let ids = index.ids
         let catalog = IndexStore.CatalogContent.generated(count: n) { i in
             CatalogItem(id: i, sourceID: items?[i].sourceID, title: items?[i].title,
                         semanticID: Array(ids.row(i)), batch: 0)

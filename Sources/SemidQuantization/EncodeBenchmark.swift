@@ -63,7 +63,7 @@ public enum EncodeBenchmark {
         let quantizer = try ResidualQuantizer(codebooks: books)
         let passes = (rows + chunk - 1) / chunk
         let encodeSeconds = try best(of: repetitions) {
-            for _ in 0..<passes { _ = try quantizer.encodeMeasuring(data) }
+            for _ in 0..<passes { _ = try quantizer.encodeWithResiduals(data) }
         }
         let widest = codebookSizes.max() ?? 1
         var product = [Float](repeating: 0, count: chunk * widest)

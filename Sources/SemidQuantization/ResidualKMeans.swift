@@ -43,9 +43,20 @@ public enum ResidualKMeans {
             public var reseededClusters: Int
             /// `mean ‖r‖²` of the residual after this level, over all `n` rows.
             public var residualMeanSquaredNorm: Double
+
+            /// A level's figures (e.g. handed back through the C ABI).
+            public init(iterations: Int, trainingPoints: Int, reseededClusters: Int, residualMeanSquaredNorm: Double) {
+                self.iterations = iterations
+                self.trainingPoints = trainingPoints
+                self.reseededClusters = reseededClusters
+                self.residualMeanSquaredNorm = residualMeanSquaredNorm
+            }
         }
         /// One entry per level.
         public var levels: [Level]
+
+        /// A report of `levels`.
+        public init(levels: [Level]) { self.levels = levels }
     }
 
     /// Trains on the rows of `data` (`[n, d]`) and encodes them.

@@ -2,6 +2,7 @@ import Foundation
 import SemidMath
 import SemidQuantization
 import SemidStorage
+import SemidTestSupport
 import Testing
 @testable import SemidIndex
 
@@ -43,10 +44,10 @@ import Testing
         let streamed = try StreamingIndexBuild.build(embeddings: try NpyRowSource(path: file), items: items,
                                                      configuration: configuration, chunkRows: 333)
         try IndexStore.write(streamed.index, catalog: streamed.catalog, to: directory.file("streamed"), overwrite: false)
-        let files = try Self.files(directory.file("memory"))
-        #expect(files.keys.sorted() == (try Self.files(directory.file("streamed"))).keys.sorted())
+        let files = try DirectorySnapshot.files(at: directory.file("memory"))
+        #expect(files.keys.sorted() == (try DirectorySnapshot.files(at: directory.file("streamed"))).keys.sorted())
         #expect(files.keys.contains("raw_codes-00003.zst"))
-        for (name, bytes) in try Self.files(directory.file("streamed")) {
+        for (name, bytes) in try DirectorySnapshot.files(at: directory.file("streamed")) {
             #expect(bytes == files[name], "\(name) differs between the streaming and the in-memory build")
         }
         if policy == .suffix {
@@ -162,32 +163,19 @@ import Testing
         #expect(largest == Int(seen.values.max() ?? 1) && largest > 1)
     }
 
-    /// Every file of the index directory at `path`, by name.
-    static func files(_ path: String) throws -> [String: [UInt8]] {
-        var out: [String: [UInt8]] = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: path) {
-            out[name] = Array(try Data(contentsOf: URL(fileURLWithPath: path + "/" + name)))
-        }
-        return out
-    }
-
     /// Writes `rows` of `x` as a `<f2` `.npy` file; every value must be exactly representable.
     static func writeFloat16(_ x: Matrix, rows: Range<Int>, to path: String) throws {
-        var dictionary = "{'descr': '<f2', 'fortran_order': False, 'shape': (\(rows.count), \(x.cols)), }"
-        while (10 + dictionary.utf8.count + 1) % 64 != 0 { dictionary += " " }
-        var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
-        let length = UInt16(dictionary.utf8.count + 1)
-        bytes += [UInt8(length & 0xFF), UInt8(length >> 8)] + Array(dictionary.utf8) + [0x0A]
-        for value in x.values[(rows.lowerBound * x.cols)..<(rows.upperBound * x.cols)] {
+        let bits = x.values[(rows.lowerBound * x.cols)..<(rows.upperBound * x.cols)].map { value -> UInt16 in
             let b = value.bitPattern
             var half = UInt16((b >> 16) & 0x8000)
             if value != 0 {
                 let exponent = Int((b >> 23) & 0xFF) - 127
-                precondition((-14...15).contains(exponent) && b & 0x1FFF == 0, "\(value) is not a float16 value")
+                #expect((-14...15).contains(exponent) && b & 0x1FFF == 0, "\(value) is not a float16 value")
                 half |= UInt16(exponent + 15) << 10 | UInt16((b & 0x7F_FFFF) >> 13)
             }
-            bytes += [UInt8(half & 0xFF), UInt8(half >> 8)]
+            return half
         }
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let file = NpyBytes.file(descr: "<f2", shape: [rows.count, x.cols], payload: NpyBytes.bytes(float16Bits: bits))
+        try Data(file).write(to: URL(fileURLWithPath: path))
     }
 }

@@ -1,6 +1,7 @@
 import Testing
 @testable import SemidMath
 @testable import SemidQuantization
+import SemidTestSupport
 
 /// Training from the seeded sample only (``ResidualKMeans/train(sample:rows:items:configuration:seed:progress:)``)
 /// against training on the whole input.
@@ -45,7 +46,7 @@ import Testing
     @Test(arguments: [UInt64(3), 11])
     func trainingOnTheSampleGivesTheQuantizerOfTheWholeInput(seed: UInt64) throws {
         let n = 2_000
-        let data = Fixtures.gaussian(n: n, d: 12, seed: seed)
+        let data = SyntheticData.gaussian(n: n, d: 12, seed: seed)
         let whole = try ResidualKMeans.train(data, configuration: Self.configuration, seed: seed)
         let rows = ResidualKMeans.trainingRows(items: n, configuration: Self.configuration, seed: seed)
         #expect(rows.count < n / 5)
@@ -67,7 +68,7 @@ import Testing
     /// residuals (sampling inside ``KMeans/fit(_:configuration:generator:stage:progress:)``).
     @Test func theInMemoryPathIsTheLevelLoopOverAllResiduals() throws {
         let n = 1_500
-        let data = Fixtures.gaussian(n: n, d: 9, seed: 4)
+        let data = SyntheticData.gaussian(n: n, d: 9, seed: 4)
         let trained = try ResidualKMeans.train(data, configuration: Self.configuration, seed: 2)
         var residual = data
         var books: [Matrix] = []
@@ -87,7 +88,7 @@ import Testing
 
     @Test func badSamplesAreRejectedWithTheirProblem() throws {
         let n = 2_000
-        let data = Fixtures.gaussian(n: n, d: 6, seed: 1)
+        let data = SyntheticData.gaussian(n: n, d: 6, seed: 1)
         let rows = ResidualKMeans.trainingRows(items: n, configuration: Self.configuration, seed: 1)
         func problem(_ sample: Matrix, _ rows: [Int], items: Int = n) -> String {
             do {
