@@ -41,8 +41,8 @@ public enum IndexStore {
         /// A copy of the catalog at `path` (verified as for ``extending(path:adding:)``), changed
         /// by `edit` (e.g. to store user IDs).
         case edited(path: String, edit: (Catalog) throws -> Void)
-        /// A new catalog of `count` rows made one at a time by `item(0..<count)` (inserted in
-        /// transactions of ``Catalog/insertBatchSize``, the same bytes as ``new(_:)`` with those rows).
+        /// A new catalog of `count` rows made one at a time by `item(0..<count)` as they are
+        /// inserted (the same bytes as ``new(_:)`` with those rows, without holding them).
         case generated(count: Int, item: (Int) -> CatalogItem)
     }
 
@@ -143,7 +143,7 @@ public enum IndexStore {
             try db.insert(rows)
         case let .generated(count, item):
             db = try Catalog.create(at: catalogPath, idLength: index.ids.levels)
-            try db.insert(count: count, batchSize: Catalog.insertBatchSize, progress: { done in
+            try db.insert(count: count, progress: { done in
                 progress?(ProgressEvent(stage: "writing the catalog", step: done, total: count, finished: done == count))
             }, item: item)
         case let .extending(path, rows):

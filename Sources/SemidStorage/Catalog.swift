@@ -116,52 +116,42 @@ public final class Catalog: @unchecked Sendable {
         try s.step()
     }
 
-    /// Rows per transaction of ``insert(_:)``: one transaction for a catalog of up to this many
-    /// items. The catalog's bytes depend on it (SQLite's header counts transactions), so every
-    /// writer of new catalogs uses this value.
-    public static let insertBatchSize = 65_536
-
-    /// Inserts `items` (ids must be new), ``insertBatchSize`` per transaction.
+    /// Inserts `items` in one transaction (ids must be new).
     public func insert(_ items: [CatalogItem]) throws {
-        try insert(count: items.count, batchSize: Self.insertBatchSize) { items[$0] }
+        try insert(count: items.count) { items[$0] }
     }
 
-    /// Inserts `count` items made by `item(0..<count)` (ids must be new), `batchSize` per
-    /// transaction, so a catalog of millions of items is written without holding its rows:
-    /// memory is one row at a time.
+    /// Inserts `count` items made by `item(0..<count)` (ids must be new) in one transaction, so a
+    /// catalog of millions of items is written without holding its rows: memory is one row plus
+    /// SQLite's bounded page cache (dirty pages beyond it are spilled to the file). The bytes are
+    /// those of ``insert(_:)`` with the same rows.
     ///
-    /// - Parameter progress: called after each transaction with the items inserted so far.
+    /// - Parameter progress: called every 65,536 items and at the end with the items inserted so far.
     /// - Complexity: `O(count · log count)` for the B-tree inserts.
-    public func insert(count: Int, batchSize: Int, progress: ((Int) -> Void)? = nil,
-                       item: (Int) throws -> CatalogItem) throws {
+    public func insert(count: Int, progress: ((Int) -> Void)? = nil, item: (Int) throws -> CatalogItem) throws {
         let codeList = (0..<idLength).map { "c\($0)" }.joined(separator: ", ")
         let placeholders = Array(repeating: "?", count: idLength + 5).joined(separator: ", ")
-        let step = Swift.max(batchSize, 1)
-        // One transaction per batch, and one (empty) for no items, as a single insert always had.
-        let starts = count > 0 ? Array(stride(from: 0, to: count, by: step)) : [0]
-        for start in starts {
-            let end = Swift.max(start, Swift.min(count, start + step))
-            try database.transaction {
-                let s = try database.prepare(
-                    "INSERT INTO items (item, source_id, title, semantic_id, batch, \(codeList)) VALUES (\(placeholders))")
-                for position in start..<end {
-                    let item = try item(position)
-                    guard item.semanticID.count == idLength else {
-                        throw InputError(database.path, field: "item \(item.id)",
-                                         "semantic ID has \(item.semanticID.count) codes, the catalog expects \(idLength)")
-                    }
-                    try s.bind(item.id, at: 1)
-                    try s.bind(item.sourceID, at: 2)
-                    try s.bind(item.title, at: 3)
-                    try s.bind(item.semanticIDText, at: 4)
-                    try s.bind(item.batch, at: 5)
-                    for (l, code) in item.semanticID.enumerated() { try s.bind(Int(code), at: Int32(6 + l)) }
-                    try s.step()
-                    s.reset()
+        try database.transaction {
+            let s = try database.prepare(
+                "INSERT INTO items (item, source_id, title, semantic_id, batch, \(codeList)) VALUES (\(placeholders))")
+            for position in 0..<Swift.max(count, 0) {
+                let item = try item(position)
+                guard item.semanticID.count == idLength else {
+                    throw InputError(database.path, field: "item \(item.id)",
+                                     "semantic ID has \(item.semanticID.count) codes, the catalog expects \(idLength)")
                 }
+                try s.bind(item.id, at: 1)
+                try s.bind(item.sourceID, at: 2)
+                try s.bind(item.title, at: 3)
+                try s.bind(item.semanticIDText, at: 4)
+                try s.bind(item.batch, at: 5)
+                for (l, code) in item.semanticID.enumerated() { try s.bind(Int(code), at: Int32(6 + l)) }
+                try s.step()
+                s.reset()
+                if (position + 1) % 65_536 == 0 { progress?(position + 1) }
             }
-            progress?(end)
         }
+        progress?(Swift.max(count, 0))
     }
 
     /// Number of items.
