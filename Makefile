@@ -89,6 +89,7 @@ model: release
 ## so they build in their own folder and do not invalidate the release build of `make demo`.
 TEST_FLAGS := -c release -Xswiftc -enable-testing --scratch-path .build-tests
 test: deps browser-deps
+	python3 scripts/check-layering.py
 	swift build $(TEST_FLAGS) --build-tests
 	swift test $(TEST_FLAGS) --skip-build
 	@$(MAKE) --no-print-directory crash-test

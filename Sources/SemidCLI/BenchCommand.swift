@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-import SemidDecoding
-import SemidIndex
-import SemidQuantization
+import Semid
 
 /// `semid bench`: performance measurements that are too slow or too noisy for unit tests.
 struct BenchCommand: ParsableCommand {
@@ -18,9 +16,9 @@ struct DecodeBench: ParsableCommand {
         commandName: "decode",
         abstract: "Trie build time and memory, constraint cost per beam-step and decoding throughput.",
         discussion: """
-            Measures the index's own IDs and synthetic unique IDs of --synthetic sizes (4 levels × 256
-            codes by default). The table scorer returns precomputed random log-probabilities (its cost
-            is a row copy), so the per-beam-step figures are the decoder's own work; the MLP scorer
+            Measures the index's own IDs and synthetic unique IDs of --synthetic sizes (4 levels × 256 \
+            codes by default). The table scorer returns precomputed random log-probabilities (its cost \
+            is a row copy), so the per-beam-step figures are the decoder's own work; the MLP scorer \
             (64 → 128 → K, two GEMMs per level) shows throughput with a small real model.
             """)
 

@@ -109,7 +109,7 @@ public struct SinkhornPolicy: Equatable, Sendable {
     public func validate() throws {
         try Sinkhorn.Configuration(epsilon: epsilon, iterations: iterations).validate()
         if rounds < 0 {
-            throw QuantizationError.invalidParameter(name: "--sinkhorn-rounds", value: "\(rounds)", expected: "0 or more")
+            throw QuantizationError.invalidParameter(name: "sinkhorn.rounds", value: "\(rounds)", expected: "0 or more")
         }
     }
 }

@@ -96,7 +96,7 @@ public enum IndexBuilder {
         let (vectors, vectorStatistics) = try itemVectors(embeddings: embeddings, count: n, sequences: sequences,
                                                           configuration: configuration, progress: progress)
         if configuration.rowsPerShard < 1 {
-            throw QuantizationError.invalidParameter(name: "--rows-per-shard", value: "\(configuration.rowsPerShard)", expected: "at least 1")
+            throw QuantizationError.invalidParameter(name: "rowsPerShard", value: "\(configuration.rowsPerShard)", expected: "at least 1")
         }
         try configuration.collisionPolicy.validate()
         let trained = try trainQuantizer(vectors, configuration: configuration, progress: progress)
@@ -222,7 +222,7 @@ public enum IndexBuilder {
     static func buildAssigned(items: [ItemRecord]?, count n: Int, sequences: [UserSequence]?, inputs: [InputFingerprint],
                               configuration: BuildConfiguration) throws -> (index: SemanticIndex, catalog: [CatalogItem]) {
         if configuration.levels < 1 {
-            throw QuantizationError.invalidParameter(name: "--levels", value: "\(configuration.levels)", expected: "at least 1")
+            throw QuantizationError.invalidParameter(name: "levels", value: "\(configuration.levels)", expected: "at least 1")
         }
         let ids: CodeMatrix
         let size: Int
@@ -235,7 +235,7 @@ public enum IndexBuilder {
                                                      heldOut: configuration.collaborative.heldOutPerUser)
         default:
             if configuration.codebookSize < 2 {
-                throw QuantizationError.invalidParameter(name: "--codebook-size", value: "\(configuration.codebookSize)", expected: "at least 2")
+                throw QuantizationError.invalidParameter(name: "codebookSize", value: "\(configuration.codebookSize)", expected: "at least 2")
             }
             ids = try AssignedIDs.random(items: n, levels: configuration.levels, codebookSize: configuration.codebookSize,
                                          seed: configuration.seed)

@@ -22,9 +22,9 @@ public enum ResidualKMeans {
 
         /// Throws for `levels < 1`, `codebookSize < 2` or bad k-means settings.
         public func validate(items: Int) throws {
-            if levels < 1 { throw QuantizationError.invalidParameter(name: "--levels", value: "\(levels)", expected: "at least 1") }
-            if codebookSize < 2 { throw QuantizationError.invalidParameter(name: "--codebook-size", value: "\(codebookSize)", expected: "at least 2") }
-            if codebookSize > 65_536 { throw QuantizationError.invalidParameter(name: "--codebook-size", value: "\(codebookSize)", expected: "at most 65536") }
+            if levels < 1 { throw QuantizationError.invalidParameter(name: "levels", value: "\(levels)", expected: "at least 1") }
+            if codebookSize < 2 { throw QuantizationError.invalidParameter(name: "codebookSize", value: "\(codebookSize)", expected: "at least 2") }
+            if codebookSize > 65_536 { throw QuantizationError.invalidParameter(name: "codebookSize", value: "\(codebookSize)", expected: "at most 65536") }
             if codebookSize > items { throw QuantizationError.tooFewPoints(points: items, clusters: codebookSize) }
             try kmeans.validate()
         }

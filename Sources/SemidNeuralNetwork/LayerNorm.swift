@@ -10,7 +10,7 @@ public enum LayerNorm {
 
     /// Normalises `rows` rows of `x` `[rows, dim]` into `y`, storing `x̂` in `normalized` and the
     /// inverse standard deviations in `inverseStd` (`[rows]`).
-    public static func forward(
+    package static func forward(
         _ x: UnsafePointer<Float>, rows: Int, dim: Int, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
         into y: UnsafeMutablePointer<Float>, normalized: UnsafeMutablePointer<Float>, inverseStd: UnsafeMutablePointer<Float>
     ) {
@@ -36,7 +36,7 @@ public enum LayerNorm {
     /// Back-propagates `dy`: accumulates `dγ`, `dβ` and writes (or, with `accumulate`, adds) `dx`.
     ///
     /// `dx = rstd/d · (d·ĝ − Σĝ − x̂·Σ(ĝ⊙x̂))` with `ĝ = dy ⊙ γ`.
-    public static func backward(
+    package static func backward(
         gradient dy: UnsafePointer<Float>, rows: Int, dim: Int, gamma: UnsafePointer<Float>,
         normalized: UnsafePointer<Float>, inverseStd: UnsafePointer<Float>,
         gammaGradient: UnsafeMutablePointer<Float>, betaGradient: UnsafeMutablePointer<Float>,

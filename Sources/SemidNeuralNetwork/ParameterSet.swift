@@ -1,7 +1,9 @@
 import SemidMath
 
 /// All trainable tensors of a model in one flat buffer, with a gradient buffer of the same
-/// layout, so that the optimiser, gradient clipping and zeroing are single loops.
+/// layout, so that the optimiser (``AdamW`` over ``values`` and ``gradients``), gradient
+/// clipping and zeroing are single loops. Registering a tensor is O(its values); lookups by name
+/// are O(1).
 public final class ParameterSet: @unchecked Sendable {
     /// One named tensor: a range of the flat buffers.
     public struct Entry: Sendable, Equatable {
@@ -107,16 +109,8 @@ public final class ParameterSet: @unchecked Sendable {
         snapshot.withUnsafeBufferPointer { values.pointer.update(from: $0.baseAddress!, count: count) }
     }
 
-    /// `√Σ g²` over all gradients (accumulated in `Double`).
-    public func gradientNorm() -> Double {
-        var total = 0.0
-        let g = gradients.pointer
-        var i = 0
-        while i < count {
-            let end = min(count, i + 4096)
-            total += Double(Distances.squaredNorm(g + i, count: end - i))
-            i = end
-        }
-        return total.squareRoot()
+    /// The ranges of the flat buffers that get weight decay (the entries marked `decay`), in order.
+    public var decayedRanges: [Range<Int>] {
+        entries.filter(\.decay).map { $0.offset..<($0.offset + $0.count) }
     }
 }

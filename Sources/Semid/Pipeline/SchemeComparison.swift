@@ -1,11 +1,5 @@
 import Dispatch
 import Foundation
-import SemidDecoding
-import SemidEvaluation
-import SemidIndex
-import SemidMath
-import SemidQuantization
-import SemidStorage
 
 /// Builds several ID schemes on the same data, trains the same model with the same budget on each,
 /// and measures next-item quality: the indexing comparison of `semid compare`.
@@ -71,6 +65,12 @@ public enum SchemeComparison {
         /// Beam width of the test evaluation.
         public var beam: Int
 
+        /// The default epoch budget of every run: smaller than ``TrainingConfiguration/epochs``
+        /// because a comparison trains one model per scheme, seed and user-token setting.
+        public static let defaultEpochs = 20
+        /// The default early-stopping patience of every run (with the smaller budget).
+        public static let defaultPatience = 4
+
         /// A comparison of `schemes` with the given model and budget.
         public init(schemes: [Scheme], seeds: [UInt64], userTokens: [Bool], model: ModelConfiguration,
                     training: TrainingConfiguration, users: UserIDConfiguration = UserIDConfiguration(),
@@ -117,7 +117,11 @@ public enum SchemeComparison {
         public var meanNdcg10: Double { ndcg10.reduce(0, +) / Double(max(1, ndcg10.count)) }
     }
 
-    /// Runs the comparison. Indexes are written to `directory` (kept, so they can be inspected).
+    /// Runs the comparison. Indexes are written to `directory` (kept, so they can be inspected);
+    /// each is built with ``Pipeline/build(_:)`` and, for runs with user tokens, given user IDs
+    /// with ``Pipeline/assignUserIDs(_:)``.
+    ///
+    /// Costs one build per scheme and `seeds × userTokens` trainings and test evaluations per scheme.
     ///
     /// - Parameters:
     ///   - embeddings: content embeddings `[n, d]` (row `i` = item `i`).
@@ -131,21 +135,26 @@ public enum SchemeComparison {
         let settings = EvaluationSettings(cutoffs: [10], beamWidth: configuration.beam)
         for scheme in configuration.schemes {
             let start = DispatchTime.now().uptimeNanoseconds
-            var built = try IndexBuilder.build(embeddings: embeddings, items: items, sequences: sequences, inputs: [],
-                                               configuration: scheme.build)
-            try CodeTrie.attach(to: &built.index)
+            let path = directory + "/" + scheme.name.replacingOccurrences(of: " ", with: "-") + ".semid"
+            var request = BuildRequest(embeddings: .memory(embeddings, fingerprint: nil),
+                                       items: items.map { .memory($0, fingerprint: nil) },
+                                       sequences: .memory(sequences, fingerprint: nil), configuration: scheme.build, output: path)
+            request.overwrite = true
+            request.reportGroups = 0
+            let built = try Pipeline.build(request)
             var userEncoder: UserIDEncoder?
             if configuration.userTokens.contains(true) {
                 // User IDs from the content embeddings, the same for every scheme.
-                let (userIDs, _) = try UserIDBuilder.build(index: &built.index, sequences: sequences, itemVectors: embeddings,
-                                            itemVectorsFingerprint: nil, textEmbeddings: nil, inputs: [],
-                                            configuration: configuration.users)
-                userEncoder = try UserIDEncoder(users: userIDs, itemVectors: embeddings, textEmbeddings: nil)
+                var users = UserIDRequest(index: path, sequences: .memory(sequences, fingerprint: nil),
+                                          configuration: configuration.users)
+                users.itemEmbeddings = .memory(embeddings, fingerprint: nil)
+                users.mode = .replace
+                if let userIDs = try Pipeline.assignUserIDs(users).users {
+                    userEncoder = try UserIDEncoder(users: userIDs, itemVectors: embeddings, textEmbeddings: nil)
+                }
             }
-            let path = directory + "/" + scheme.name.replacingOccurrences(of: " ", with: "-") + ".semid"
-            try IndexStore.write(built.index, catalog: .new(built.catalog), to: path, overwrite: true)
             let buildSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            let collisions = try built.index.report(groupLimit: 0)
+            let collisions = built.report
             log("\(scheme.name): built in \(String(format: "%.1f", buildSeconds)) s, raw collision rate \(String(format: "%.2f%%", 100 * collisions.raw.collisionRate))")
             let index = try IndexStore.open(at: path)
             let trie = try CodeTrie(index: index)

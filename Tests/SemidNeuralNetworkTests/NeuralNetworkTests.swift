@@ -1,13 +1,14 @@
 import Foundation
 import Testing
-@testable import SemidMath
+import SemidMath
+@testable import SemidNeuralNetwork
 import SemidTestSupport
 
 /// Finite-difference checks of the dense layer, ReLU and MSE, and AdamW against hand-computed steps.
 @Suite struct NeuralNetworkTests {
     /// `Σ R ⊙ act(x·Wᵀ + b)` for fixed `R`, in Float through the layer's own forward.
     static func projectedOutput(_ layer: DenseLayer, x: [Float], rows: Int, w: [Float], b: [Float],
-                                activation: DenseLayer.Activation, r: [Float]) -> Double {
+                                activation: Activation?, r: [Float]) -> Double {
         var y = [Float](repeating: 0, count: rows * layer.outputs)
         x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in
             y.withUnsafeMutableBufferPointer { yp in
@@ -18,8 +19,8 @@ import SemidTestSupport
         return zip(y, r).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
     }
 
-    @Test(arguments: [DenseLayer.Activation.identity, .relu])
-    func denseLayerGradientsMatchCentralDifferences(activation: DenseLayer.Activation) {
+    @Test(arguments: [nil, Activation.relu] as [Activation?])
+    func denseLayerGradientsMatchCentralDifferences(activation: Activation?) {
         let layer = DenseLayer(inputs: 7, outputs: 5)
         let rows = 6
         // Draw data whose pre-activations all stay ≥ 0.05 away from ReLU's kink, so central
@@ -51,13 +52,13 @@ import SemidTestSupport
                     layer.forward(xp.baseAddress!, rows: rows, weight: wp.baseAddress!, bias: bp.baseAddress!,
                                   activation: activation, output: yp.baseAddress!)
                     if activation == .relu {
-                        Activations.reluBackward(output: yp.baseAddress!, gradient: gp.baseAddress!, count: rows * 5)
+                        Activation.reluBackward(output: yp.baseAddress!, gradient: gp.baseAddress!, count: rows * 5)
                     }
                     dW.withUnsafeMutableBufferPointer { dw in db.withUnsafeMutableBufferPointer { dbp in
                         dX.withUnsafeMutableBufferPointer { dx in
                             layer.backward(input: xp.baseAddress!, rows: rows, weight: wp.baseAddress!,
                                            outputGradient: gp.baseAddress!, weightGradient: dw.baseAddress!,
-                                           biasGradient: dbp.baseAddress!, inputGradient: dx.baseAddress!)
+                                           biasGradient: dbp.baseAddress!, inputGradient: dx.baseAddress!, accumulate: false)
                         }
                     } }
                 }
@@ -85,7 +86,7 @@ import SemidTestSupport
             layer.backward(input: xp.baseAddress!, rows: 2, weight: wp.baseAddress!, outputGradient: gp.baseAddress!,
                            weightGradient: &dW, biasGradient: &db, inputGradient: nil, accumulate: true)
             layer.backward(input: xp.baseAddress!, rows: 2, weight: wp.baseAddress!, outputGradient: gp.baseAddress!,
-                           weightGradient: &fresh, biasGradient: &freshB, inputGradient: nil)
+                           weightGradient: &fresh, biasGradient: &freshB, inputGradient: nil, accumulate: false)
         } } }
         for i in 0..<12 { #expect(abs(dW[i] - (fresh[i] + 1)) < 1e-5) }
         for i in 0..<3 { #expect(abs(db[i] - (freshB[i] + 1)) < 1e-5) }
@@ -96,10 +97,10 @@ import SemidTestSupport
         var rng = SeededGenerator(seed: 5)
         let pre = (0..<37).map { _ -> Float in let v = rng.nextGaussian(); return v + (v >= 0 ? 0.1 : -0.1) }
         var y = pre
-        y.withUnsafeMutableBufferPointer { Activations.relu($0.baseAddress!, count: 37) }
+        y.withUnsafeMutableBufferPointer { Activation.relu.forward($0.baseAddress!, count: 37, into: $0.baseAddress!) }
         var g = [Float](repeating: 1, count: 37)
         y.withUnsafeBufferPointer { yp in g.withUnsafeMutableBufferPointer { gp in
-            Activations.reluBackward(output: yp.baseAddress!, gradient: gp.baseAddress!, count: 37)
+            Activation.reluBackward(output: yp.baseAddress!, gradient: gp.baseAddress!, count: 37)
         } }
         let h: Float = 1e-3
         for i in 0..<37 {
@@ -129,9 +130,9 @@ import SemidTestSupport
 
     @Test func adamWMatchesHandComputedSteps() {
         // Two parameters; the first gets weight decay. Warm-up of 2 steps then constant.
-        let config = AdamW.Configuration(learningRate: 0.1, beta1: 0.9, beta2: 0.99, epsilon: 1e-8,
-                                         weightDecay: 0.5, warmupSteps: 2, decay: .constant)
-        var opt = AdamW(parameterCount: 2, configuration: config, totalSteps: 10, decayedRanges: [0..<1])
+        let config = AdamW.Configuration(beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.5)
+        let schedule = LearningRateSchedule(peak: 0.1, warmupSteps: 2, totalSteps: 10, decay: .constant)
+        var opt = AdamW(parameterCount: 2, configuration: config, decayedRanges: [0..<1])
         var theta: [Float] = [1.0, -2.0]
         let grads: [[Float]] = [[0.5, -1.0], [0.25, 2.0], [-1.0, 0.5]]
         var expected: [Double] = [1.0, -2.0]
@@ -139,7 +140,7 @@ import SemidTestSupport
         for (t, g) in grads.enumerated() {
             let step = t + 1
             let lr = step <= 2 ? 0.1 * Double(step) / 2 : 0.1
-            #expect(abs(opt.learningRate(atStep: step) - lr) < 1e-12)
+            #expect(abs(schedule.rate(at: step) - lr) < 1e-12)
             expected[0] *= 1 - lr * 0.5
             for i in 0..<2 {
                 m[i] = 0.9 * m[i] + 0.1 * Double(g[i])
@@ -148,7 +149,7 @@ import SemidTestSupport
                 expected[i] -= lr * mHat / (vHat.squareRoot() + 1e-8)
             }
             theta.withUnsafeMutableBufferPointer { tp in g.withUnsafeBufferPointer { gp in
-                opt.update(parameters: tp.baseAddress!, gradients: gp.baseAddress!)
+                opt.update(parameters: tp.baseAddress!, gradients: gp.baseAddress!, learningRate: schedule.rate(at: step))
             } }
             for i in 0..<2 { #expect(abs(Double(theta[i]) - expected[i]) < 1e-5, "step \(step) parameter \(i)") }
         }
@@ -159,10 +160,11 @@ import SemidTestSupport
         #expect(opt.m[0] == 0 && opt.v[0] == 0 && opt.m[1] != 0)
     }
 
-    @Test func adamWVectorAndTailPathsFollowTheSameFormula() {
+    @Test(arguments: [AdamW.Rounding.squareFirst, .scaleFirst])
+    func adamWVectorAndTailPathsFollowTheSameFormula(rounding: AdamW.Rounding) {
         // 37 values: two 16-lane blocks and a tail of 5; decay on a range that straddles them.
-        let config = AdamW.Configuration(learningRate: 0.01, weightDecay: 0.1)
-        var opt = AdamW(parameterCount: 37, configuration: config, totalSteps: 5, decayedRanges: [10..<30])
+        let config = AdamW.Configuration(weightDecay: 0.1)
+        var opt = AdamW(parameterCount: 37, configuration: config, decayedRanges: [10..<30], rounding: rounding)
         var rng = SeededGenerator(seed: 12)
         var theta = (0..<37).map { _ in rng.nextGaussian() }
         var expected = theta.map(Double.init)
@@ -176,19 +178,18 @@ import SemidTestSupport
                 let mHat = m[i] / (1 - pow(0.9, Double(step))), vHat = v[i] / (1 - pow(0.999, Double(step)))
                 expected[i] -= 0.01 * mHat / (vHat.squareRoot() + 1e-8)
             }
-            theta.withUnsafeMutableBufferPointer { opt.update(parameters: $0.baseAddress!, gradients: g) }
+            theta.withUnsafeMutableBufferPointer { opt.update(parameters: $0.baseAddress!, gradients: g, learningRate: 0.01) }
         }
         for i in 0..<37 { #expect(abs(Double(theta[i]) - expected[i]) < 1e-5, "parameter \(i)") }
     }
 
     @Test func cosineScheduleWarmsUpThenDecaysToTheFloor() {
-        let config = AdamW.Configuration(learningRate: 1, warmupSteps: 10, decay: .cosine, minimumFraction: 0.1)
-        let opt = AdamW(parameterCount: 1, configuration: config, totalSteps: 110, decayedRanges: [])
-        #expect(abs(opt.learningRate(atStep: 5) - 0.5) < 1e-12)
-        #expect(abs(opt.learningRate(atStep: 10) - 1) < 1e-12)
-        #expect(abs(opt.learningRate(atStep: 60) - 0.55) < 1e-12)   // half-way: 0.1 + 0.9·0.5
-        #expect(abs(opt.learningRate(atStep: 110) - 0.1) < 1e-12)
-        #expect(abs(opt.learningRate(atStep: 500) - 0.1) < 1e-12)
+        let opt = LearningRateSchedule(peak: 1, warmupSteps: 10, totalSteps: 110, decay: .cosine, floor: 0.1)
+        #expect(abs(opt.rate(at: 5) - 0.5) < 1e-12)
+        #expect(abs(opt.rate(at: 10) - 1) < 1e-12)
+        #expect(abs(opt.rate(at: 60) - 0.55) < 1e-12)   // half-way: 0.1 + 0.9·0.5
+        #expect(abs(opt.rate(at: 110) - 0.1) < 1e-12)
+        #expect(abs(opt.rate(at: 500) - 0.1) < 1e-12)
     }
 }
 
