@@ -67,10 +67,9 @@ extension Pipeline {
         let started = Date()
         let configuration = request.configuration
         var inputs: [InputFingerprint] = []
-        var matrix: Matrix?
-        switch request.embeddings {
-        case .file(let path):
-            let read = try NpyFile.readMatrix(at: path)
+        let embeddings = try request.embeddings?.load(role: "embeddings")
+        let matrix = embeddings?.value
+        if let path = request.embeddings?.path, let read = matrix {
             if configuration.codebookSize > read.rows && !configuration.method.isAssigned {
                 // Checked here (and again by the quantizer) so the message names the file.
                 throw PipelineError.fewerRowsThanCodes(file: path, rows: read.rows, codebookSize: configuration.codebookSize)
@@ -79,43 +78,21 @@ extension Pipeline {
                let dims = configuration.kmeans.warmupDimensions, let large = dims.first(where: { 2 * $0 > read.cols }) {
                 throw PipelineError.warmupDimensionTooLarge(dimension: large, embeddingDimension: read.cols, file: path)
             }
-            inputs.append(try InputFingerprint(role: "embeddings", path: path, rows: read.rows, columns: read.cols))
-            matrix = read
-        case let .memory(value, fingerprint):
-            if let fingerprint { inputs.append(fingerprint) }
-            matrix = value
-        case nil:
-            break
         }
-        var records: [ItemRecord]?
-        switch request.items {
-        case .file(let path):
-            let read = try ItemCatalogFile.read(at: path)
+        if let fingerprint = embeddings?.fingerprint { inputs.append(fingerprint) }
+        let items = try request.items?.load()
+        let records = items?.value
+        if let path = request.items?.path, let read = records {
             try ItemCatalogFile.validateDense(read, startingAt: 0, source: path)
             if let matrix, read.count != matrix.rows {
                 throw PipelineError.itemCountMismatch(items: path, count: read.count, embeddings: request.embeddings?.path,
                                                       rows: matrix.rows)
             }
-            records = read
-            inputs.append(try InputFingerprint(role: "items", path: path, rows: read.count, columns: nil))
-        case let .memory(value, fingerprint):
-            if let fingerprint { inputs.append(fingerprint) }
-            records = value
-        case nil:
-            break
         }
-        var histories: [UserSequence]?
-        switch request.sequences {
-        case .file(let path):
-            let read = try SequenceFile.read(at: path, itemCount: matrix?.rows ?? records?.count ?? 0)
-            histories = read
-            inputs.append(try InputFingerprint(role: "sequences", path: path, rows: read.count, columns: nil))
-        case let .memory(value, fingerprint):
-            if let fingerprint { inputs.append(fingerprint) }
-            histories = value
-        case nil:
-            break
-        }
+        if let fingerprint = items?.fingerprint { inputs.append(fingerprint) }
+        let sequences = try request.sequences?.load(itemCount: matrix?.rows ?? records?.count ?? 0)
+        let histories = sequences?.value
+        if let fingerprint = sequences?.fingerprint { inputs.append(fingerprint) }
 
         var built = try IndexBuilder.build(embeddings: matrix, items: records, sequences: histories, inputs: inputs,
                                            configuration: configuration, progress: request.progress)
