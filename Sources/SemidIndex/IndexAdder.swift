@@ -1,4 +1,5 @@
 import Foundation
+import SemidDecoding
 import SemidMath
 import SemidQuantization
 import SemidStorage
@@ -15,9 +16,11 @@ public enum IndexAdder {
     /// Adds `embeddings` (`[m, d]`, row `j` = item `n + j`) with metadata `items` (ids must be
     /// exactly `n ..< n + m`, or `nil` for untitled items) to the index at `path`.
     ///
-    /// - Parameter refreshDerivedArrays: recomputes attachments derived from the IDs (the decoding
-    ///   trie) on the updated index before it is written; attachments named `trie.*` are dropped
-    ///   first, so without it the trie is rebuilt from the IDs when next needed.
+    /// The decoding trie is rebuilt from the updated IDs and stored with them (when they are
+    /// unique; with collisions left under policy `none` the index keeps no trie).
+    ///
+    /// - Parameter refreshDerivedArrays: recomputes further attachments derived from the IDs on the
+    ///   updated index before it is written (after the trie).
     /// - Parameter waiting: what to do when another process is writing the index.
     /// - Returns: the updated index as written.
     @discardableResult
@@ -75,7 +78,8 @@ public enum IndexAdder {
         index.manifest.codeSizes = codeSizes
         index.manifest.batches.append(Batch(batch: batchNumber, operation: "add", firstItem: n, items: m,
                                             inputs: inputs, reconstruction: reconstruction))
-        index.attachments = index.attachments.filter { !$0.key.hasPrefix("trie.") }
+        index.attachments = index.attachments.filter { !$0.key.hasPrefix(CodeTrie.attachmentPrefix) }
+        do { try CodeTrie.attach(to: &index) } catch DecodingError.duplicateID {}
         try refreshDerivedArrays?(&index)
         let rows = (0..<m).map { j in
             CatalogItem(id: n + j, sourceID: items?[j].sourceID, title: items?[j].title,

@@ -43,9 +43,6 @@ extension Pipeline {
         let before = try IndexStore.readManifest(at: request.index).items
         let updated = try IndexAdder.add(
             to: request.index, embeddings: matrix, items: records, inputs: inputs,
-            refreshDerivedArrays: { index in
-                do { try CodeTrie.attach(to: &index) } catch DecodingError.duplicateID {}
-            },
             progress: request.progress, waiting: request.waiting)
         return AddResult(index: updated, added: updated.itemCount - before, report: try updated.report(groupLimit: 0))
     }
