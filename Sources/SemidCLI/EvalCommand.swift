@@ -56,7 +56,9 @@ struct EvalCommand: ParsableCommand {
 
     func validate() throws {
         let ks = try parsedCutoffs()
-        if beam < ks.max()! { throw ValidationError("--beam \(beam) is smaller than the largest cut-off \(ks.max()!); use --beam \(ks.max()!) or more") }
+        if let largest = ks.max(), beam < largest {
+            throw ValidationError("--beam \(beam) is smaller than the largest cut-off \(largest); use --beam \(largest) or more")
+        }
         if let m = maxHistory, m < 1 { throw ValidationError("--max-history must be at least 1 (got \(m))") }
     }
 
