@@ -15,7 +15,7 @@ INDEX_FLAGS := --levels 3 --codebook-size 256 --collisions suffix --seed 7
 # Training settings of the shipped model (see docs/model.md).
 TRAIN_FLAGS := --sequences $(DATA)/sequences.tsv --embeddings $(DATA)/embeddings.npy --seed 1 --time-limit 60
 
-.PHONY: demo test python-test browser-test crash-test crash-test-long fuzz fuzz-build fuzz-smoke fuzz-run deps browser-deps release debug clean bench-faiss bench-torch bench-decode bench-portable bench-python bench-spark bench-report model compare
+.PHONY: demo test python-test browser-test crash-test crash-test-long fuzz fuzz-build fuzz-smoke fuzz-run deps browser-deps release debug clean bench-faiss bench-torch bench-decode bench-scale bench-portable bench-python bench-spark bench-report model compare
 
 ## Install the system libraries semid links (OpenBLAS, zstd, SQLite) when they are missing.
 deps:
@@ -180,6 +180,12 @@ compare: release
 	    --sequences $(DATA)/sequences.tsv $(COMPARE_FLAGS) --out $(OUT)/compare
 
 ## Decoding cost on the Beauty index and synthetic 1M / 10M-item indexes (needs `make demo` first).
+## Peak memory and time of `semid build` (3 levels of 1024, 256, 256 codes + suffix) on synthetic
+## 1M, 4M, 8M × 256 and 1M × 768 float32 catalogs written by chunks (8 GiB of disk at 8M, deleted
+## after each run), then the encoder's GFLOP/s against sgemm; tables for docs/scale.md. Needs NumPy.
+bench-scale: release
+	scripts/bench-scale.sh $(SEMID) $(OUT)/bench-scale
+
 bench-decode: release
 	$(SEMID) bench decode $(OUT)/beauty.semid --synthetic 1000000,10000000
 

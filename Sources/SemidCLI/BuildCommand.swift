@@ -21,7 +21,7 @@ struct BuildCommand: ParsableCommand {
             relative reconstruction MSE is within --checkpoint-tolerance of the best one.
             """)
 
-    @Option(help: "Item embeddings: a 2-D .npy file (<f4, <f2 or <f8, C order); row i is item i. Needed for --source content|hybrid.")
+    @Option(help: "Item embeddings: a 2-D .npy file (<f4, <f2 or <f8, C order), a directory of .npy parts (in name order) or a comma-separated list of parts; row i is item i. Needed for --source content|hybrid. RQ-KMeans on content reads it by chunks (never whole).")
     var embeddings: String?
 
     @Option(help: "Item catalog: JSONL (item, source_id, title, text) or LC-Rec *.item.json. Without it items are 0…n−1, untitled.")

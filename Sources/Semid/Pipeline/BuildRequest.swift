@@ -51,10 +51,13 @@ extension Pipeline {
     /// Builds an index: reads the inputs, cross-checks them, trains the quantizer, assigns unique
     /// IDs, stores the decoding trie and writes the index atomically to ``BuildRequest/output``.
     ///
-    /// Same inputs and configuration give a byte-identical index on every machine. Time and
-    /// memory are those of ``IndexBuilder/build(embeddings:items:sequences:inputs:configuration:progress:)``
-    /// (for RQ-KMeans about `O(levels · iterations · n · K · d)`), plus one pass over the written
-    /// shards to verify them.
+    /// Same inputs and configuration give a byte-identical index on every machine. RQ-KMeans on
+    /// content embeddings from a file (a `.npy`, a directory of parts or a comma-separated list) is
+    /// built by ``StreamingIndexBuild``: the file is read by chunks, so memory is bounded by the
+    /// training sample and `O(n · L)` codes, not `n · d` (docs/scale.md). Other builds hold the
+    /// vectors (``IndexBuilder/build(embeddings:items:sequences:inputs:configuration:progress:)``).
+    /// Time for RQ-KMeans is about `O(levels · iterations · sample · K · d + n · ΣK · d)`, plus one
+    /// pass over the written shards to verify them.
     ///
     /// - Throws: ``IndexError/outputExists(path:)`` when `output` exists and `overwrite` is not
     ///   set, ``PipelineError`` when inputs disagree, a reader's ``InputError`` for a malformed file.
@@ -68,22 +71,36 @@ extension Pipeline {
         let configuration = request.configuration
         var inputs: [InputFingerprint] = []
         var matrix: Matrix?
+        // RQ-KMeans on content embeddings from a file streams it (StreamingIndexBuild, which also
+        // fingerprints it while reading); the other methods and sources read it whole.
+        var rowSource: NpyRowSource?
+        var embeddingRows: Int?
         switch request.embeddings {
         case .file(let path):
-            let read = try NpyFile.readMatrix(at: path)
-            if configuration.codebookSize > read.rows && !configuration.method.isAssigned {
+            let rows: Int, cols: Int
+            if StreamingIndexBuild.supports(configuration) {
+                let source = try NpyRowSource(path: path)
+                (rows, cols) = (source.rows, source.columns)
+                rowSource = source
+            } else {
+                let read = try NpyFile.readMatrix(at: path)
+                (rows, cols) = (read.rows, read.cols)
+                inputs.append(try InputFingerprint(role: "embeddings", path: path, rows: rows, columns: cols))
+                matrix = read
+            }
+            if configuration.codebookSize > rows && !configuration.method.isAssigned {
                 // Checked here (and again by the quantizer) so the message names the file.
-                throw PipelineError.fewerRowsThanCodes(file: path, rows: read.rows, codebookSize: configuration.codebookSize)
+                throw PipelineError.fewerRowsThanCodes(file: path, rows: rows, codebookSize: configuration.codebookSize)
             }
             if configuration.method == .rqKMeans, configuration.source == .content,
-               let dims = configuration.kmeans.warmupDimensions, let large = dims.first(where: { 2 * $0 > read.cols }) {
-                throw PipelineError.warmupDimensionTooLarge(dimension: large, embeddingDimension: read.cols, file: path)
+               let dims = configuration.kmeans.warmupDimensions, let large = dims.first(where: { 2 * $0 > cols }) {
+                throw PipelineError.warmupDimensionTooLarge(dimension: large, embeddingDimension: cols, file: path)
             }
-            inputs.append(try InputFingerprint(role: "embeddings", path: path, rows: read.rows, columns: read.cols))
-            matrix = read
+            embeddingRows = rows
         case let .memory(value, fingerprint):
             if let fingerprint { inputs.append(fingerprint) }
             matrix = value
+            embeddingRows = value.rows
         case nil:
             break
         }
@@ -92,9 +109,9 @@ extension Pipeline {
         case .file(let path):
             let read = try ItemCatalogFile.read(at: path)
             try ItemCatalogFile.validateDense(read, startingAt: 0, source: path)
-            if let matrix, read.count != matrix.rows {
+            if let embeddingRows, read.count != embeddingRows {
                 throw PipelineError.itemCountMismatch(items: path, count: read.count, embeddings: request.embeddings?.path,
-                                                      rows: matrix.rows)
+                                                      rows: embeddingRows)
             }
             records = read
             inputs.append(try InputFingerprint(role: "items", path: path, rows: read.count, columns: nil))
@@ -107,7 +124,7 @@ extension Pipeline {
         var histories: [UserSequence]?
         switch request.sequences {
         case .file(let path):
-            let read = try SequenceFile.read(at: path, itemCount: matrix?.rows ?? records?.count ?? 0)
+            let read = try SequenceFile.read(at: path, itemCount: embeddingRows ?? records?.count ?? 0)
             histories = read
             inputs.append(try InputFingerprint(role: "sequences", path: path, rows: read.count, columns: nil))
         case let .memory(value, fingerprint):
@@ -117,8 +134,15 @@ extension Pipeline {
             break
         }
 
-        var built = try IndexBuilder.build(embeddings: matrix, items: records, sequences: histories, inputs: inputs,
-                                           configuration: configuration, progress: request.progress)
+        var built: (index: SemanticIndex, catalog: IndexStore.CatalogContent)
+        if let rowSource {
+            built = try StreamingIndexBuild.build(embeddings: rowSource, items: records, otherInputs: inputs,
+                                                  configuration: configuration, progress: request.progress)
+        } else {
+            let made = try IndexBuilder.build(embeddings: matrix, items: records, sequences: histories, inputs: inputs,
+                                              configuration: configuration, progress: request.progress)
+            built = (made.index, .new(made.catalog))
+        }
         // The decoding trie is stored with the index when IDs are unique (not under collision
         // policy none with collisions left, where generation would be ambiguous anyway).
         var trieStored = true
@@ -127,7 +151,7 @@ extension Pipeline {
         } catch DecodingError.duplicateID {
             trieStored = false
         }
-        try IndexStore.write(built.index, catalog: .new(built.catalog), to: out, overwrite: request.overwrite,
+        try IndexStore.write(built.index, catalog: built.catalog, to: out, overwrite: request.overwrite,
                              progress: request.progress, waiting: request.waiting)
         let index = try IndexStore.open(at: out)
         let report = try index.report(groupLimit: request.reportGroups)
