@@ -149,3 +149,8 @@ def test_settings_are_checked_before_spark_starts(tmp_path):
         semid_spark.build("none.parquet", out=tmp_path / "x.semid", kmeans_iterations=0)
     assert semid_spark.main(["build", "--embeddings", "x", "--out", str(tmp_path / "y"), "--levels", "2",
                              "--codebook-size", "8,8,8"]) == 2
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(semid.OutputExistsError, match="taken exists"):
+        semid_spark.build("none.parquet", out=tmp_path / "taken")
+    with pytest.raises(semid.InvalidArgumentError, match="is not a semid index"):
+        semid_spark.build("none.parquet", out=tmp_path / "taken", overwrite=True)

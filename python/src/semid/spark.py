@@ -297,6 +297,8 @@ def build(embeddings: str, *, out: Union[str, os.PathLike], spark=None, master: 
     target = os.fspath(out)
     if os.path.exists(target) and not overwrite:
         raise semid.OutputExistsError(f"{target} exists; pass overwrite=True (--force) to replace an index there")
+    if os.path.exists(target) and not os.path.isfile(os.path.join(target, "manifest.json")):
+        raise semid.InvalidArgumentError(f"{target} exists and is not a semid index; refusing to replace it")
 
     def say(message: str) -> None:
         if progress:
