@@ -15,7 +15,7 @@ INDEX_FLAGS := --levels 3 --codebook-size 256 --collisions suffix --seed 7
 # Training settings of the shipped model (see docs/model.md).
 TRAIN_FLAGS := --sequences $(DATA)/sequences.tsv --embeddings $(DATA)/embeddings.npy --seed 1 --time-limit 60
 
-.PHONY: demo test python-test browser-test crash-test crash-test-long fuzz fuzz-build fuzz-smoke fuzz-run deps browser-deps release debug clean bench-faiss bench-torch bench-decode bench-scale bench-portable bench-python bench-report model compare
+.PHONY: demo test python-test browser-test crash-test crash-test-long fuzz fuzz-build fuzz-smoke fuzz-run deps browser-deps release debug clean bench-faiss bench-torch bench-decode bench-scale bench-portable bench-python bench-spark bench-report model compare
 
 ## Install the system libraries semid links (OpenBLAS, zstd, SQLite) when they are missing.
 deps:
@@ -160,6 +160,12 @@ python-test: deps $(VENV)/.semid-requirements
 bench-python: deps $(VENV)/.semid-requirements
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation ./python
 	$(VENV)/bin/python python/bench/bench_constraint.py --bundled $(SHIPPED) --work $(OUT)/bench-python
+
+## python -m semid.spark build in Spark local[2] against `semid build` on the same seeded 100k x 256
+## catalog (.npy and Parquet made once in $(OUT)/bench-spark): stage times, the ratio, identical IDs.
+bench-spark: release $(VENV)/.semid-requirements
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation ./python
+	$(VENV)/bin/python python/bench/bench_spark.py --semid $(SEMID) --work $(OUT)/bench-spark
 
 ## Time and size of `semid report`: the bundled index, a comparison, a 1M-item synthetic index
 ## (made once in $(OUT)/bench-report; needs python3 with NumPy). Table for docs/benchmarks.md.

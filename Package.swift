@@ -9,12 +9,14 @@ import PackageDescription
 //                              AdamW with its learning-rate schedule, parameter sets, buffers (RQ-VAE, next-item model)
 //   SemidQuantization          k-means, residual k-means, RQ-VAE, Sinkhorn
 //   SemidStorage               .npy / JSONL / TSV readers, zstd shards, SHA-256, SQLite catalog
-//   SemidIndex                 semantic IDs, collision policies and reports, the on-disk index
-//   SemidDecoding              code trie (stored in the index), NextTokenScorer, constrained beam search
+//   SemidDecoding              code trie, NextTokenScorer, constrained beam search (math only: no index types)
+//   SemidIndex                 semantic IDs, collision policies and reports, the on-disk index with its stored trie,
+//                              the trie / HF-token exports
 //   SemidEvaluation            leave-one-out splits, Recall/NDCG@K, popularity baseline, generation-based evaluation
 //   SemidModel                 the built-in next-item model: layers with hand-written backward passes, training, scorer
 //   SemidReport                SVG plotting (scales, ticks, axes, charts) and the HTML report of indexes
 //   Semid                      `import Semid`: re-exports the modules above; the pipeline layer (one entry per verb)
+//   SemidBenchmarks            synthetic IDs, toy scorers (TableScorer, RandomMLPScorer), DecodeBenchmark (`semid bench`)
 //   SemidCLI                   the `semid` commands: parse, call the pipeline, render
 //   semid                      the executable
 //   CSemid                     the C header of the ABI (include/semid.h) and its one C function
@@ -56,19 +58,21 @@ let package = Package(
         .target(name: "SemidNeuralNetwork", dependencies: ["SemidMath"]),
         .target(name: "SemidQuantization", dependencies: ["SemidMath", "SemidNeuralNetwork"]),
         .target(name: "SemidStorage", dependencies: ["SemidMath", "CZstd", "CSQLite"]),
-        .target(name: "SemidIndex", dependencies: ["SemidQuantization", "SemidStorage"]),
-        .target(name: "SemidDecoding", dependencies: ["SemidIndex"]),
-        .target(name: "SemidEvaluation", dependencies: ["SemidDecoding"]),
+        .target(name: "SemidDecoding", dependencies: ["SemidMath"]),
+        .target(name: "SemidIndex", dependencies: ["SemidQuantization", "SemidStorage", "SemidDecoding"]),
+        .target(name: "SemidEvaluation", dependencies: ["SemidIndex"]),
         .target(name: "SemidModel", dependencies: ["SemidEvaluation"]),
         .target(name: "SemidReport", dependencies: ["SemidModel"]),
         .target(
             name: "Semid",
             dependencies: ["SemidMath", "SemidNeuralNetwork", "SemidQuantization", "SemidStorage", "SemidIndex", "SemidDecoding",
                            "SemidEvaluation", "SemidModel", "SemidReport"]),
+        .target(name: "SemidBenchmarks", dependencies: ["SemidDecoding"]),
         .target(
             name: "SemidCLI",
             dependencies: [
                 "Semid",
+                "SemidBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "semid", dependencies: ["SemidCLI"]),
@@ -91,7 +95,7 @@ let package = Package(
         .testTarget(name: "SemidQuantizationTests", dependencies: ["SemidQuantization", "SemidTestSupport"]),
         .testTarget(name: "SemidStorageTests", dependencies: ["SemidStorage", "SemidTestSupport"]),
         .testTarget(name: "SemidIndexTests", dependencies: ["SemidIndex", "SemidTestSupport"]),
-        .testTarget(name: "SemidDecodingTests", dependencies: ["SemidDecoding", "SemidTestSupport"]),
+        .testTarget(name: "SemidDecodingTests", dependencies: ["SemidDecoding", "SemidBenchmarks", "SemidTestSupport"]),
         .testTarget(name: "SemidCLITests", dependencies: ["SemidCLI", "SemidStorage", "SemidMath", "SemidTestSupport"]),
         .testTarget(name: "SemidEvaluationTests", dependencies: ["SemidEvaluation", "SemidDecoding", "SemidStorage", "SemidTestSupport"]),
         .testTarget(name: "SemidModelTests", dependencies: ["SemidModel", "SemidTestSupport"]),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Semid
+import SemidBenchmarks
 
 /// `semid bench`: performance measurements that are too slow or too noisy for unit tests.
 struct BenchCommand: ParsableCommand {

@@ -1,4 +1,5 @@
 import Foundation
+import SemidDecoding
 import SemidMath
 
 /// A small random MLP scorer, shaped like a real model's decoding head, for benchmarks and tests.

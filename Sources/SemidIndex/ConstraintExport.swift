@@ -1,5 +1,5 @@
 import Foundation
-import SemidIndex
+import SemidDecoding
 import SemidStorage
 
 /// Exports of an index's decoding constraint for LLM pipelines that do not link semid: the trie as

@@ -1,4 +1,4 @@
-import SemidIndex
+import SemidDecoding
 import SemidStorage
 
 extension CodeTrie {

@@ -1,4 +1,5 @@
 import Foundation
+import SemidDecoding
 import SemidMath
 
 /// Synthetic semantic-ID matrices for benchmarks: unique IDs with the skew real quantizers

@@ -1,4 +1,5 @@
 import Foundation
+import SemidDecoding
 import SemidMath
 
 /// A trivial scorer: each beam gets one row of a fixed random table of log-probabilities, chosen by

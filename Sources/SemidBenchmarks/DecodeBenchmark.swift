@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import SemidDecoding
 import SemidMath
 
 /// The library side of `semid bench decode`: trie build and reload time, memory, the decoder's
