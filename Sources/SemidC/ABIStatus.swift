@@ -61,7 +61,7 @@ enum ErrorClassification {
             case .notAnIndex: return .notFound
             case .newerFormat: return .unsupported
             case .checksumMismatch, .corrupted: return .corrupt
-            case .inconsistentInput: return .invalidArgument
+            case .inconsistentInput, .invalidParameter, .missingInput: return .invalidArgument
             }
         case is InputError:
             return fileProblem

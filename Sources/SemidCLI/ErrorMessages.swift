@@ -43,6 +43,11 @@ enum ErrorMessages {
         "clusters": "--codebook-size",
         "codes": nil,
         "sinkhorn.epsilon": "--sinkhorn-epsilon",
+        "collaborative.dimension": "--collaborative-dim",
+        "collaborative.window": "--cooccurrence-window",
+        "collaborative.heldOutPerUser": "--held-out",
+        "collaborative.smoothing": nil,
+        "heldOutPerUser": "--held-out",
         "sinkhorn.iterations": "--sinkhorn-iterations",
         "sinkhorn.rounds": "--sinkhorn-rounds",
     ]
@@ -67,6 +72,23 @@ enum ErrorMessages {
     static func message(for error: Error) -> String {
         if case let .invalidParameter(name, value, expected) = error as? QuantizationError {
             return "\(flag(name)) = \(value) is not valid: expected \(expected)"
+        }
+        if let error = error as? IndexError {
+            switch error {
+            case let .invalidParameter(name, value, expected):
+                return "\(flag(name)) must be \(expected) (got \(value))"
+            case let .missingInput(input, neededBy):
+                let flags = input.split(separator: " ").map { ["or", "and"].contains($0) ? String($0) : flag(String($0)) }
+                guard let setting = neededBy.split(separator: " ").first else {
+                    return "give " + flags.joined(separator: " ")
+                }
+                let value = neededBy.dropFirst(setting.count + 1)
+                return "\(flag(String(setting))) \(value) needs \(flags.joined(separator: " "))"
+            case .outputExists(let path):
+                return "\(path) already exists; choose another --out or pass --force to replace it"
+            default:
+                return error.description
+            }
         }
         if case let .invalidParameter(name, value, expected) = error as? ModelError {
             return "invalid model setting: \(flag(name, .model)) must be \(expected) (got \(value))"

@@ -81,7 +81,7 @@ public enum IndexBuilder {
         configuration: BuildConfiguration, progress: ProgressHandler? = nil
     ) throws -> (index: SemanticIndex, catalog: [CatalogItem]) {
         guard let n = embeddings?.rows ?? items?.count else {
-            throw IndexError.inconsistentInput("give the items (--items) or their embeddings (--embeddings)")
+            throw IndexError.missingInput(input: "items or embeddings", neededBy: "")
         }
         try checkItems(items, count: n)
         if let embeddings {
@@ -193,7 +193,7 @@ public enum IndexBuilder {
                             progress: ProgressHandler?) throws -> (Matrix, ItemVectors.Statistics?) {
         func collaborative() throws -> (Matrix, ItemVectors.Statistics) {
             guard let sequences else {
-                throw IndexError.inconsistentInput("--source \(configuration.source.rawValue) needs the user sequences (--sequences)")
+                throw IndexError.missingInput(input: "sequences", neededBy: "source \(configuration.source.rawValue)")
             }
             progress?(ProgressEvent(stage: "collaborative vectors from \(sequences.count) sequences"))
             return try ItemVectors.collaborative(sequences: sequences, itemCount: count,
@@ -201,7 +201,7 @@ public enum IndexBuilder {
         }
         func content() throws -> Matrix {
             guard let embeddings else {
-                throw IndexError.inconsistentInput("--source \(configuration.source.rawValue) needs the item embeddings (--embeddings)")
+                throw IndexError.missingInput(input: "embeddings", neededBy: "source \(configuration.source.rawValue)")
             }
             return embeddings
         }
@@ -229,7 +229,7 @@ public enum IndexBuilder {
         switch configuration.method {
         case .sequential:
             guard let sequences else {
-                throw IndexError.inconsistentInput("--method sequential needs the user sequences (--sequences) to number items by first appearance")
+                throw IndexError.missingInput(input: "sequences", neededBy: "method sequential")
             }
             (ids, size) = try AssignedIDs.sequential(items: n, levels: configuration.levels, sequences: sequences,
                                                      heldOut: configuration.collaborative.heldOutPerUser)

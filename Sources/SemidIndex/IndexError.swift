@@ -12,12 +12,17 @@ public enum IndexError: Error, CustomStringConvertible, Sendable {
     case corrupted(path: String, problem: String)
     /// Inputs disagree with each other or with the index.
     case inconsistentInput(String)
+    /// A setting is out of range: `name` is the configuration's property (e.g. `collaborative.dimension`).
+    case invalidParameter(name: String, value: String, expected: String)
+    /// A build setting (`neededBy`, e.g. `source collaborative`) needs an input that was not given
+    /// (`input`: `embeddings`, `sequences`, or `items or embeddings`).
+    case missingInput(input: String, neededBy: String)
 
     /// One line naming the path and the problem, with the fix when there is one.
     public var description: String {
         switch self {
         case .outputExists(let path):
-            return "\(path) already exists; choose another --out or pass --force to replace it"
+            return "\(path) already exists; choose another output or set overwrite to replace it"
         case .notAnIndex(let path):
             return "\(path) is not a semid index (no manifest.json)"
         case let .newerFormat(path, found, supported):
@@ -28,6 +33,10 @@ public enum IndexError: Error, CustomStringConvertible, Sendable {
             return "\(path): \(problem)"
         case .inconsistentInput(let message):
             return message
+        case let .invalidParameter(name, value, expected):
+            return "\(name) must be \(expected) (got \(value))"
+        case let .missingInput(input, neededBy):
+            return neededBy.isEmpty ? "give the \(input)" : "\(neededBy) needs the \(input)"
         }
     }
 }

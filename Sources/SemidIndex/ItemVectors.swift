@@ -36,13 +36,17 @@ public struct CollaborativeConfiguration: Codable, Equatable, Sendable {
         self.contentWeight = contentWeight
     }
 
-    /// Throws for out-of-range settings, naming the flag.
+    /// Throws ``IndexError/invalidParameter(name:value:expected:)`` for out-of-range settings,
+    /// naming the property (`collaborative.dimension`, …).
     public func validate() throws {
-        if dimension < 1 { throw IndexError.inconsistentInput("--collaborative-dim must be at least 1 (got \(dimension))") }
-        if window < 1 { throw IndexError.inconsistentInput("--cooccurrence-window must be at least 1 (got \(window))") }
-        if heldOutPerUser < 0 { throw IndexError.inconsistentInput("--held-out must be 0 or more (got \(heldOutPerUser))") }
-        if !(smoothing > 0 && smoothing <= 1) { throw IndexError.inconsistentInput("--pmi-smoothing must be in (0, 1] (got \(smoothing))") }
-        if !(contentWeight >= 0 && contentWeight <= 1) { throw IndexError.inconsistentInput("--content-weight must be in [0, 1] (got \(contentWeight))") }
+        func bad(_ name: String, _ value: Any, _ expected: String) -> IndexError {
+            .invalidParameter(name: "collaborative." + name, value: "\(value)", expected: expected)
+        }
+        if dimension < 1 { throw bad("dimension", dimension, "at least 1") }
+        if window < 1 { throw bad("window", window, "at least 1") }
+        if heldOutPerUser < 0 { throw bad("heldOutPerUser", heldOutPerUser, "0 or more") }
+        if !(smoothing > 0 && smoothing <= 1) { throw bad("smoothing", smoothing, "in (0, 1]") }
+        if !(contentWeight >= 0 && contentWeight <= 1) { throw bad("contentWeight", contentWeight, "in [0, 1]") }
     }
 }
 
@@ -68,7 +72,8 @@ public enum ItemVectors {
                                      seed: UInt64) throws -> (vectors: Matrix, statistics: Statistics) {
         try configuration.validate()
         guard configuration.dimension < itemCount else {
-            throw IndexError.inconsistentInput("--collaborative-dim \(configuration.dimension) must be smaller than the number of items (\(itemCount))")
+            throw IndexError.invalidParameter(name: "collaborative.dimension", value: "\(configuration.dimension)",
+                                              expected: "smaller than the number of items (\(itemCount))")
         }
         var triplets: [(row: Int32, column: Int32, value: Float)] = []
         var users = 0

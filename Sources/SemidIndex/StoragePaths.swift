@@ -25,6 +25,7 @@ enum StoragePaths {
             case let .checksumMismatch(path, expected, found): return IndexError.checksumMismatch(path: rename(path), expected: expected, found: found)
             case let .corrupted(path, problem): return IndexError.corrupted(path: rename(path), problem: rename(problem))
             case .inconsistentInput(let message): return IndexError.inconsistentInput(rename(message))
+            case .invalidParameter, .missingInput: return e
             }
         default:
             return error

@@ -36,17 +36,19 @@ public struct UserIDConfiguration: Codable, Equatable, Sendable {
         self.kmeans = KMeans.Configuration(clusters: codebookSize)
     }
 
-    /// Throws for out-of-range settings, naming the flag.
+    /// Throws ``IndexError/invalidParameter(name:value:expected:)`` for out-of-range settings,
+    /// naming the property.
     public func validate() throws {
-        if levels < 1 || levels > IndexLimits.maximumLevels {
-            throw IndexError.inconsistentInput("--levels must be in 1…\(IndexLimits.maximumLevels) (got \(levels))")
+        func bad(_ name: String, _ value: Any, _ expected: String) -> IndexError {
+            .invalidParameter(name: name, value: "\(value)", expected: expected)
         }
+        if levels < 1 || levels > IndexLimits.maximumLevels { throw bad("levels", levels, "in 1…\(IndexLimits.maximumLevels)") }
         if codebookSize < 2 || codebookSize > IndexLimits.maximumCodebookSize {
-            throw IndexError.inconsistentInput("--codebook-size must be in 2…\(IndexLimits.maximumCodebookSize) (got \(codebookSize))")
+            throw bad("codebookSize", codebookSize, "in 2…\(IndexLimits.maximumCodebookSize)")
         }
-        if !(recencyHalfLife > 0) { throw IndexError.inconsistentInput("--recency-half-life must be positive (got \(recencyHalfLife))") }
-        if !(historyWeight >= 0 && historyWeight <= 1) { throw IndexError.inconsistentInput("--history-weight must be in [0, 1] (got \(historyWeight))") }
-        if heldOutPerUser < 0 { throw IndexError.inconsistentInput("--held-out must be 0 or more (got \(heldOutPerUser))") }
+        if !(recencyHalfLife > 0) { throw bad("recencyHalfLife", recencyHalfLife, "positive") }
+        if !(historyWeight >= 0 && historyWeight <= 1) { throw bad("historyWeight", historyWeight, "in [0, 1]") }
+        if heldOutPerUser < 0 { throw bad("heldOutPerUser", heldOutPerUser, "0 or more") }
         try collisionPolicy.validate()
         try kmeans.validate()
     }

@@ -36,28 +36,10 @@ extension Pipeline {
     ///
     /// Costs one encoding of the new items (`O(m · levels · K · d)`) and one rewrite of the index.
     public static func add(_ request: AddRequest) throws -> AddResult {
-        let matrix: Matrix
-        var inputs: [InputFingerprint] = []
-        switch request.embeddings {
-        case .file(let path):
-            matrix = try NpyFile.readMatrix(at: path)
-            inputs.append(try InputFingerprint(role: "embeddings", path: path, rows: matrix.rows, columns: matrix.cols))
-        case let .memory(value, fingerprint):
-            matrix = value
-            if let fingerprint { inputs.append(fingerprint) }
-        }
-        var records: [ItemRecord]?
-        switch request.items {
-        case .file(let path):
-            let read = try ItemCatalogFile.read(at: path)
-            records = read
-            inputs.append(try InputFingerprint(role: "items", path: path, rows: read.count, columns: nil))
-        case let .memory(value, fingerprint):
-            records = value
-            if let fingerprint { inputs.append(fingerprint) }
-        case nil:
-            break
-        }
+        let (matrix, embeddingsPrint) = try request.embeddings.load(role: "embeddings")
+        let items = try request.items?.load()
+        let records = items?.value
+        let inputs = [embeddingsPrint, items?.fingerprint].compactMap { $0 }
         let before = try IndexStore.readManifest(at: request.index).items
         let updated = try IndexAdder.add(
             to: request.index, embeddings: matrix, items: records, inputs: inputs,

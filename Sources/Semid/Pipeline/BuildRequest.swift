@@ -70,24 +70,22 @@ extension Pipeline {
         let started = Date()
         let configuration = request.configuration
         var inputs: [InputFingerprint] = []
-        var matrix: Matrix?
         // RQ-KMeans on content embeddings from a file streams it (StreamingIndexBuild, which also
         // fingerprints it while reading); the other methods and sources read it whole.
+        var matrix: Matrix?
         var rowSource: NpyRowSource?
-        var embeddingRows: Int?
-        switch request.embeddings {
-        case .file(let path):
-            let rows: Int, cols: Int
-            if StreamingIndexBuild.supports(configuration) {
-                let source = try NpyRowSource(path: path)
-                (rows, cols) = (source.rows, source.columns)
-                rowSource = source
-            } else {
-                let read = try NpyFile.readMatrix(at: path)
-                (rows, cols) = (read.rows, read.cols)
-                inputs.append(try InputFingerprint(role: "embeddings", path: path, rows: rows, columns: cols))
-                matrix = read
-            }
+        var embeddingShape: (rows: Int, cols: Int)?
+        if case .file(let path)? = request.embeddings, StreamingIndexBuild.supports(configuration) {
+            let source = try NpyRowSource(path: path)
+            rowSource = source
+            embeddingShape = (source.rows, source.columns)
+        } else {
+            let embeddings = try request.embeddings?.load(role: "embeddings")
+            matrix = embeddings?.value
+            if let read = matrix { embeddingShape = (read.rows, read.cols) }
+            if let fingerprint = embeddings?.fingerprint { inputs.append(fingerprint) }
+        }
+        if let path = request.embeddings?.path, let (rows, cols) = embeddingShape {
             if configuration.codebookSize > rows && !configuration.method.isAssigned {
                 // Checked here (and again by the quantizer) so the message names the file.
                 throw PipelineError.fewerRowsThanCodes(file: path, rows: rows, codebookSize: configuration.codebookSize)
@@ -96,43 +94,21 @@ extension Pipeline {
                let dims = configuration.kmeans.warmupDimensions, let large = dims.first(where: { 2 * $0 > cols }) {
                 throw PipelineError.warmupDimensionTooLarge(dimension: large, embeddingDimension: cols, file: path)
             }
-            embeddingRows = rows
-        case let .memory(value, fingerprint):
-            if let fingerprint { inputs.append(fingerprint) }
-            matrix = value
-            embeddingRows = value.rows
-        case nil:
-            break
         }
-        var records: [ItemRecord]?
-        switch request.items {
-        case .file(let path):
-            let read = try ItemCatalogFile.read(at: path)
+        let embeddingRows = embeddingShape?.rows
+        let items = try request.items?.load()
+        let records = items?.value
+        if let path = request.items?.path, let read = records {
             try ItemCatalogFile.validateDense(read, startingAt: 0, source: path)
             if let embeddingRows, read.count != embeddingRows {
                 throw PipelineError.itemCountMismatch(items: path, count: read.count, embeddings: request.embeddings?.path,
                                                       rows: embeddingRows)
             }
-            records = read
-            inputs.append(try InputFingerprint(role: "items", path: path, rows: read.count, columns: nil))
-        case let .memory(value, fingerprint):
-            if let fingerprint { inputs.append(fingerprint) }
-            records = value
-        case nil:
-            break
         }
-        var histories: [UserSequence]?
-        switch request.sequences {
-        case .file(let path):
-            let read = try SequenceFile.read(at: path, itemCount: embeddingRows ?? records?.count ?? 0)
-            histories = read
-            inputs.append(try InputFingerprint(role: "sequences", path: path, rows: read.count, columns: nil))
-        case let .memory(value, fingerprint):
-            if let fingerprint { inputs.append(fingerprint) }
-            histories = value
-        case nil:
-            break
-        }
+        if let fingerprint = items?.fingerprint { inputs.append(fingerprint) }
+        let sequences = try request.sequences?.load(itemCount: embeddingRows ?? records?.count ?? 0)
+        let histories = sequences?.value
+        if let fingerprint = sequences?.fingerprint { inputs.append(fingerprint) }
 
         var built: (index: SemanticIndex, catalog: IndexStore.CatalogContent)
         if let rowSource {

@@ -36,28 +36,13 @@ extension Pipeline {
     public static func compare(_ request: ComparisonRequest) throws -> [SchemeComparison.Row] {
         let out = request.directory
         if FileSystem.exists(out) && !FileSystem.isDirectory(out) { throw PipelineError.notADirectory(path: out) }
-        let matrix: Matrix
-        switch request.embeddings {
-        case .file(let path): matrix = try NpyFile.readMatrix(at: path)
-        case .memory(let value, _): matrix = value
-        }
-        var records: [ItemRecord]?
-        switch request.items {
-        case .file(let path):
-            let read = try ItemCatalogFile.read(at: path)
-            try ItemCatalogFile.validateDense(read, startingAt: 0, source: path)
-            records = read
-        case .memory(let value, _): records = value
-        case nil: break
-        }
-        let histories: [UserSequence]
-        switch request.sequences {
-        case .file(let path): histories = try SequenceFile.read(at: path, itemCount: matrix.rows)
-        case .memory(let value, _): histories = value
-        }
+        let matrix = try request.embeddings.load(role: "embeddings").value
+        let records = try request.items?.load().value
+        if let path = request.items?.path, let records { try ItemCatalogFile.validateDense(records, startingAt: 0, source: path) }
+        let histories = try request.sequences.load(itemCount: matrix.rows).value
         let configuration = request.configuration
         if configuration.userTokens.contains(true) && configuration.users.codebookSize > histories.count {
-            throw PipelineError.fewerUsersThanCodes(sequences: request.sequences.path ?? "the sequences", users: histories.count,
+            throw PipelineError.fewerUsersThanCodes(sequences: request.sequences.name(or: "the sequences"), users: histories.count,
                                                     codebookSize: configuration.users.codebookSize)
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)

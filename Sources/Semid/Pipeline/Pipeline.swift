@@ -49,3 +49,45 @@ extension PipelineInput where Value == Matrix {
         return .memory(matrix, fingerprint: fingerprint)
     }
 }
+
+extension PipelineInput {
+    /// The value and what the manifest records for it: a file is read with `read` and
+    /// fingerprinted as `role` with the `rows` and `columns` of what was read; a value in memory
+    /// comes with its own fingerprint (or none).
+    func load(role: String, read: (String) throws -> Value,
+              shape: (Value) -> (rows: Int, columns: Int?)) throws -> (value: Value, fingerprint: InputFingerprint?) {
+        switch self {
+        case .file(let path):
+            let value = try read(path)
+            let (rows, columns) = shape(value)
+            return (value, try InputFingerprint(role: role, path: path, rows: rows, columns: columns))
+        case let .memory(value, fingerprint):
+            return (value, fingerprint)
+        }
+    }
+
+    /// The file's path, or `memoryName` for a value in memory (for messages).
+    func name(or memoryName: String) -> String { path ?? memoryName }
+}
+
+extension PipelineInput where Value == Matrix {
+    /// A 2-D `.npy` file read whole (`[rows, columns]`, fingerprinted as `role`), or the matrix in memory.
+    func load(role: String) throws -> (value: Matrix, fingerprint: InputFingerprint?) {
+        try load(role: role, read: { try NpyFile.readMatrix(at: $0) }, shape: { ($0.rows, $0.cols) })
+    }
+}
+
+extension PipelineInput where Value == [ItemRecord] {
+    /// An item catalog (JSONL or LC-Rec `*.item.json`), or the records in memory.
+    func load() throws -> (value: [ItemRecord], fingerprint: InputFingerprint?) {
+        try load(role: "items", read: { try ItemCatalogFile.read(at: $0) }, shape: { ($0.count, nil) })
+    }
+}
+
+extension PipelineInput where Value == [UserSequence] {
+    /// User histories (TSV or LC-Rec `*.inter.json`; items must be below `itemCount`), or the
+    /// histories in memory.
+    func load(itemCount: Int) throws -> (value: [UserSequence], fingerprint: InputFingerprint?) {
+        try load(role: "sequences", read: { try SequenceFile.read(at: $0, itemCount: itemCount) }, shape: { ($0.count, nil) })
+    }
+}

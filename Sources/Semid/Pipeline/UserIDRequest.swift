@@ -62,16 +62,8 @@ extension Pipeline {
         var opened = try IndexStore.open(at: path)
         let existing = try UserIDs.load(from: opened)
         if existing != nil && request.mode == .create { throw PipelineError.userIDsExist(index: path) }
-        let histories: [UserSequence]
-        var inputs: [InputFingerprint] = []
-        switch request.sequences {
-        case .file(let file):
-            histories = try SequenceFile.read(at: file, itemCount: opened.itemCount)
-            inputs.append(try InputFingerprint(role: "sequences", path: file, rows: histories.count, columns: nil))
-        case let .memory(value, fingerprint):
-            histories = value
-            if let fingerprint { inputs.append(fingerprint) }
-        }
+        let (histories, sequencesPrint) = try request.sequences.load(itemCount: opened.itemCount)
+        var inputs = [sequencesPrint].compactMap { $0 }
         let (itemVectors, itemFingerprint) = try loadItemVectors(request.itemEmbeddings, index: opened, path: path)
         if let itemFingerprint { inputs.append(itemFingerprint) }
 
@@ -79,23 +71,12 @@ extension Pipeline {
         let selected = add ? histories.filter { $0.user >= (existing?.section.users ?? 0) } : histories
         var text: Matrix?
         if let userEmbeddings = request.userEmbeddings {
-            let all: Matrix
-            switch userEmbeddings {
-            case .file(let file):
-                all = try NpyFile.readMatrix(at: file)
-                guard all.rows == histories.count else {
-                    throw PipelineError.userEmbeddingRows(file: file, rows: all.rows, sequences: request.sequences.path ?? "the sequences",
-                                                          users: histories.count)
-                }
-                inputs.append(try InputFingerprint(role: "user-embeddings", path: file, rows: all.rows, columns: all.cols))
-            case let .memory(value, fingerprint):
-                all = value
-                guard all.rows == histories.count else {
-                    throw PipelineError.userEmbeddingRows(file: "userEmbeddings", rows: all.rows,
-                                                          sequences: request.sequences.path ?? "the sequences", users: histories.count)
-                }
-                if let fingerprint { inputs.append(fingerprint) }
+            let (all, print) = try userEmbeddings.load(role: "user-embeddings")
+            guard all.rows == histories.count else {
+                throw PipelineError.userEmbeddingRows(file: userEmbeddings.name(or: "userEmbeddings"), rows: all.rows,
+                                                      sequences: request.sequences.name(or: "the sequences"), users: histories.count)
             }
+            if let print { inputs.append(print) }
             let positions = Dictionary(uniqueKeysWithValues: histories.enumerated().map { ($1.user, $0) })
             text = all.gatheringRows(selected.sorted { $0.user < $1.user }.map { positions[$0.user] ?? 0 })
         }
@@ -130,24 +111,17 @@ extension Pipeline {
     /// The item vectors for user vectors: `given`, or the index's decoded codes.
     static func loadItemVectors(_ given: PipelineInput<Matrix>?, index opened: SemanticIndex,
                                 path: String) throws -> (Matrix, InputFingerprint?) {
-        switch given {
-        case .file(let file):
-            let m = try NpyFile.readMatrix(at: file)
+        if let given {
+            let (m, print) = try given.load(role: "item-embeddings")
             guard m.rows == opened.itemCount else {
-                throw PipelineError.itemVectorRows(file: file, rows: m.rows, items: opened.itemCount)
+                throw PipelineError.itemVectorRows(file: given.name(or: "itemEmbeddings"), rows: m.rows, items: opened.itemCount)
             }
-            return (m, try InputFingerprint(role: "item-embeddings", path: file, rows: m.rows, columns: m.cols))
-        case let .memory(m, fingerprint):
-            guard m.rows == opened.itemCount else {
-                throw PipelineError.itemVectorRows(file: "itemEmbeddings", rows: m.rows, items: opened.itemCount)
-            }
-            return (m, fingerprint)
-        case nil:
-            do {
-                return (try opened.quantizer.reconstruct(opened.rawCodes), nil)
-            } catch {
-                throw PipelineError.itemVectorsNeeded(index: path, method: opened.manifest.parameters.method)
-            }
+            return (m, print)
+        }
+        do {
+            return (try opened.quantizer.reconstruct(opened.rawCodes), nil)
+        } catch {
+            throw PipelineError.itemVectorsNeeded(index: path, method: opened.manifest.parameters.method)
         }
     }
 }
