@@ -16,7 +16,7 @@ import PackageDescription
 //   SemidModel                 the built-in next-item model: layers with hand-written backward passes, training, scorer
 //   SemidReport                SVG plotting (scales, ticks, axes, charts) and the HTML report of indexes
 //   Semid                      `import Semid`: re-exports the modules above; the pipeline layer (one entry per verb)
-//   SemidBenchmarks            synthetic IDs, toy scorers (TableScorer, RandomMLPScorer), DecodeBenchmark (`semid bench`)
+//   SemidBenchmarks            synthetic IDs, toy scorers (TableScorer, RandomMLPScorer), DecodeBenchmark, EncodeBenchmark (`semid bench`)
 //   SemidCLI                   the `semid` commands: parse, call the pipeline, render
 //   semid                      the executable
 //   CSemid                     the C header of the ABI (include/semid.h) and its one C function
@@ -67,7 +67,7 @@ let package = Package(
             name: "Semid",
             dependencies: ["SemidMath", "SemidNeuralNetwork", "SemidQuantization", "SemidStorage", "SemidIndex", "SemidDecoding",
                            "SemidEvaluation", "SemidModel", "SemidReport"]),
-        .target(name: "SemidBenchmarks", dependencies: ["SemidDecoding"]),
+        .target(name: "SemidBenchmarks", dependencies: ["SemidDecoding", "SemidQuantization"]),
         .target(
             name: "SemidCLI",
             dependencies: [

@@ -37,8 +37,25 @@ for size in "${sizes[@]}"; do
   log="$work/build-$size.log"
   # Under a pseudo-terminal (script) so the build prints its progress, with elapsed seconds per stage.
   script -qfec "$lock /usr/bin/time -v $semid build --embeddings $input $flags --out $work/index-$size.semid --force" "$log" > /dev/null
-  tr '\r' '\n' < "$log" | grep -E '^(reading the training sample|level [0-9]+/[0-9]+ k-means [0-9]|encoding [0-9]+/[0-9]+ |resolving|writing the catalog [0-9]+/[0-9]+ |writing shards)' \
-      | awk '{ stage=$0; sub(/ +[0-9]+\/[0-9]+.*/, "", stage); last[stage]=$0 } END { for (s in last) print "    " last[s] }' | sort > "$work/stages-$size.txt" || true
+  # Seconds spent in each stage, from the elapsed time printed with every progress line.
+  python3 - "$log" > "$work/stages-$size.txt" <<'PY'
+import re, sys
+text = re.sub(r"\x1b\[K", "", open(sys.argv[1], errors="replace").read().replace("\r", "\n"))
+stages = [("reading the training sample", "sample"), ("level ", "train"), ("encoding", "encode"),
+          ("resolving", "resolve + shards"), ("writing shards", "resolve + shards"), ("writing the catalog", "catalog")]
+ends, order = {}, []
+for line in text.split("\n"):
+    m = re.search(r"\[(\d+(?:\.\d+)?)s\]\s*$", line)
+    key = next((k for prefix, k in stages if line.startswith(prefix)), None)
+    if m and key:
+        if key not in ends: order.append(key)
+        ends[key] = float(m.group(1))
+previous, parts = 0.0, []
+for key in order:
+    parts.append(f"{key} {ends[key] - previous:.1f}")
+    previous = ends[key]
+print("stages (s): " + ", ".join(parts))
+PY
   rss_kb=$(tr -d '\r' < "$log" | grep 'Maximum resident set size' | awk '{print $NF}')
   wall=$(tr -d '\r' < "$log" | grep 'Elapsed (wall clock)' | awk '{print $NF}')
   seconds=$(python3 -c "p='$wall'.split(':'); print(sum(float(x)*60**i for i,x in enumerate(reversed(p))))")

@@ -7,7 +7,8 @@ import SemidMath
 /// ``InputError`` that names the file; nothing in a file can crash the program.
 ///
 /// A file is read with one allocation for the result: `<f4` data is read straight into the
-/// matrix's storage, other dtypes are converted in fixed-size chunks.
+/// matrix's storage, other dtypes are converted in fixed-size chunks (``NpyRowSource`` does the
+/// reading, for a whole file here and by rows or chunks for the streaming build).
 public enum NpyFile {
     /// The float dtypes ``readMatrix(at:)`` accepts, for error messages.
     static let acceptedFloatTypes = "'<f4' (float32), '<f2' (float16), '<f8' (float64)"
@@ -29,62 +30,8 @@ public enum NpyFile {
     ///   first NaN or infinite value (naming its 0-based row and column). A finite `<f8` value too
     ///   large for `Float` is reported the same way.
     public static func readMatrix(at path: String) throws -> Matrix {
-        let file = try InputFile(path: path)
-        let header = try NpyHeader.read(from: file)
-        let dataType = header.dataType
-        guard dataType.kind == "f", let itemSize = dataType.itemSize, [2, 4, 8].contains(itemSize) else {
-            throw InputError(path, "dtype \(dataType.summary) is not supported for a float matrix; accepted dtypes: \(acceptedFloatTypes)")
-        }
-        guard dataType.isLittleEndian else {
-            throw InputError(path, "dtype \(dataType.summary) is not supported, only little-endian data can be read; accepted dtypes: \(acceptedFloatTypes) (convert with array.astype('<f4'))")
-        }
-        let (rows, cols) = try matrixShape(of: header, path: path)
-        guard rows > 0, cols > 0 else {
-            throw InputError(path, "the array has shape \(header.shapeDescription); expected at least one row and one column")
-        }
-        try checkDataLength(of: header, itemSize: itemSize, fileSize: file.size, path: path)
-
-        let count = rows * cols
-        let values = try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            switch itemSize {
-            case 4:
-                try file.read(into: UnsafeMutableRawBufferPointer(buffer), at: header.dataOffset)
-                #if _endian(big)
-                for i in 0..<count { buffer[i] = Float(bitPattern: UInt32(littleEndian: buffer[i].bitPattern)) }
-                #endif
-            case 2:
-                try readConverting(file, at: header.dataOffset, itemSize: 2, into: buffer) { raw, out, _ in
-                    for i in 0..<out.count {
-                        let bits = UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-                        out[i] = floatFromHalfBits(bits)
-                    }
-                }
-            default:
-                try readConverting(file, at: header.dataOffset, itemSize: 8, into: buffer) { raw, out, _ in
-                    for i in 0..<out.count {
-                        let bits = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))
-                        out[i] = Float(Double(bitPattern: bits))
-                    }
-                }
-            }
-            initialized = count
-        }
-
-        if let index = values.withUnsafeBufferPointer(firstNonFiniteIndex) {
-            let value = values[index]
-            var description = value.isNaN ? "NaN" : (value > 0 ? "+infinity" : "-infinity")
-            if itemSize == 8 {
-                // A finite double can overflow to infinity as a Float; say which happened.
-                var bits: UInt64 = 0
-                try withUnsafeMutableBytes(of: &bits) { try file.read(into: $0, at: header.dataOffset + 8 * index) }
-                let original = Double(bitPattern: UInt64(littleEndian: bits))
-                if original.isFinite {
-                    description = "\(original), outside the float32 range (±\(Float.greatestFiniteMagnitude))"
-                }
-            }
-            throw InputError(path, field: "row \(index / cols)", "value at column \(index % cols) is \(description); embeddings must be finite")
-        }
-        return Matrix(rows: rows, cols: cols, values: values)
+        let source = try NpyRowSource(paths: [path])
+        return try source.rows(0..<source.rows)
     }
 
     /// Reads a 2-D integer array (`<i4` or `<i8`) as row-major `Int32` values.

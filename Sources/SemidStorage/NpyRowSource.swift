@@ -103,7 +103,9 @@ public final class NpyRowSource {
         var total = 0
         var columns = 0, itemSize = 0, dtype = ""
         for path in paths {
-            guard !path.isEmpty else { throw InputError(paths.joined(separator: ","), "an empty path in the list of .npy parts") }
+            guard !path.isEmpty || paths.count == 1 else {
+                throw InputError(paths.joined(separator: ","), "an empty path in the list of .npy parts")
+            }
             let file = try InputFile(path: path)
             let header = try NpyHeader.read(from: file)
             let type = header.dataType

@@ -1,5 +1,6 @@
 import Foundation
 import SemidMath
+import SemidQuantization
 
 /// Encoding throughput of a ``ResidualQuantizer`` against the physical limit of the same
 /// arithmetic: one plain `sgemm` per level of the same shape (`[c, d] × [d, K_l]`, OpenBLAS on all
