@@ -128,6 +128,7 @@ enum ErrorMessages {
     /// a failed operation (exit status 1).
     static func isUsageError(_ error: Error) -> Bool {
         if case .warmupDimensionTooLarge = error as? PipelineError { return true }
+        if error is CapacityPlanError { return true }
         return false
     }
 }

@@ -20,7 +20,7 @@ public struct SemidCommand: ParsableCommand {
               semid eval beauty.semid --sequences seq.tsv --split test
             """,
         version: SemidCommand.versionText,
-        subcommands: [BuildCommand.self, AddCommand.self, UsersCommand.self, InspectCommand.self, VerifyCommand.self, ReportCommand.self, ExportCommand.self,
+        subcommands: [BuildCommand.self, AddCommand.self, UsersCommand.self, InspectCommand.self, VerifyCommand.self, PlanCommand.self, ReportCommand.self, ExportCommand.self,
                       TrainCommand.self, RecommendCommand.self, EvalCommand.self, CompareCommand.self, BenchCommand.self])
 
     /// See `ParsableCommand.init()`.
