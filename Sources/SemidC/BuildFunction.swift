@@ -62,9 +62,20 @@ struct BuildSettings {
         } else {
             semid_build_options_init(&options)
         }
-        guard options.levels >= 1 else { throw ABIError.invalid("options.levels is \(options.levels); it must be at least 1") }
-        guard (2...65_536).contains(options.codebook_size) else {
-            throw ABIError.invalid("options.codebook_size is \(options.codebook_size); it must be in 2...65536")
+        guard (1...Int32(IndexLimits.maximumLevels)).contains(options.levels) else {
+            throw ABIError.invalid("options.levels is \(options.levels); it must be in 1...\(IndexLimits.maximumLevels)")
+        }
+        let sizes: [Int]
+        if let list = options.codebook_sizes {
+            sizes = (0..<Int(options.levels)).map { Int(list[$0]) }
+            for (l, k) in sizes.enumerated() where !(2...65_536).contains(k) {
+                throw ABIError.invalid("options.codebook_sizes[\(l)] is \(k); every level's size must be in 2...65536")
+            }
+        } else {
+            guard (2...65_536).contains(options.codebook_size) else {
+                throw ABIError.invalid("options.codebook_size is \(options.codebook_size); it must be in 2...65536")
+            }
+            sizes = Array(repeating: Int(options.codebook_size), count: Int(options.levels))
         }
         let methodName = options.method.map { String(cString: $0) } ?? QuantizationMethod.rqKMeans.rawValue
         guard let method = QuantizationMethod(rawValue: methodName), !method.isAssigned else {
@@ -77,8 +88,7 @@ struct BuildSettings {
         guard options.kmeans_iterations >= 0, options.epochs >= 0 else {
             throw ABIError.invalid("options.kmeans_iterations and options.epochs must be 0 (the default) or more")
         }
-        var configuration = BuildConfiguration(levels: Int(options.levels), codebookSize: Int(options.codebook_size),
-                                               collisionPolicy: policy, seed: options.seed)
+        var configuration = BuildConfiguration(codebookSizes: sizes, collisionPolicy: policy, seed: options.seed)
         configuration.method = method
         if options.kmeans_iterations > 0 { configuration.kmeans.iterations = Int(options.kmeans_iterations) }
         if options.epochs > 0 { configuration.rqvae.epochs = Int(options.epochs) }

@@ -52,11 +52,14 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "Items held out at the end of every sequence when using --sequences (2 = leave-one-out validation + test).")
     var heldOut: Int = 2
 
-    @Option(help: "Number of quantizer levels L.")
-    var levels: Int = 3
+    @Option(help: "Number of quantizer levels L (default 3, or the number of --codebook-size values).")
+    var levels: Int?
 
-    @Option(help: "Codes per level K.")
-    var codebookSize: Int = 256
+    @Option(help: "Codes per level K: one value for every level, or one per level separated by commas (e.g. 1024,256,256).")
+    var codebookSize = CodebookSizeList([256])
+
+    /// The codebook size of every level (`--levels` and `--codebook-size` checked against each other).
+    func codebookSizes() throws -> [Int] { try codebookSize.resolved(levels: levels, defaultLevels: 3) }
 
     @Option(help: "Collision policy: none (report only), suffix (TIGER: one extra level = rank in the colliding group) or sinkhorn (LC-Rec uniform mapping, finished so every ID is unique at the same length).")
     var collisions: String = "suffix"
@@ -209,8 +212,8 @@ struct BuildCommand: ParsableCommand {
     }
 
     /// The RQ-VAE configuration from the flags.
-    func vaeConfiguration() -> RQVAE.Configuration {
-        var c = RQVAE.Configuration(levels: levels, codebookSize: codebookSize)
+    func vaeConfiguration() throws -> RQVAE.Configuration {
+        var c = RQVAE.Configuration(codebookSizes: try codebookSizes())
         if let epochs { c.epochs = epochs }
         if let lr { c.optimizer.learningRate = lr }
         if let batch { c.batchSize = batch }
@@ -241,14 +244,13 @@ struct BuildCommand: ParsableCommand {
 
     func validate() throws {
         do { try collisionPolicy.validate() } catch { throw ValidationError("\(error)") }
-        if levels < 1 || levels > IndexLimits.maximumLevels {
+        if let levels, levels < 1 || levels > IndexLimits.maximumLevels {
             throw ValidationError("--levels must be in 1…\(IndexLimits.maximumLevels) (got \(levels))")
         }
+        _ = try codebookSizes()
         if collaborativeDim < 1 || collaborativeDim > 4096 {
             throw ValidationError("--collaborative-dim must be in 1…4096 (got \(collaborativeDim))")
         }
-        if codebookSize < 2 { throw ValidationError("--codebook-size must be at least 2 (got \(codebookSize))") }
-        if codebookSize > 65_536 { throw ValidationError("--codebook-size must be at most 65536 (got \(codebookSize))") }
         if CollisionPolicy(name: collisions) == nil {
             throw ValidationError("--collisions must be one of \(CollisionPolicy.names.joined(separator: ", ")) (got \(collisions))")
         }
@@ -313,9 +315,10 @@ struct BuildCommand: ParsableCommand {
         var inputs: [InputFingerprint] = []
         if let embeddings {
             let read = try NpyFile.readMatrix(at: embeddings)
-            if codebookSize > read.rows && !(QuantizationMethod(rawValue: method)?.isAssigned ?? false) {
+            if let largest = try codebookSizes().max(), largest > read.rows,
+               !(QuantizationMethod(rawValue: method)?.isAssigned ?? false) {
                 // Checked here (and again by the quantizer) so the message names the file.
-                throw InputError(embeddings, "has \(read.rows) rows, fewer than --codebook-size \(codebookSize): "
+                throw InputError(embeddings, "has \(read.rows) rows, fewer than --codebook-size \(codebookSize)\(codebookSize.sizes.count > 1 ? " (\(largest) codes at a level)" : ""): "
                                  + "need at least as many vectors as codes per level (lower --codebook-size)")
             }
             if QuantizationMethod(rawValue: method) == .rqKMeans, ItemVectorSource(rawValue: source) == .content,
@@ -344,7 +347,7 @@ struct BuildCommand: ParsableCommand {
             inputs.append(try InputFingerprint(role: "sequences", path: sequences, rows: read.count, columns: nil))
         }
 
-        var configuration = BuildConfiguration(levels: levels, codebookSize: codebookSize,
+        var configuration = BuildConfiguration(codebookSizes: try codebookSizes(),
                                                collisionPolicy: collisionPolicy, seed: seed)
         configuration.method = QuantizationMethod(rawValue: method) ?? .rqKMeans
         configuration.kmeans.iterations = kmeansIterations
@@ -360,7 +363,7 @@ struct BuildCommand: ParsableCommand {
         configuration.kmeans.warmupTolerance = warmupTolerance
         configuration.kmeans.restarts = kmeansRestarts
         configuration.kmeans.refinementPasses = kmeansRefinement
-        configuration.rqvae = vaeConfiguration()
+        configuration.rqvae = try vaeConfiguration()
 
         var built = try IndexBuilder.build(embeddings: matrix, items: records, sequences: histories, inputs: inputs,
                                            configuration: configuration, progress: progress)

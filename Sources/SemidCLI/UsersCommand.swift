@@ -33,11 +33,11 @@ struct UsersCommand: ParsableCommand {
     @Option(help: "Per-user text embeddings (.npy, row u = user u), fused with the history vector.")
     var userEmbeddings: String?
 
-    @Option(help: "Levels of the user quantizer.")
-    var levels: Int = 3
+    @Option(help: "Levels of the user quantizer (default 3, or the number of --codebook-size values).")
+    var levels: Int?
 
-    @Option(help: "Codes per level of the user quantizer.")
-    var codebookSize: Int = 64
+    @Option(help: "Codes per level of the user quantizer: one value for every level, or one per level separated by commas (e.g. 256,64,64).")
+    var codebookSize = CodebookSizeList([64])
 
     @Option(help: "Collision policy for user IDs: none, suffix or sinkhorn.")
     var collisions: String = "suffix"
@@ -109,10 +109,11 @@ struct UsersCommand: ParsableCommand {
             (users, rows) = try UserIDBuilder.add(index: &opened, sequences: selected, itemVectors: itemVectors,
                                                   textEmbeddings: text, inputs: inputs)
         } else {
+            let sizes = try codebookSize.resolved(levels: levels, defaultLevels: 3)
             var configuration = UserIDConfiguration(
-                levels: levels, codebookSize: codebookSize, collisionPolicy: CollisionPolicy(name: collisions) ?? .suffix,
+                codebookSizes: sizes, collisionPolicy: CollisionPolicy(name: collisions) ?? .suffix,
                 seed: seed, recencyHalfLife: recencyHalfLife, historyWeight: historyWeight, heldOutPerUser: heldOut)
-            configuration.kmeans = .init(clusters: codebookSize)
+            configuration.kmeans = .init(clusters: sizes[0])
             (users, rows) = try UserIDBuilder.build(index: &opened, sequences: histories, itemVectors: itemVectors,
                                                     itemVectorsFingerprint: itemFingerprint, textEmbeddings: text,
                                                     inputs: inputs, configuration: configuration,

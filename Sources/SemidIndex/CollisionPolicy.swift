@@ -162,9 +162,9 @@ public struct CollisionResolution: Sendable {
 
 /// One collision policy's implementation.
 public protocol CollisionResolver: Sendable {
-    /// Final IDs for all items of a build from their raw codes (`[n, L]`), with `codebookSize`
-    /// codes per level.
-    func resolve(raw: CodeMatrix, codebookSize: Int, context: ResolutionContext) throws -> CollisionResolution
+    /// Final IDs for all items of a build from their raw codes (`[n, L]`), with `codebookSizes[l]`
+    /// codes at level `l` (`L` entries).
+    func resolve(raw: CodeMatrix, codebookSizes: [Int], context: ResolutionContext) throws -> CollisionResolution
 
     /// Final IDs for new items (`newRaw`, `[m, L]`) added to an index whose items have `existingRaw`
     /// and `existingIDs`. Existing IDs never change; every new ID is distinct from all others
@@ -178,9 +178,9 @@ public struct UnresolvedCollisions: CollisionResolver {
     /// Creates the resolver.
     public init() {}
 
-    /// The raw codes, unchanged, with `codebookSize` codes per level.
-    public func resolve(raw: CodeMatrix, codebookSize: Int, context: ResolutionContext) throws -> CollisionResolution {
-        CollisionResolution(ids: raw, codeSizes: Array(repeating: codebookSize, count: raw.levels),
+    /// The raw codes, unchanged, with `codebookSizes[l]` codes at level `l`.
+    public func resolve(raw: CodeMatrix, codebookSizes: [Int], context: ResolutionContext) throws -> CollisionResolution {
+        CollisionResolution(ids: raw, codeSizes: codebookSizes,
                             summary: .init(itemsMoved: 0, suffixSize: nil, rounds: []))
     }
 
@@ -198,7 +198,7 @@ public struct SuffixResolver: CollisionResolver {
     public init() {}
 
     /// The raw codes plus a suffix level: each item's rank among items with the same raw codes.
-    public func resolve(raw: CodeMatrix, codebookSize: Int, context: ResolutionContext) throws -> CollisionResolution {
+    public func resolve(raw: CodeMatrix, codebookSizes: [Int], context: ResolutionContext) throws -> CollisionResolution {
         var nextRank: [ArraySlice<Int32>: Int32] = [:]
         nextRank.reserveCapacity(raw.rows)
         var suffix = [Int32](repeating: 0, count: raw.rows)
@@ -212,7 +212,7 @@ public struct SuffixResolver: CollisionResolver {
         }
         return CollisionResolution(
             ids: raw.appendingLevel(suffix),
-            codeSizes: Array(repeating: codebookSize, count: raw.levels) + [Int(largest)],
+            codeSizes: codebookSizes + [Int(largest)],
             summary: .init(itemsMoved: 0, suffixSize: Int(largest), rounds: []))
     }
 
@@ -254,10 +254,11 @@ public struct SinkhornResolver: CollisionResolver {
     public init(settings: SinkhornPolicy) { self.settings = settings }
 
     /// Re-assigns the last level of colliding items (Sinkhorn rounds, then the deterministic finish).
-    public func resolve(raw: CodeMatrix, codebookSize: Int, context: ResolutionContext) throws -> CollisionResolution {
+    public func resolve(raw: CodeMatrix, codebookSizes: [Int], context: ResolutionContext) throws -> CollisionResolution {
         try settings.validate()
         var ids = raw
         let last = raw.levels - 1
+        let lastSize = codebookSizes[last]
         var rounds: [CollisionResolution.Summary.Round] = []
         var moved = Set<Int>()
         // Distances of an item to every last-level code, computed once per item on demand.
@@ -276,7 +277,7 @@ public struct SinkhornResolver: CollisionResolver {
             let colliding = Self.collidingItems(ids).filter { movable.contains($0) }
             if colliding.isEmpty { break }
             let d = try distances(colliding)
-            let costs = Matrix(rows: colliding.count, cols: codebookSize, values: d.flatMap { $0 })
+            let costs = Matrix(rows: colliding.count, cols: lastSize, values: d.flatMap { $0 })
             let assignment = Sinkhorn.assign(costs: costs, configuration: .init(epsilon: settings.epsilon, iterations: settings.iterations))
             var changed = 0
             var increase = 0.0
@@ -303,7 +304,7 @@ public struct SinkhornResolver: CollisionResolver {
             let d = try distances(colliding)
             let byItem = Dictionary(uniqueKeysWithValues: zip(colliding, d))
             let (finished, changed, increase) = try Self.finish(ids: ids, colliding: colliding, distances: byItem,
-                                                                codebookSize: codebookSize)
+                                                                lastLevelSize: lastSize)
             ids = finished
             for item in changed { moved.insert(item) }
             rounds.append(.init(collidingItems: colliding.count, itemsMoved: changed.count,
@@ -311,7 +312,7 @@ public struct SinkhornResolver: CollisionResolver {
         }
         // Items whose final code differs from the raw code.
         let itemsMoved = moved.filter { ids[$0, last] != raw[$0, last] }.count
-        return CollisionResolution(ids: ids, codeSizes: Array(repeating: codebookSize, count: raw.levels),
+        return CollisionResolution(ids: ids, codeSizes: codebookSizes,
                                    summary: .init(itemsMoved: itemsMoved, suffixSize: nil, rounds: rounds))
     }
 
@@ -354,7 +355,7 @@ public struct SinkhornResolver: CollisionResolver {
     /// other or with an item that may not move). Within each group of equal IDs (groups in order of
     /// their first item), the item nearest to the shared code keeps it, unless an unmovable item
     /// holds it; the others, nearest first, take the nearest last-level code free under their prefix.
-    static func finish(ids: CodeMatrix, colliding: [Int], distances: [Int: [Float]], codebookSize: Int) throws
+    static func finish(ids: CodeMatrix, colliding: [Int], distances: [Int: [Float]], lastLevelSize codebookSize: Int) throws
         -> (ids: CodeMatrix, changed: [Int], errorIncrease: Double)
     {
         var ids = ids

@@ -369,8 +369,9 @@ public enum IndexStore {
             return CodeMatrix(rows: a.shape[0], levels: a.shape[1], values: try a.int32Values(source: path + "/" + name))
         }
         let raw = try codes("raw_codes", levels: manifest.parameters.levels)
-        for (position, code) in raw.values.enumerated() where code < 0 || Int(code) >= manifest.parameters.codebookSize {
-            throw IndexError.corrupted(path: path, problem: "item \(position / raw.levels) has raw code \(code) at level \(position % raw.levels), outside 0..<\(manifest.parameters.codebookSize)")
+        let rawSizes = manifest.parameters.codebookSizes
+        for (position, code) in raw.values.enumerated() where code < 0 || Int(code) >= rawSizes[position % raw.levels] {
+            throw IndexError.corrupted(path: path, problem: "item \(position / raw.levels) has raw code \(code) at level \(position % raw.levels), outside 0..<\(rawSizes[position % raw.levels])")
         }
         let ids = try codes("ids", levels: manifest.idLength)
         for i in 0..<ids.rows {
