@@ -70,8 +70,8 @@ public struct BuildParameters: Codable, Equatable, Sendable {
 
     /// Every field.
     public init(method: String, codebookSizes: [Int], dimension: Int, collisionPolicy: CollisionPolicy, seed: UInt64,
-                kmeans: KMeans.Configuration?, rqvae: RQVAE.Configuration?, rowsPerShard: Int,
-                source: ItemVectorSource?, collaborative: CollaborativeConfiguration?) {
+                kmeans: KMeans.Configuration? = nil, rqvae: RQVAE.Configuration? = nil, rowsPerShard: Int,
+                source: ItemVectorSource? = nil, collaborative: CollaborativeConfiguration? = nil) {
         self.method = method
         self.codebookSizes = codebookSizes
         self.dimension = dimension

@@ -216,16 +216,24 @@ public enum IndexStore {
             throw IndexError.newerFormat(path: file, found: version, supported: IndexManifest.currentFormatVersion)
         }
         let manifest: IndexManifest
+        // Field paths as the file spells them (snake_case), e.g. `parameters.codebook_sizes`.
+        func field(_ path: [CodingKey]) -> String {
+            path.map { key in
+                key.intValue.map { "[\($0)]" } ?? key.stringValue.reduce(into: "") { out, c in
+                    if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
+                }
+            }.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+        }
         do {
             manifest = try decoder.decode(IndexManifest.self, from: data)
         } catch let DecodingError.keyNotFound(key, context) {
-            throw InputError(file, field: (context.codingPath + [key]).map(\.stringValue).joined(separator: "."), "missing")
+            throw InputError(file, field: field(context.codingPath + [key]), "missing")
         } catch let DecodingError.typeMismatch(_, context) {
-            throw InputError(file, field: context.codingPath.map(\.stringValue).joined(separator: "."), "has the wrong type: \(context.debugDescription)")
+            throw InputError(file, field: field(context.codingPath), "has the wrong type: \(context.debugDescription)")
         } catch let DecodingError.dataCorrupted(context) {
-            throw InputError(file, field: context.codingPath.map(\.stringValue).joined(separator: "."), context.debugDescription)
+            throw InputError(file, field: field(context.codingPath), context.debugDescription)
         } catch let DecodingError.valueNotFound(_, context) {
-            throw InputError(file, field: context.codingPath.map(\.stringValue).joined(separator: "."), "is null")
+            throw InputError(file, field: field(context.codingPath), "is null")
         } catch {
             throw InputError(file, "cannot be decoded: \(error)")
         }

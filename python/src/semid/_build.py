@@ -138,14 +138,14 @@ def _ctypes_address(array) -> int:
 
 def _codebook_sizes(codebook_size, levels) -> list:
     """One size per level from `codebook_size` (an int or a sequence of ints) and `levels`."""
-    if isinstance(codebook_size, (bool, np.bool_)):
-        raise TypeError("codebook_size must be an int or a sequence of ints, got a bool")
+    if isinstance(codebook_size, (bool, np.bool_, str, bytes)):
+        raise TypeError(f"codebook_size must be an int or a sequence of ints, got {codebook_size!r}")
     if isinstance(codebook_size, (int, np.integer)):
         sizes = [int(codebook_size)] * (3 if levels is None else int(levels))
     else:
         try:
             sizes = [int(k) for k in codebook_size]
-        except TypeError:
+        except (TypeError, ValueError):
             raise TypeError(f"codebook_size must be an int or a sequence of ints, got {codebook_size!r}") from None
         if not sizes:
             raise ValueError("codebook_size is an empty sequence; give one size per level")
