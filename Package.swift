@@ -17,6 +17,7 @@ import PackageDescription
 //   CSemid                     the C header of the ABI (include/semid.h) and its one C function
 //   SemidC                     the C ABI in Swift (`libsemidc`; a thin layer over the library)
 //   SemidFuzzing               the readers of untrusted bytes as fuzz targets (replayed by the tests)
+//   SemidTestSupport           what the test targets share (Tests/SemidTestSupport; not in a product)
 //   CFuzzerDriver, semid-fuzz  libFuzzer's driver and the fuzzing executable (`make fuzz`)
 let package = Package(
     name: "semid",
@@ -71,16 +72,18 @@ let package = Package(
         .target(name: "CFuzzerDriver"),
         .executableTarget(name: "semid-fuzz", dependencies: ["SemidFuzzing", "CFuzzerDriver"]),
 
-        .testTarget(name: "SemidMathTests", dependencies: ["SemidMath"]),
-        .testTarget(name: "SemidQuantizationTests", dependencies: ["SemidQuantization"]),
-        .testTarget(name: "SemidStorageTests", dependencies: ["SemidStorage"]),
-        .testTarget(name: "SemidIndexTests", dependencies: ["SemidIndex"]),
-        .testTarget(name: "SemidDecodingTests", dependencies: ["SemidDecoding"]),
-        .testTarget(name: "SemidCLITests", dependencies: ["SemidCLI", "SemidStorage", "SemidMath"]),
-        .testTarget(name: "SemidEvaluationTests", dependencies: ["SemidEvaluation", "SemidDecoding", "SemidStorage"]),
-        .testTarget(name: "SemidModelTests", dependencies: ["SemidModel"]),
-        .testTarget(name: "SemidCTests", dependencies: ["SemidC", "CSemid", "SemidStorage"]),
-        .testTarget(name: "SemidFuzzingTests", dependencies: ["SemidFuzzing"]),
-        .testTarget(name: "SemidReportTests", dependencies: ["SemidReport", "SemidIndex", "SemidQuantization", "SemidStorage", "SemidMath"]),
+        // Shared by the test targets: temporary directories, NumPy, finite differences, synthetic data.
+        .target(name: "SemidTestSupport", dependencies: ["SemidMath"], path: "Tests/SemidTestSupport"),
+        .testTarget(name: "SemidMathTests", dependencies: ["SemidMath", "SemidTestSupport"]),
+        .testTarget(name: "SemidQuantizationTests", dependencies: ["SemidQuantization", "SemidTestSupport"]),
+        .testTarget(name: "SemidStorageTests", dependencies: ["SemidStorage", "SemidTestSupport"]),
+        .testTarget(name: "SemidIndexTests", dependencies: ["SemidIndex", "SemidTestSupport"]),
+        .testTarget(name: "SemidDecodingTests", dependencies: ["SemidDecoding", "SemidTestSupport"]),
+        .testTarget(name: "SemidCLITests", dependencies: ["SemidCLI", "SemidStorage", "SemidMath", "SemidTestSupport"]),
+        .testTarget(name: "SemidEvaluationTests", dependencies: ["SemidEvaluation", "SemidDecoding", "SemidStorage", "SemidTestSupport"]),
+        .testTarget(name: "SemidModelTests", dependencies: ["SemidModel", "SemidTestSupport"]),
+        .testTarget(name: "SemidCTests", dependencies: ["SemidC", "CSemid", "SemidStorage", "SemidTestSupport"]),
+        .testTarget(name: "SemidFuzzingTests", dependencies: ["SemidFuzzing", "SemidTestSupport"]),
+        .testTarget(name: "SemidReportTests", dependencies: ["SemidReport", "SemidIndex", "SemidQuantization", "SemidStorage", "SemidMath", "SemidTestSupport"]),
     ]
 )

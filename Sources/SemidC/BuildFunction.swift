@@ -14,35 +14,45 @@ public func semid_build(_ embeddings: UnsafePointer<Float>?, _ rows: Int64, _ di
     abiCall {
         let out = try string(outPath, "out_path")
         let settings = try BuildSettings(options)
-        if FileSystem.exists(out) && !settings.overwrite { throw IndexError.outputExists(path: out) }
-        if FileSystem.exists(out) && !FileSystem.exists(out + "/" + IndexStore.manifestFile) {
-            throw IndexError.inconsistentInput("\(out) exists and is not a semid index; refusing to replace it")
-        }
+        try checkOutput(out, overwrite: settings.overwrite)
         let n = try count(rows, "rows", minimum: 1)
         let d = try count(dimension, "dimension", minimum: 1)
         let values = UnsafeBufferPointer(start: try required(embeddings, "embeddings"), count: try product(n, d, "rows × dimension"))
         var inputs = [InputFingerprint(role: "embeddings", name: "<memory float32>", bytes: UnsafeRawBufferPointer(values),
                                        rows: n, columns: d)]
         let items = try itemRecords(path: itemsPath, sourceIDs: sourceIDs, titles: titles, rows: n, inputs: &inputs)
-        var built = try IndexBuilder.build(embeddings: Matrix(rows: n, cols: d, values: Array(values)), items: items,
+        let built = try IndexBuilder.build(embeddings: Matrix(rows: n, cols: d, values: Array(values)), items: items,
                                            inputs: inputs, configuration: settings.configuration,
                                            progress: settings.progress)
-        do {
-            try CodeTrie.attach(to: &built.index)
-        } catch DecodingError.duplicateID {
-            // Policy none with collisions left: no trie is stored, as `semid build` does.
-        }
-        // The writer lock of an existing index, as `semid build` takes it: another writer of `out`
-        // (a CLI command, another build) is waited for, reported through the progress callback.
-        let progress = settings.progress
-        let waiting = DirectoryLock.Waiting(waits: true, notice: { message in
-            progress?(ProgressEvent(stage: "waiting for another writer", detail: message))
-        })
-        try IndexStore.write(built.index, catalog: .new(built.catalog), to: out, overwrite: settings.overwrite,
-                             progress: settings.progress, waiting: waiting)
-        if let outIndex {
-            outIndex.pointee = IndexHandle.register(try IndexHandle(path: out))
-        }
+        try write(built, to: out, overwrite: settings.overwrite, progress: settings.progress, opening: outIndex)
+    }
+}
+
+/// Refuses an existing `out` unless `overwrite`, and anything at `out` that is not an index.
+func checkOutput(_ out: String, overwrite: Bool) throws {
+    if FileSystem.exists(out) && !overwrite { throw IndexError.outputExists(path: out) }
+    if FileSystem.exists(out) && !FileSystem.exists(out + "/" + IndexStore.manifestFile) {
+        throw IndexError.inconsistentInput("\(out) exists and is not a semid index; refusing to replace it")
+    }
+}
+
+/// Stores the decoding trie with a built index (when its IDs are unique, as `semid build` does),
+/// writes it to `out` atomically and, when `opening` is not nil, opens it there.
+///
+/// The writer lock of an existing index is taken as `semid build` takes it: another writer of
+/// `out` (a CLI command, another build) is waited for, reported through `progress`.
+func write(_ built: (index: SemanticIndex, catalog: [CatalogItem]), to out: String, overwrite: Bool,
+           progress: ProgressHandler?, opening: UnsafeMutablePointer<OpaquePointer?>?) throws {
+    var index = built.index
+    do {
+        try CodeTrie.attach(to: &index)
+    } catch DecodingError.duplicateID {
+        // Policy none with collisions left: no trie is stored.
+    }
+    try IndexStore.write(index, catalog: .new(built.catalog), to: out, overwrite: overwrite, progress: progress,
+                         waiting: waitingForWriters(progress))
+    if let opening {
+        opening.pointee = IndexHandle.register(try IndexHandle(path: out))
     }
 }
 
@@ -94,17 +104,29 @@ struct BuildSettings {
         if options.epochs > 0 { configuration.rqvae.epochs = Int(options.epochs) }
         self.configuration = configuration
         self.overwrite = options.overwrite != 0
-        if let callback = options.progress {
-            let context = UncheckedContext(options.progress_context)
-            self.progress = { event in
-                event.stage.withCString { stage in
-                    event.detail.withCString { detail in
-                        callback(stage, detail, Int64(event.step), Int64(event.total), event.finished ? 1 : 0, context.pointer)
-                    }
-                }
+        self.progress = progressHandler(options.progress, options.progress_context)
+    }
+}
+
+/// The library's progress handler calling a C `semid_progress_fn` (nil without one).
+func progressHandler(_ callback: semid_progress_fn?, _ pointer: UnsafeMutableRawPointer?) -> ProgressHandler? {
+    guard let callback else { return nil }
+    let context = UncheckedContext(pointer)
+    return { event in
+        event.stage.withCString { stage in
+            event.detail.withCString { detail in
+                callback(stage, detail, Int64(event.step), Int64(event.total), event.finished ? 1 : 0, context.pointer)
             }
         }
     }
+}
+
+/// The writer-lock policy of the ABI's builds: wait for another writer of the output, reporting
+/// it through the progress callback (stage "waiting for another writer"), as `semid build` does.
+func waitingForWriters(_ progress: ProgressHandler?) -> DirectoryLock.Waiting {
+    DirectoryLock.Waiting(waits: true, notice: { message in
+        progress?(ProgressEvent(stage: "waiting for another writer", detail: message))
+    })
 }
 
 /// The caller's progress context, handed back to it unchanged from whichever thread reports.

@@ -5,7 +5,7 @@ import SemidMath
 // The library-wide functions of semid.h: versions, BLAS, errors.
 
 /// The ABI version this library implements (`SEMID_ABI_VERSION`).
-let abiVersion: Int32 = 1
+let abiVersion: Int32 = 2
 
 /// Static C strings handed out by the library (never freed).
 enum StaticStrings {

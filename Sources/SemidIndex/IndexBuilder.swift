@@ -124,14 +124,32 @@ public enum IndexBuilder {
         let context = ResolutionContext { rows in
             try quantizer.lastLevelDistances(vectors.gatheringRows(rows), codes: trained.codes.gatheringRows(rows))
         }
+        return try assemble(quantizer: quantizer, rawCodes: trained.codes, errors: errors, reconstruction: reconstruction,
+                            dimension: vectors.cols, context: context, trained: trained, vectorStatistics: vectorStatistics,
+                            items: items, inputs: inputs, configuration: configuration)
+    }
+
+    /// The index and catalog rows of a trained quantizer and its raw codes: resolves collisions and
+    /// writes the manifest (parameters, training report, reconstruction figures).
+    ///
+    /// - Parameters:
+    ///   - rawCodes: `[n, L]`; `errors`: each item's squared reconstruction error, `[n]`.
+    ///   - context: what the collision resolver may consult (distances for `sinkhorn`).
+    ///   - trained: the training outcome (configurations and reports for the manifest).
+    static func assemble(
+        quantizer: any SemanticQuantizer, rawCodes: CodeMatrix, errors: [Float], reconstruction: ReconstructionStatistics,
+        dimension: Int, context: ResolutionContext, trained: TrainedQuantizer, vectorStatistics: ItemVectors.Statistics?,
+        items: [ItemRecord]?, inputs: [InputFingerprint], configuration: BuildConfiguration
+    ) throws -> (index: SemanticIndex, catalog: [CatalogItem]) {
+        let n = rawCodes.rows
         let resolution = try configuration.collisionPolicy.resolver.resolve(
-            raw: trained.codes, codebookSizes: trained.quantizer.codebookSizes, context: context)
+            raw: rawCodes, codebookSizes: quantizer.codebookSizes, context: context)
 
         let manifest = IndexManifest(
             format: IndexManifest.formatName, formatVersion: IndexManifest.currentFormatVersion,
             createdBy: "semid \(SemidVersion.current)",
             parameters: BuildParameters(
-                method: configuration.method.rawValue, codebookSizes: trained.quantizer.codebookSizes, dimension: vectors.cols,
+                method: configuration.method.rawValue, codebookSizes: quantizer.codebookSizes, dimension: dimension,
                 collisionPolicy: configuration.collisionPolicy, seed: configuration.seed,
                 kmeans: configuration.method == .rqKMeans ? trained.kmeansConfiguration : nil,
                 rqvae: configuration.method == .rqVAE ? trained.rqvaeConfiguration : nil,
@@ -144,7 +162,7 @@ public enum IndexBuilder {
             batches: [Batch(batch: 0, operation: "build", firstItem: 0, items: n, inputs: inputs,
                             reconstruction: reconstruction)],
             shards: [], catalog: FileFingerprint(file: IndexStore.catalogFile, bytes: 0, sha256: ""), extensions: nil)
-        let index = SemanticIndex(manifest: manifest, quantizer: quantizer, rawCodes: trained.codes, ids: resolution.ids,
+        let index = SemanticIndex(manifest: manifest, quantizer: quantizer, rawCodes: rawCodes, ids: resolution.ids,
                                   attachments: [ReconstructionErrors.itemArray: ShardArray(float32: errors, shape: [n])])
         let rows = (0..<n).map { i in
             CatalogItem(id: i, sourceID: items?[i].sourceID, title: items?[i].title,

@@ -17,4 +17,16 @@ extension InputFingerprint {
         self.rows = rows
         self.columns = columns
     }
+
+    /// Records an input that never passed through this process (the Parquet embeddings of a
+    /// Spark job, encoded on its executors): its name, rows, columns and `bytes` (the size of the
+    /// float32 matrix), with an empty `xxh64` (no fingerprint was taken, so no file matches it).
+    public init(role: String, unhashedName name: String, bytes: Int, rows: Int, columns: Int?) {
+        self.role = role
+        self.file = name
+        self.bytes = bytes
+        self.xxh64 = ""
+        self.rows = rows
+        self.columns = columns
+    }
 }

@@ -41,7 +41,8 @@ public enum KMeans {
         public var warmupIterations: Int
         /// Relative improvement below which a warm-up stage stops early.
         public var warmupTolerance: Double
-        /// Independent fits (different seeds); the one with the lowest error is kept.
+        /// Independent fits (different random starts) on the same training sample; the one with
+        /// the lowest error is kept.
         public var restarts: Int
         /// Passes of Hartigan's exact single-point moves after Lloyd has converged (0 = none).
         public var refinementPasses: Int
@@ -105,6 +106,9 @@ public enum KMeans {
 
     /// Fits `configuration.clusters` centroids to the rows of `data` (`[n, d]`, `n ≥ clusters`).
     ///
+    /// Draws the training rows with ``trainingRows(points:configuration:generator:)`` and fits on
+    /// them (``fit(sample:configuration:generator:stage:progress:)``); every restart uses that sample.
+    ///
     /// - Parameters:
     ///   - generator: the random source; the result depends only on it, the data and the configuration.
     ///   - progress: called after every iteration with `stage` as its label.
@@ -113,32 +117,56 @@ public enum KMeans {
         stage: String = "k-means", progress: ProgressHandler? = nil
     ) throws -> Result {
         try configuration.validate()
+        guard data.rows >= configuration.clusters else {
+            throw QuantizationError.tooFewPoints(points: data.rows, clusters: configuration.clusters)
+        }
+        let sample = trainingRows(points: data.rows, configuration: configuration, generator: &generator)
+            .map { data.gatheringRows($0) } ?? data
+        return try fit(sample: sample, configuration: configuration, generator: &generator, stage: stage, progress: progress)
+    }
+
+    /// The rows of an `n`-row input that a fit trains on: `maxPointsPerCentroid × clusters` distinct
+    /// rows drawn from `generator`, ascending, or `nil` (every row) when `n` is not larger than that
+    /// or `maxPointsPerCentroid` is 0. Advances `generator` exactly as ``fit(_:configuration:generator:stage:progress:)``
+    /// does before it continues with ``fit(sample:configuration:generator:stage:progress:)``.
+    ///
+    /// Complexity: `O(m log m)` for `m` drawn rows (`O(n)` memory when `m ≥ n/4`).
+    public static func trainingRows(points n: Int, configuration: Configuration,
+                                    generator: inout SeededGenerator) -> [Int]? {
+        let (budget, overflow) = configuration.maxPointsPerCentroid.multipliedReportingOverflow(by: configuration.clusters)
+        guard configuration.maxPointsPerCentroid > 0, !overflow, n > budget else { return nil }
+        return generator.sample(budget, from: n).sorted()
+    }
+
+    /// Fits on `sample` (`[m, d]`, `m ≥ clusters`), the rows ``trainingRows(points:configuration:generator:)``
+    /// chose (or every row), with `generator` in the state that call left it in. The same fit as
+    /// ``fit(_:configuration:generator:stage:progress:)`` on the whole input; this entry point lets a
+    /// caller gather the sampled rows from a file instead of holding all `n`.
+    ///
+    /// Complexity: per iteration `m·k·d` multiply-adds (BLAS, both cores), plus the warm-up and
+    /// refinement passes; memory `O(m·d + k·d)`.
+    public static func fit(
+        sample: Matrix, configuration: Configuration, generator: inout SeededGenerator,
+        stage: String = "k-means", progress: ProgressHandler? = nil
+    ) throws -> Result {
+        try configuration.validate()
         var best: Result?
         for restart in 0..<configuration.restarts {
             let label = configuration.restarts > 1 ? "\(stage) (fit \(restart + 1)/\(configuration.restarts))" : stage
-            let result = try fitOnce(data, configuration: configuration, generator: &generator, stage: label, progress: progress)
+            let result = try fitOnce(sample, configuration: configuration, generator: &generator, stage: label, progress: progress)
             if best.map({ result.meanSquaredError < $0.meanSquaredError }) ?? true { best = result }
         }
         guard let best else { throw QuantizationError.invalidParameter(name: "restarts", value: "0", expected: "at least 1") }
         return best
     }
 
-    /// One k-means fit from one random start.
+    /// One k-means fit of the training rows `sample` from one random start.
     static func fitOnce(
-        _ data: Matrix, configuration: Configuration, generator: inout SeededGenerator,
+        _ sample: Matrix, configuration: Configuration, generator: inout SeededGenerator,
         stage: String, progress: ProgressHandler?
     ) throws -> Result {
-        let k = configuration.clusters, n = data.rows, d = data.cols
-        guard n >= k else { throw QuantizationError.tooFewPoints(points: n, clusters: k) }
-
-        // Training sample (sorted indices: deterministic and cache-friendly).
-        let sample: Matrix
-        if configuration.maxPointsPerCentroid > 0 && n > configuration.maxPointsPerCentroid * k {
-            let picked = generator.sample(configuration.maxPointsPerCentroid * k, from: n).sorted()
-            sample = data.gatheringRows(picked)
-        } else {
-            sample = data
-        }
+        let k = configuration.clusters, d = sample.cols
+        guard sample.rows >= k else { throw QuantizationError.tooFewPoints(points: sample.rows, clusters: k) }
         let m = sample.rows
         var reseeded = 0
         var centroids: Matrix

@@ -69,9 +69,20 @@ public enum ResidualKMeans {
             public var reseededClusters: Int
             /// `mean ‖r‖²` of the residual after this level, over all `n` rows.
             public var residualMeanSquaredNorm: Double
+
+            /// A level's figures (e.g. handed back through the C ABI).
+            public init(iterations: Int, trainingPoints: Int, reseededClusters: Int, residualMeanSquaredNorm: Double) {
+                self.iterations = iterations
+                self.trainingPoints = trainingPoints
+                self.reseededClusters = reseededClusters
+                self.residualMeanSquaredNorm = residualMeanSquaredNorm
+            }
         }
         /// One entry per level.
         public var levels: [Level]
+
+        /// A report of `levels`.
+        public init(levels: [Level]) { self.levels = levels }
     }
 
     /// Trains on the rows of `data` (`[n, d]`) and encodes them.
@@ -79,32 +90,13 @@ public enum ResidualKMeans {
     /// Level `l` trains on a fresh random sample of the current residuals (all `n` rows are
     /// encoded at every level, which is also the final encoding), so training and encoding cost one
     /// nearest-centroid pass over the data per level plus the k-means iterations on the sample.
+    /// This is ``train(sample:rows:items:configuration:seed:progress:)`` with every row as the sample.
     ///
     /// - Returns: the quantizer (level `l` has `codebookSizes[l]` codes), the greedy codes of every row (`[n, L]`), the final residuals and a report.
     public static func train(
         _ data: Matrix, configuration: Configuration, seed: UInt64, progress: ProgressHandler? = nil
     ) throws -> (quantizer: ResidualQuantizer, codes: CodeMatrix, residual: Matrix, report: Report) {
-        try configuration.validate(items: data.rows)
-        let root = SeededGenerator(seed: seed)
-        var residual = data
-        var books: [Matrix] = []
-        var codes = CodeMatrix(rows: data.rows, levels: configuration.levels)
-        var levelReports: [Report.Level] = []
-        for level in 0..<configuration.levels {
-            var generator = root.derived(UInt64(level))
-            let stage = "level \(level + 1)/\(configuration.levels) k-means"
-            let fit = try KMeans.fit(residual, configuration: configuration.kmeans(level: level), generator: &generator,
-                                     stage: stage, progress: progress)
-            let (labels, distances) = Distances.nearest(residual, in: fit.centroids)
-            ResidualQuantizer.subtract(fit.centroids, labels: labels, from: &residual)
-            for i in 0..<data.rows { codes[i, level] = labels[i] }
-            let mean = distances.reduce(0.0) { $0 + Double($1) } / Double(max(data.rows, 1))
-            levelReports.append(.init(iterations: fit.iterations, trainingPoints: fit.trainingPoints,
-                                      reseededClusters: fit.reseededClusters, residualMeanSquaredNorm: mean))
-            books.append(fit.centroids)
-            progress?(ProgressEvent(stage: stage, step: fit.iterations, total: configuration.kmeans.iterations,
-                                    detail: "residual \(mean)", finished: true))
-        }
-        return (try ResidualQuantizer(codebooks: books), codes, residual, Report(levels: levelReports))
+        try trainLevels(sample: data, rows: Array(0..<data.rows), items: data.rows, configuration: configuration,
+                        seed: seed, progress: progress)
     }
 }

@@ -32,22 +32,25 @@ public struct ResidualQuantizer: SemanticQuantizer, Equatable {
     }
 
     /// Greedy codes plus what is left after all levels (`[n, d]`), and the squared error after each
-    /// level (`L` arrays of `n`).
+    /// level (`L` arrays of `n`: the nearest-centroid distances, as ``ResidualKMeans/train(_:configuration:seed:progress:)``
+    /// reports them).
     public func encodeWithResiduals(_ x: Matrix, progress: ProgressHandler? = nil)
-        throws -> (codes: CodeMatrix, residual: Matrix)
+        throws -> (codes: CodeMatrix, residual: Matrix, levelErrors: [[Float]])
     {
         guard x.cols == inputDimension else {
             throw QuantizationError.dimensionMismatch(expected: inputDimension, found: x.cols)
         }
         var residual = x
         var codes = CodeMatrix(rows: x.rows, levels: levels)
+        var levelErrors: [[Float]] = []
         for (level, book) in codebooks.enumerated() {
-            let (labels, _) = Distances.nearest(residual, in: book)
+            let (labels, distances) = Distances.nearest(residual, in: book)
             Self.subtract(book, labels: labels, from: &residual)
             for i in 0..<x.rows { codes[i, level] = labels[i] }
+            levelErrors.append(distances)
             progress?(ProgressEvent(stage: "encoding", step: level + 1, total: levels))
         }
-        return (codes, residual)
+        return (codes, residual, levelErrors)
     }
 
     /// The sum of each row's codewords; `[n, L]` → `[n, d]`.

@@ -1,6 +1,7 @@
 import Foundation
 import SemidIndex
 import SemidStorage
+import SemidTestSupport
 import Testing
 
 /// `semid add`: new items get IDs, existing IDs never change, failures leave the index untouched.
@@ -12,25 +13,16 @@ struct AddCommandTests {
         let cols = Fixture.cols
         let head = Array(Fixture.embeddings[0..<(first * cols)])
         let tail = Array(Fixture.embeddings[(first * cols)...])
-        let emb = try dir.write(Fixture.npy(shape: [first, cols], payload: Fixture.bytes(head)), to: "old.npy")
+        let emb = try dir.write(NpyBytes.file(shape: [first, cols], payload: NpyBytes.bytes(float32: head)), to: "old.npy")
         let items = try dir.write(Fixture.items(Array(0..<first)), to: "old.jsonl")
         let out = dir.file("idx.semid")
         // sinkhorn keeps the ID length, so it needs room under every prefix: 3 × 16 codes.
         let size = policy == "sinkhorn" ? "16" : "8"
         try Semid.succeed(["build", "--embeddings", emb, "--items", items, "--out", out, "--collisions", policy,
                            "--levels", "3", "--codebook-size", size, "--quiet"])
-        let npy = try dir.write(Fixture.npy(shape: [Fixture.rows - first, cols], payload: Fixture.bytes(tail)), to: "new.npy")
+        let npy = try dir.write(NpyBytes.file(shape: [Fixture.rows - first, cols], payload: NpyBytes.bytes(float32: tail)), to: "new.npy")
         let jsonl = try dir.write(Fixture.items(Array(first..<Fixture.rows)), to: "new.jsonl")
         return (out, npy, jsonl)
-    }
-
-    /// Every file of an index directory with its bytes.
-    static func snapshot(_ path: String) throws -> [String: Data] {
-        var out: [String: Data] = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: path) {
-            out[name] = try Data(contentsOf: URL(fileURLWithPath: path + "/" + name))
-        }
-        return out
     }
 
     @Test("added items get unique IDs and no existing ID changes", arguments: ["suffix", "sinkhorn", "none"])
@@ -62,7 +54,7 @@ struct AddCommandTests {
         #expect(json["items"] as? Int == catalog.count)
         #expect((json["final"] as? [String: Any])?["distinct_ids"] as? Int == distinct)
         // Adding again continues the numbering.
-        let more = try dir.write(Fixture.npy(shape: [1, Fixture.cols], payload: Fixture.bytes(Array(Fixture.embeddings.prefix(Fixture.cols))) ), to: "more.npy")
+        let more = try dir.write(NpyBytes.file(shape: [1, Fixture.cols], payload: NpyBytes.bytes(float32: Array(Fixture.embeddings.prefix(Fixture.cols))) ), to: "more.npy")
         try Semid.succeed(["add", index, "--embeddings", more, "--quiet"])
         let third = try IndexStore.open(at: index)
         #expect(third.itemCount == 301)
@@ -81,16 +73,16 @@ struct AddCommandTests {
     static let badCases: [AddCase] = {
         let cols = Fixture.cols
         let rows = Array(Fixture.embeddings[(270 * cols)...])
-        let good = Fixture.npy(shape: [30, cols], payload: Fixture.bytes(rows))
+        let good = NpyBytes.file(shape: [30, cols], payload: NpyBytes.bytes(float32: rows))
         var withNaN = rows
         withNaN[3 * cols + 2] = .nan
-        let narrow = Fixture.npy(shape: [30, cols - 1], payload: Fixture.bytes(Array(rows.prefix(30 * (cols - 1)))))
+        let narrow = NpyBytes.file(shape: [30, cols - 1], payload: NpyBytes.bytes(float32: Array(rows.prefix(30 * (cols - 1)))))
         return [
             AddCase(name: "a different embedding dimension", npy: narrow, items: nil, mentions: ["dimension 15", "dimension 16"]),
             AddCase(name: "an item id that already exists", npy: good, items: Fixture.items(Array(269..<299)),
                     mentions: ["item 269 already exists"]),
             AddCase(name: "ids that skip one", npy: good, items: Fixture.items(Array(271..<301)), mentions: ["270…299"]),
-            AddCase(name: "a NaN row", npy: Fixture.npy(shape: [30, cols], payload: Fixture.bytes(withNaN)), items: nil,
+            AddCase(name: "a NaN row", npy: NpyBytes.file(shape: [30, cols], payload: NpyBytes.bytes(float32: withNaN)), items: nil,
                     mentions: ["new.npy", "NaN"]),
             AddCase(name: "more items than rows", npy: good, items: Fixture.items(Array(270..<301)), mentions: ["31 items", "30 rows"]),
         ]
@@ -100,13 +92,13 @@ struct AddCommandTests {
     func addRejects(_ c: AddCase) throws {
         let dir = try TemporaryDirectory()
         let (index, _, _) = try Self.split(dir, first: 270, policy: "suffix")
-        let before = try Self.snapshot(index)
+        let before = try DirectorySnapshot.files(at: index)
         let npy = try dir.write(c.npy, to: "new.npy")
         var arguments = ["add", index, "--embeddings", npy, "--quiet"]
         if let items = c.items { arguments += ["--items", try dir.write(items, to: "new.jsonl")] }
         let result = try Semid.run(arguments)
         Semid.expectFailure(result, status: 1, mentions: c.mentions)
-        #expect(try Self.snapshot(index) == before)
+        #expect(try DirectorySnapshot.files(at: index) == before)
         #expect(try dir.entries().filter { $0.hasPrefix(".") }.isEmpty, "no staging directory left behind")
     }
 
@@ -118,10 +110,10 @@ struct AddCommandTests {
         let text = try String(contentsOfFile: manifest, encoding: .utf8)
             .replacingOccurrences(of: "\"format_version\" : 1", with: "\"format_version\" : 99")
         try text.write(toFile: manifest, atomically: true, encoding: .utf8)
-        let before = try Self.snapshot(index)
+        let before = try DirectorySnapshot.files(at: index)
         Semid.expectFailure(try Semid.run(["add", index, "--embeddings", npy]), status: 1,
                             mentions: ["manifest.json", "format version 99", "upgrade semid"])
-        #expect(try Self.snapshot(index) == before)
+        #expect(try DirectorySnapshot.files(at: index) == before)
     }
 
     @Test("killing add at any moment leaves either the old or the new index, never a broken one",

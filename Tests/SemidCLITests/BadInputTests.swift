@@ -1,6 +1,7 @@
 import Foundation
 import SemidIndex
 import SemidStorage
+import SemidTestSupport
 import Testing
 
 /// Bad input must give one line on stderr naming the file (or flag) and the problem, exit status 1
@@ -42,7 +43,7 @@ struct BadInputTests {
     static func embeddings(setting value: Float, row: Int, col: Int) -> [UInt8] {
         var values = f4
         values[row * Fixture.cols + col] = value
-        return Fixture.npy(shape: [Fixture.rows, Fixture.cols], payload: Fixture.bytes(values))
+        return NpyBytes.file(shape: [Fixture.rows, Fixture.cols], payload: NpyBytes.bytes(float32: values))
     }
     /// Embeddings and an items file.
     static func withItems(_ items: [UInt8]) -> [String: [UInt8]] { ["emb.npy": good, "items.jsonl": items] }
@@ -59,10 +60,10 @@ struct BadInputTests {
         BuildCase(".npy cut inside its header", files: ["emb.npy": Array(good.prefix(50))], onEmbeddings,
                   mentions: ["emb.npy", "truncated"]),
         BuildCase("header claims more rows than the data holds",
-                  files: ["emb.npy": Fixture.npy(shape: [400, 16], payload: Fixture.bytes(f4))], onEmbeddings,
+                  files: ["emb.npy": NpyBytes.file(shape: [400, 16], payload: NpyBytes.bytes(float32: f4))], onEmbeddings,
                   mentions: ["emb.npy", "truncated", "[400, 16]"]),
         BuildCase("header claims fewer rows than the data holds",
-                  files: ["emb.npy": Fixture.npy(shape: [200, 16], payload: Fixture.bytes(f4))], onEmbeddings,
+                  files: ["emb.npy": NpyBytes.file(shape: [200, 16], payload: NpyBytes.bytes(float32: f4))], onEmbeddings,
                   mentions: ["emb.npy", "6400 extra bytes", "[200, 16]"]),
         BuildCase("NaN in a row", files: ["emb.npy": embeddings(setting: .nan, row: 17, col: 3)], onEmbeddings,
                   mentions: ["emb.npy", "row 17", "column 3 is NaN"]),
@@ -70,17 +71,17 @@ struct BadInputTests {
                   mentions: ["emb.npy", "row 299", "infinity"]),
         BuildCase("−infinity in a row", files: ["emb.npy": embeddings(setting: -.infinity, row: 0, col: 0)], onEmbeddings,
                   mentions: ["emb.npy", "row 0", "-infinity"]),
-        BuildCase("3-D array", files: ["emb.npy": Fixture.npy(shape: [300, 4, 4], payload: Fixture.bytes(f4))], onEmbeddings,
+        BuildCase("3-D array", files: ["emb.npy": NpyBytes.file(shape: [300, 4, 4], payload: NpyBytes.bytes(float32: f4))], onEmbeddings,
                   mentions: ["emb.npy", "expected a 2-D array", "[300, 4, 4]"]),
-        BuildCase("1-D array", files: ["emb.npy": Fixture.npy(shape: [4800], payload: Fixture.bytes(f4))], onEmbeddings,
+        BuildCase("1-D array", files: ["emb.npy": NpyBytes.file(shape: [4800], payload: NpyBytes.bytes(float32: f4))], onEmbeddings,
                   mentions: ["emb.npy", "1-D"]),
-        BuildCase("int32 dtype", files: ["emb.npy": Fixture.npy(descr: "<i4", shape: [300, 16], payload: Fixture.bytes(f4))], onEmbeddings,
+        BuildCase("int32 dtype", files: ["emb.npy": NpyBytes.file(descr: "<i4", shape: [300, 16], payload: NpyBytes.bytes(float32: f4))], onEmbeddings,
                   mentions: ["emb.npy", "dtype '<i4'", "not supported"]),
-        BuildCase("object dtype", files: ["emb.npy": Fixture.npy(descr: "|O", shape: [300, 16], payload: Fixture.bytes(f4))], onEmbeddings,
+        BuildCase("object dtype", files: ["emb.npy": NpyBytes.file(descr: "|O", shape: [300, 16], payload: NpyBytes.bytes(float32: f4))], onEmbeddings,
                   mentions: ["emb.npy", "'|O'"]),
-        BuildCase("big-endian float32", files: ["emb.npy": Fixture.npy(descr: ">f4", shape: [300, 16], payload: Fixture.bytes(f4))], onEmbeddings,
+        BuildCase("big-endian float32", files: ["emb.npy": NpyBytes.file(descr: ">f4", shape: [300, 16], payload: NpyBytes.bytes(float32: f4))], onEmbeddings,
                   mentions: ["emb.npy", "big-endian"]),
-        BuildCase("Fortran order", files: ["emb.npy": Fixture.npy(shape: [300, 16], fortranOrder: true, payload: Fixture.bytes(f4))], onEmbeddings,
+        BuildCase("Fortran order", files: ["emb.npy": NpyBytes.file(fortranOrder: true, shape: [300, 16], payload: NpyBytes.bytes(float32: f4))], onEmbeddings,
                   mentions: ["emb.npy", "fortran_order"]),
         BuildCase("empty embeddings file", files: ["emb.npy": []], onEmbeddings, mentions: ["emb.npy", "empty"]),
         BuildCase("embeddings that are not .npy", files: ["emb.npy": Array("item,x,y\n1,2,3\n".utf8)], onEmbeddings,

@@ -2,6 +2,7 @@ import Foundation
 import SemidIndex
 import SemidQuantization
 import SemidStorage
+import SemidTestSupport
 import Testing
 
 /// Issue 2's acceptance figures on the bundled Amazon Beauty dataset (12,101 × 384), run through the

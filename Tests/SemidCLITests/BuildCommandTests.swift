@@ -2,6 +2,7 @@ import Foundation
 import SemidIndex
 import SemidQuantization
 import SemidStorage
+import SemidTestSupport
 import Testing
 
 @Suite("semid build (real binary)")

@@ -1,24 +1,17 @@
 import Foundation
 import SemidMath
+import SemidTestSupport
 import Testing
 
 // Helpers for tests that run the real `semid` binary as a subprocess.
 
 /// Paths that depend on where the package and its build products are.
 enum TestPaths {
-    /// The package root: three levels above this file (`<root>/Tests/SemidCLITests/CLITestSupport.swift`).
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    /// The bundled Amazon Beauty dataset (`Datasets/amazon-beauty`), or `nil` when it is not present
-    /// in this checkout (tests that need it are then skipped).
+    /// The bundled Amazon Beauty dataset's embeddings and catalog, or `nil` when they are not
+    /// present in this checkout (tests that need them are then skipped).
     static let beauty: (embeddings: String, items: String)? = {
-        let directory = packageRoot.appendingPathComponent("Datasets/amazon-beauty")
-        let embeddings = directory.appendingPathComponent("embeddings.npy").path
-        let items = directory.appendingPathComponent("items.jsonl").path
-        guard FileManager.default.fileExists(atPath: embeddings), FileManager.default.fileExists(atPath: items) else {
-            return nil
-        }
+        guard let embeddings = PackagePaths.beautyFile("embeddings.npy"),
+              let items = PackagePaths.beautyFile("items.jsonl") else { return nil }
         return (embeddings, items)
     }()
 
@@ -38,68 +31,12 @@ enum TestPaths {
             let runner = URL(fileURLWithPath: first, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
             candidates.append(runner.deletingLastPathComponent().appendingPathComponent("semid"))
         }
-        candidates.append(packageRoot.appendingPathComponent(".build/debug/semid"))
+        candidates.append(PackagePaths.root.appendingPathComponent(".build/debug/semid"))
         for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate.standardizedFileURL.path) {
             return candidate.standardizedFileURL.path
         }
-        return candidates.last!.path
+        return candidates.last?.path ?? "semid"
     }()
-}
-
-/// A fresh directory under the system temporary directory, removed with everything in it when the
-/// value goes away.
-struct TemporaryDirectory: ~Copyable {
-    /// Absolute path of the directory, without a trailing slash.
-    let path: String
-
-    /// Creates the directory.
-    init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("semid-cli-tests-" + UUID().uuidString).path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    /// The path of `name` inside the directory.
-    func file(_ name: String) -> String { path + "/" + name }
-
-    /// Writes `bytes` to `name` inside the directory and returns its path.
-    @discardableResult
-    func write(_ bytes: [UInt8], to name: String) throws -> String {
-        let target = file(name)
-        try Data(bytes).write(to: URL(fileURLWithPath: target))
-        return target
-    }
-
-    /// Names of the entries in the directory (hidden ones included), sorted.
-    func entries() throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: path).sorted()
-    }
-}
-
-/// The outcome of one `semid` run.
-struct CommandResult: CustomStringConvertible {
-    /// The exit status (only meaningful when ``exited`` is true).
-    var status: Int32
-    /// False when the process was killed by a signal (a crash).
-    var exited: Bool
-    /// Everything written to stdout.
-    var stdout: String
-    /// Everything written to stderr.
-    var stderr: String
-
-    /// The lines of stderr, ignoring one trailing newline.
-    var stderrLines: [String] {
-        var text = stderr
-        if text.hasSuffix("\n") { text.removeLast() }
-        return text.isEmpty ? [] : text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-    }
-
-    var description: String {
-        "status \(status)\(exited ? "" : " (killed by a signal)")\n--- stdout:\n\(stdout)\n--- stderr:\n\(stderr)"
-    }
 }
 
 /// Runs the `semid` binary.
@@ -111,30 +48,7 @@ enum Semid {
     /// binary may re-execute itself to pick a BLAS kernel, and tests leave that alone); `environment`
     /// adds or replaces variables for this child only.
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
-        let scratch = try TemporaryDirectory()
-        let outPath = scratch.file("stdout"), errPath = scratch.file("stderr")
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let outHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestPaths.semidBinary)
-        process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        try process.run()
-        process.waitUntilExit()
-        try outHandle.close()
-        try errHandle.close()
-        return CommandResult(
-            status: process.terminationStatus,
-            exited: process.terminationReason == .exit,
-            stdout: String(decoding: try Data(contentsOf: URL(fileURLWithPath: outPath)), as: UTF8.self),
-            stderr: String(decoding: try Data(contentsOf: URL(fileURLWithPath: errPath)), as: UTF8.self))
+        try CommandResult.run(TestPaths.semidBinary, arguments, environment: environment)
     }
 
     /// Runs `semid arguments…` and records an issue unless it exits with status 0.
@@ -169,47 +83,11 @@ enum Fixture {
     /// Columns of the standard synthetic embedding matrix.
     static let cols = 16
 
-    /// `rows × cols` float32 values: 12 Gaussian clusters with noise, from a fixed seed.
-    static let embeddings: [Float] = clustered(rows: rows, cols: cols, clusters: 12, seed: 42)
-
-    /// Clustered Gaussian data, row-major.
-    static func clustered(rows: Int, cols: Int, clusters: Int, seed: UInt64) -> [Float] {
-        var generator = SeededGenerator(seed: seed)
-        let centers = (0..<(clusters * cols)).map { _ in generator.nextGaussian() }
-        var values: [Float] = []
-        values.reserveCapacity(rows * cols)
-        for _ in 0..<rows {
-            let c = generator.nextInt(below: clusters)
-            for j in 0..<cols { values.append(centers[c * cols + j] + 0.3 * generator.nextGaussian()) }
-        }
-        return values
-    }
-
-    /// A version 1.0 `.npy` file: the header dict `{'descr': descr, 'fortran_order': …, 'shape': shape}`
-    /// padded as NumPy pads it (data at a multiple of 64 bytes), then `payload` as is.
-    static func npy(descr: String = "<f4", shape: [Int], fortranOrder: Bool = false, payload: [UInt8]) -> [UInt8] {
-        let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-        let dictionary = Array("{'descr': '\(descr)', 'fortran_order': \(fortranOrder ? "True" : "False"), 'shape': \(shapeText), }".utf8)
-        let total = (10 + dictionary.count + 1 + 63) / 64 * 64
-        var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
-        bytes += [UInt8(truncatingIfNeeded: total - 10), UInt8(truncatingIfNeeded: (total - 10) >> 8)]
-        bytes += dictionary
-        bytes += [UInt8](repeating: 0x20, count: total - bytes.count - 1) + [0x0A]
-        return bytes + payload
-    }
-
-    /// Little-endian bytes of `values`.
-    static func bytes(_ values: [Float]) -> [UInt8] {
-        values.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * $0)) } }
-    }
-
-    /// Little-endian bytes of `values`.
-    static func bytes(_ values: [Int32]) -> [UInt8] {
-        values.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: UInt32(bitPattern: v) >> (8 * $0)) } }
-    }
+    /// `rows × cols` float32 values: 12 Gaussian clusters with noise 0.3, from a fixed seed.
+    static let embeddings: [Float] = SyntheticData.clusteredValues(rows: rows, cols: cols, clusters: 12, noise: 0.3, seed: 42)
 
     /// The standard embeddings as a `<f4` `.npy` file `[rows, cols]`.
-    static var embeddingsFile: [UInt8] { npy(shape: [rows, cols], payload: bytes(embeddings)) }
+    static var embeddingsFile: [UInt8] { NpyBytes.float32(embeddings, rows: rows, cols: cols) }
 
     /// A JSONL item catalog with one line per id in `ids`: `{"item": id, "source_id": "S<id>", "title": "Item <id>"}`.
     static func items(_ ids: [Int]) -> [UInt8] {
@@ -221,44 +99,6 @@ enum Fixture {
 
     /// Build flags for a fast synthetic index (3 levels × 8 codes).
     static let smallBuild = ["--levels", "3", "--codebook-size", "8", "--quiet"]
-}
-
-/// Contents of a directory tree, for comparing two indexes.
-enum DirectorySnapshot {
-    /// Every regular file under `path` (relative name → bytes).
-    static func files(at path: String) throws -> [String: [UInt8]] {
-        var out: [String: [UInt8]] = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: path) {
-            out[name] = Array(try Data(contentsOf: URL(fileURLWithPath: path + "/" + name)))
-        }
-        return out
-    }
-}
-
-/// `python3` with NumPy, when this machine has it.
-enum PythonNumPy {
-    /// True when `python3 -c "import numpy"` succeeds.
-    static let isAvailable: Bool = (try? run("import numpy")) != nil
-
-    /// Runs `script` with `python3 -c`, passing `arguments` as `sys.argv[1...]`; returns stdout and
-    /// throws when the exit status is not 0.
-    @discardableResult
-    static func run(_ script: String, arguments: [String] = []) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw PythonFailure(status: process.terminationStatus) }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    /// `python3` exited with a non-zero status.
-    struct PythonFailure: Error { var status: Int32 }
 }
 
 /// Parses JSON text into Foundation objects (throws when it is not valid JSON).

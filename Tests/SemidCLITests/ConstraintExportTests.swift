@@ -1,13 +1,14 @@
 import Foundation
 import SemidDecoding
 import SemidIndex
+import SemidTestSupport
 import Testing
 
 @Suite("semid export --format trie and hf-tokens (real binary)")
 struct ConstraintExportTests {
     /// The bytes NumPy writes for a 1-D int32 array.
     static func npy(_ values: [Int32]) -> [UInt8] {
-        Fixture.npy(descr: "<i4", shape: [values.count], payload: Fixture.bytes(values))
+        NpyBytes.file(descr: "<i4", shape: [values.count], payload: NpyBytes.bytes(int32: values))
     }
 
     @Test("trie: .npy CSR arrays equal to the index's trie, and trie.json describing them")

@@ -1,6 +1,7 @@
 import Foundation
 import SemidIndex
 import SemidStorage
+import SemidTestSupport
 import Testing
 
 /// Typed access into parsed JSON, recording an issue naming the key path when a value is missing

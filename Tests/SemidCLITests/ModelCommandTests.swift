@@ -1,6 +1,7 @@
 import Foundation
 import SemidMath
 import SemidStorage
+import SemidTestSupport
 import Testing
 
 /// A tiny dataset, an index built from it without a model, and a trained copy; built once.

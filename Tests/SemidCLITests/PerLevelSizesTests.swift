@@ -3,6 +3,7 @@ import SemidIndex
 import SemidMath
 import SemidQuantization
 import SemidStorage
+import SemidTestSupport
 import Testing
 
 /// `--codebook-size 16,8,4`: a different codebook size at every level, end to end.
@@ -82,8 +83,8 @@ struct PerLevelSizesTests {
     func addKeepsIDs() throws {
         let dir = try TemporaryDirectory()
         let cols = Fixture.cols, first = 250
-        let head = try dir.write(Fixture.npy(shape: [first, cols], payload: Fixture.bytes(Array(Fixture.embeddings[0..<(first * cols)]))), to: "old.npy")
-        let tail = try dir.write(Fixture.npy(shape: [Fixture.rows - first, cols], payload: Fixture.bytes(Array(Fixture.embeddings[(first * cols)...]))), to: "new.npy")
+        let head = try dir.write(NpyBytes.float32(Array(Fixture.embeddings[0..<(first * cols)]), rows: first, cols: cols), to: "old.npy")
+        let tail = try dir.write(NpyBytes.float32(Array(Fixture.embeddings[(first * cols)...]), rows: Fixture.rows - first, cols: cols), to: "new.npy")
         let out = dir.file("nu.semid")
         try Semid.succeed(["build", "--embeddings", head, "--codebook-size", "16,8,4", "--out", out, "--quiet"])
         let before = try IndexStore.open(at: out)

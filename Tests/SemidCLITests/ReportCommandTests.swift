@@ -1,4 +1,5 @@
 import Foundation
+import SemidTestSupport
 import Testing
 
 /// `semid report` through the real binary: the file, the message, and its errors.

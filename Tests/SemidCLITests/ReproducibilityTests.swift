@@ -1,5 +1,6 @@
 import Foundation
 import SemidMath
+import SemidTestSupport
 import Testing
 
 /// Same inputs and seed, same index: whatever the BLAS thread count (`OPENBLAS_NUM_THREADS`) and the
@@ -17,8 +18,8 @@ struct ReproducibilityTests {
     /// 3000 × 48 clustered vectors: large enough for several GEMM blocks, the principal-subspace
     /// warm-up, Hartigan moves and real collisions.
     static func dataset(in dir: borrowing TemporaryDirectory) throws -> String {
-        let values = Fixture.clustered(rows: 3000, cols: 48, clusters: 400, seed: 9)
-        return try dir.write(Fixture.npy(shape: [3000, 48], payload: Fixture.bytes(values)), to: "emb.npy")
+        let values = SyntheticData.clusteredValues(rows: 3000, cols: 48, clusters: 400, noise: 0.3, seed: 9)
+        return try dir.write(NpyBytes.file(shape: [3000, 48], payload: NpyBytes.bytes(float32: values)), to: "emb.npy")
     }
 
     @Test("every file of the index is identical for 1 or 2 BLAS threads and 1, 2 or 4 workers",
@@ -73,16 +74,16 @@ struct ReproducibilityTests {
         #expect(json?["reproduced"] as? Int == 3000 && json?["items"] as? Int == 3000)
 
         // Five rows moved far away: they cannot keep their codes.
-        var values = Fixture.clustered(rows: 3000, cols: 48, clusters: 400, seed: 9)
+        var values = SyntheticData.clusteredValues(rows: 3000, cols: 48, clusters: 400, noise: 0.3, seed: 9)
         for row in 0..<5 { for t in 0..<48 { values[row * 48 + t] = 40 + Float(t) } }
-        let other = try dir.write(Fixture.npy(shape: [3000, 48], payload: Fixture.bytes(values)), to: "other.npy")
+        let other = try dir.write(NpyBytes.file(shape: [3000, 48], payload: NpyBytes.bytes(float32: values)), to: "other.npy")
         let failed = try Semid.run(["verify", out, "--embeddings", other])
         #expect(failed.status == 1)
         #expect(failed.stdout.contains("not an input recorded in the manifest"))
         #expect(failed.stdout.contains("item 0: stored"))
         #expect(failed.stderr.contains("of 3000 items re-encode to other raw codes"))
 
-        let short = try dir.write(Fixture.npy(shape: [10, 48], payload: Fixture.bytes(Array(values[0..<480]))), to: "short.npy")
+        let short = try dir.write(NpyBytes.file(shape: [10, 48], payload: NpyBytes.bytes(float32: Array(values[0..<480]))), to: "short.npy")
         Semid.expectFailure(try Semid.run(["verify", out, "--embeddings", short]), status: 1,
                             mentions: ["10 rows", "3000 items"])
         Semid.expectFailure(try Semid.run(["verify", out]), status: 2, mentions: ["--embeddings"])
@@ -91,8 +92,8 @@ struct ReproducibilityTests {
     /// 1500 items in 30 clusters (32-d) and 800 users walking through the catalog: large enough for
     /// OpenBLAS to split its products across threads (which changes their last bits).
     static func modelDataset(in dir: borrowing TemporaryDirectory) throws -> (embeddings: String, sequences: String) {
-        let values = Fixture.clustered(rows: 1500, cols: 32, clusters: 30, seed: 13)
-        let embeddings = try dir.write(Fixture.npy(shape: [1500, 32], payload: Fixture.bytes(values)), to: "emb.npy")
+        let values = SyntheticData.clusteredValues(rows: 1500, cols: 32, clusters: 30, noise: 0.3, seed: 13)
+        let embeddings = try dir.write(NpyBytes.file(shape: [1500, 32], payload: NpyBytes.bytes(float32: values)), to: "emb.npy")
         var rng = SeededGenerator(seed: 14)
         var lines: [String] = []
         for user in 0..<800 {

@@ -1,6 +1,7 @@
 import Foundation
 import SemidIndex
 import SemidStorage
+import SemidTestSupport
 import Testing
 
 /// The cases of issue 16, one row each: a crafted index, a corrupted catalog, an absurd flag or a
@@ -277,13 +278,13 @@ struct SafetyCaseTests {
     func run(_ c: Case) throws {
         let w = try SafetyWorkspace()
         let arguments = try c.prepare(w)
-        let before = try (SafetyWorkspace.snapshot(w.index), SafetyWorkspace.snapshot(w.usersIndex))
+        let before = try (DirectorySnapshot.files(at: w.index), DirectorySnapshot.files(at: w.usersIndex))
         let result = try HostileRun.run(arguments, limits: c.limits, timeout: c.timeout)
         switch c.outcome {
         case let .failure(status, mentions):
             Semid.expectFailure(result, status: status, mentions: mentions)
-            #expect(try SafetyWorkspace.snapshot(w.index) == before.0, "\(c.name): the index changed")
-            #expect(try SafetyWorkspace.snapshot(w.usersIndex) == before.1, "\(c.name): the users index changed")
+            #expect(try DirectorySnapshot.files(at: w.index) == before.0, "\(c.name): the index changed")
+            #expect(try DirectorySnapshot.files(at: w.usersIndex) == before.1, "\(c.name): the users index changed")
         case .success:
             #expect(result.exited && result.status == 0, "\(result)")
         }

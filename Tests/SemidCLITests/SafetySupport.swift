@@ -1,6 +1,7 @@
 import Foundation
 import SemidMath
 import SemidStorage
+import SemidTestSupport
 import Testing
 
 // Helpers for the safety tests of issue 16: a scratch copy of the fixture indexes, hand edits of
@@ -59,15 +60,6 @@ final class SafetyWorkspace: @unchecked Sendable {
     func newItems(first: Int, count: Int, prefix: String = "N", name: String = "new.jsonl") throws -> String {
         let lines = (first..<(first + count)).map { "{\"item\": \($0), \"source_id\": \"\(prefix)\($0)\", \"title\": \"New \($0)\"}\n" }
         return try write(lines.joined(), to: name)
-    }
-
-    /// Every file of the directory `path` (name → bytes), hidden entries included.
-    static func snapshot(_ path: String) throws -> [String: Data] {
-        var out: [String: Data] = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: path) {
-            out[name] = try Data(contentsOf: URL(fileURLWithPath: path + "/" + name))
-        }
-        return out
     }
 
     /// Hidden staging directories (`.NAME.staging-*`) left in the workspace.

@@ -1,6 +1,7 @@
 import Foundation
 import SemidIndex
 import SemidModel
+import SemidTestSupport
 import Testing
 
 /// The fixture's bare index with user IDs (`semid users`) and a model trained with
@@ -120,8 +121,7 @@ struct UserTokenCommandTests {
     /// A model stored before user tokens existed still loads: the shipped Beauty index with the
     /// settings that came with user tokens removed from its manifest, as older semid wrote it.
     @Test func anOlderStoredModelStillLoads() throws {
-        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Codebooks/beauty.semid").path
+        let shipped = PackagePaths.path("Codebooks/beauty.semid")
         let dir = try TemporaryDirectory()
         let old = dir.file("old.semid")
         try FileManager.default.copyItem(atPath: shipped, toPath: old)

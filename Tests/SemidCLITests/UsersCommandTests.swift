@@ -1,5 +1,6 @@
 import Foundation
 import SemidIndex
+import SemidTestSupport
 import Testing
 
 /// `semid users` and `build --source/--method` baselines through the real binary.
@@ -56,7 +57,7 @@ struct UsersCommandTests {
         BadCase(name: "user embeddings whose row count disagrees with the users",
                 arguments: ["users", "@idx", "--sequences", "@seq.tsv", "--user-embeddings", "@u.npy"],
                 files: ["seq.tsv": sequences(users: 10),
-                        "u.npy": Fixture.npy(shape: [9, 4], payload: Fixture.bytes([Float](repeating: 0.5, count: 36)))],
+                        "u.npy": NpyBytes.file(shape: [9, 4], payload: NpyBytes.bytes(float32: [Float](repeating: 0.5, count: 36)))],
                 status: 1, mentions: ["u.npy", "9 rows", "10 users"]),
         BadCase(name: "a user with an empty training history",
                 arguments: ["users", "@idx", "--sequences", "@seq.tsv"],
@@ -80,10 +81,10 @@ struct UsersCommandTests {
         let index = try Self.index(dir)
         _ = try dir.write(Fixture.embeddingsFile, to: "emb.npy")
         for (name, bytes) in c.files { try dir.write(bytes, to: name) }
-        let before = try AddCommandTests.snapshot(index)
+        let before = try DirectorySnapshot.files(at: index)
         let arguments = c.arguments.map { $0 == "@idx" ? index : ($0.hasPrefix("@") ? dir.file(String($0.dropFirst())) : $0) }
         Semid.expectFailure(try Semid.run(arguments), status: c.status, mentions: c.mentions)
-        #expect(try AddCommandTests.snapshot(index) == before)
+        #expect(try DirectorySnapshot.files(at: index) == before)
         #expect(!FileManager.default.fileExists(atPath: dir.file("new.semid")))
     }
 

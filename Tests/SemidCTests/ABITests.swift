@@ -1,6 +1,7 @@
 import CSemid
 import Foundation
 import SemidStorage
+import SemidTestSupport
 import Testing
 @testable import SemidC
 
@@ -117,9 +118,8 @@ import Testing
             let lock = NSLock()
             var names: [String] = []
         }
-        let directory = NSTemporaryDirectory() + "semid-abi-lock-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let scratch = try TemporaryDirectory()
+        let directory = scratch.path
         let out = directory + "/x.semid"
         let values: [Float] = (0..<256).map { Float(($0 * 37) % 11) - 5 }
         var options = semid_build_options()

@@ -1,5 +1,6 @@
 import Foundation
 import SemidFuzzing
+import SemidTestSupport
 import Testing
 
 /// Replays the fuzzing inputs kept in the repository on every fuzz target: the seed corpora
@@ -9,11 +10,7 @@ import Testing
 @Suite("fuzz corpora and regressions replay")
 struct FuzzReplayTests {
     /// The repository's `Fuzz/` directory.
-    static let fuzzDirectory: URL = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("Fuzz")
-    }()
+    static let fuzzDirectory: URL = PackagePaths.root.appendingPathComponent("Fuzz")
 
     /// The files of `Fuzz/KIND/TARGET/`, sorted by name.
     static func inputs(_ kind: String, _ target: FuzzTarget) -> [URL] {

@@ -1,5 +1,6 @@
 import Foundation
 import SemidStorage
+import SemidTestSupport
 import Testing
 
 @Suite("Catalog: the SQLite item catalog")

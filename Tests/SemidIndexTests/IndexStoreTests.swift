@@ -2,6 +2,7 @@ import Foundation
 import SemidMath
 import SemidQuantization
 import SemidStorage
+import SemidTestSupport
 import Testing
 @testable import SemidIndex
 
@@ -225,26 +226,18 @@ struct IndexStoreTests {
 struct IndexAdderFailureTests {
     @Test("a failure just before the swap leaves every file as it was")
     func failureBeforeSwap() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("semid-adder-" + UUID().uuidString).path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let scratch = try TemporaryDirectory()
+        let dir = scratch.path
         let built = try IndexFixture.build(rows: 120, levels: 2, codebookSize: 4)
         let path = dir + "/idx.semid"
         try IndexStore.write(built.index, catalog: .new(built.catalog), to: path, overwrite: false)
-        func snapshot() throws -> [String: Data] {
-            var out: [String: Data] = [:]
-            for name in try FileManager.default.contentsOfDirectory(atPath: path) {
-                out[name] = try Data(contentsOf: URL(fileURLWithPath: path + "/" + name))
-            }
-            return out
-        }
-        let before = try snapshot()
+        let before = try DirectorySnapshot.files(at: path)
         struct Injected: Error {}
         #expect(throws: Injected.self) {
             try IndexAdder.add(to: path, embeddings: IndexFixture.embeddings(rows: 10, cols: 8), items: nil, inputs: [],
                                refreshDerivedArrays: { _ in throw Injected() })
         }
-        #expect(try snapshot() == before)
+        #expect(try DirectorySnapshot.files(at: path) == before)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["idx.semid"])
     }
 }

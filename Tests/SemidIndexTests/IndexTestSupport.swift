@@ -2,47 +2,15 @@ import Foundation
 import SemidMath
 import SemidQuantization
 import SemidStorage
+import SemidTestSupport
 import Testing
 @testable import SemidIndex
 
-/// A fresh directory under the system temporary directory, removed with everything in it when the
-/// value goes away.
-struct TemporaryDirectory: ~Copyable {
-    /// Absolute path of the directory, without a trailing slash.
-    let path: String
-
-    /// Creates the directory.
-    init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("semid-index-tests-" + UUID().uuidString).path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    /// The path of `name` inside the directory.
-    func file(_ name: String) -> String { path + "/" + name }
-
-    /// Names of the entries in the directory (hidden ones included), sorted.
-    func entries() throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: path).sorted()
-    }
-}
-
 /// Hand-made inputs for the index layer.
 enum IndexFixture {
-    /// Clustered Gaussian data `[rows, cols]`: `clusters` centres plus noise, from `seed`.
+    /// Clustered Gaussian data `[rows, cols]`: `clusters` centres plus noise 0.2, from `seed`.
     static func embeddings(rows: Int, cols: Int, clusters: Int = 6, seed: UInt64 = 1) -> Matrix {
-        var generator = SeededGenerator(seed: seed)
-        let centers = (0..<(clusters * cols)).map { _ in generator.nextGaussian() }
-        var values: [Float] = []
-        values.reserveCapacity(rows * cols)
-        for _ in 0..<rows {
-            let c = generator.nextInt(below: clusters)
-            for j in 0..<cols { values.append(centers[c * cols + j] + 0.2 * generator.nextGaussian()) }
-        }
-        return Matrix(rows: rows, cols: cols, values: values)
+        SyntheticData.clustered(rows: rows, cols: cols, clusters: clusters, noise: 0.2, seed: seed)
     }
 
     /// Item records `0..<n` with source ids `S<i>` and titles `Item <i>` (item 3 untitled).

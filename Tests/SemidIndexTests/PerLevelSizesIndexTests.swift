@@ -2,6 +2,7 @@ import Foundation
 import SemidMath
 import SemidQuantization
 import SemidStorage
+import SemidTestSupport
 import Testing
 @testable import SemidIndex
 
@@ -26,7 +27,8 @@ struct PerLevelSizesIndexTests {
         let opened = try IndexStore.open(at: path)
         #expect(opened.manifest == written && opened.manifest.parameters.codebookSizes == sizes)
         #expect(Array(opened.manifest.codeSizes.prefix(3)) == sizes)
-        #expect(written.shards.filter { $0.array == "codebooks" }.map(\.shape) == [[sizes.reduce(0, +), 8]])
+        let codebookShapes: [[Int]] = written.shards.filter { $0.array == "codebooks" }.map { $0.shape }
+        #expect(codebookShapes == [[sizes.reduce(0, +), 8]])
         let q = try #require(opened.quantizer as? ResidualQuantizer)
         #expect(q == built.quantizer as? ResidualQuantizer && q.codebookSizes == sizes)
         #expect(try q.encode(IndexFixture.embeddings(rows: 200, cols: 8)) == opened.rawCodes)
@@ -43,7 +45,7 @@ struct PerLevelSizesIndexTests {
         // The collision report follows the levels' sizes.
         let report = CollisionReport(manifest: opened.manifest, rawCodes: opened.rawCodes, finalIDs: opened.ids) { _ in [:] }
         #expect(report.codebookSize == nil && report.codebookSizes == sizes)
-        #expect(report.perLevel.map(\.codebookSize) == sizes)
+        #expect(report.perLevel.map { $0.codebookSize } == sizes)
         #expect(report.perLevel.map { $0.usedCodes + $0.deadCodes } == sizes)
     }
 

@@ -4,6 +4,7 @@ import Testing
 import SemidMath
 import SemidQuantization
 import SemidStorage
+import SemidTestSupport
 
 /// RQ-VAE indexes on disk: the trained network survives a save and reload bit for bit, and the
 /// same seed gives byte-identical shards.
@@ -34,12 +35,6 @@ import SemidStorage
         return c
     }
 
-    static func temporaryDirectory() throws -> String {
-        let path = NSTemporaryDirectory() + "semid-rqvae-tests-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
     static func build(seed: UInt64 = 7, to path: String) throws -> SemanticIndex {
         let built = try IndexBuilder.build(embeddings: embeddings, items: nil, inputs: [],
                                            configuration: configuration(seed: seed))
@@ -48,8 +43,8 @@ import SemidStorage
     }
 
     @Test func saveReloadReEncodeGivesTheSameIDs() throws {
-        let dir = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let scratch = try TemporaryDirectory()
+        let dir = scratch.path
         let built = try Self.build(to: dir + "/a.semid")
         let opened = try IndexStore.open(at: dir + "/a.semid")
         let original = try #require(built.quantizer as? RQVAEQuantizer)
@@ -84,8 +79,8 @@ import SemidStorage
     }
 
     @Test func sameSeedGivesByteIdenticalShards() throws {
-        let dir = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let scratch = try TemporaryDirectory()
+        let dir = scratch.path
         _ = try Self.build(seed: 7, to: dir + "/a.semid")
         _ = try Self.build(seed: 7, to: dir + "/b.semid")
         _ = try Self.build(seed: 8, to: dir + "/c.semid")
@@ -104,8 +99,8 @@ import SemidStorage
     }
 
     @Test func missingOrMisshapenNetworkArraysAreReportedAsCorruption() throws {
-        let dir = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let scratch = try TemporaryDirectory()
+        let dir = scratch.path
         let index = try Self.build(to: dir + "/a.semid")
         var arrays: [String: ShardArray] = [:]
         for (name, array) in try StoredQuantizer.arrays(of: index.quantizer) { arrays[name] = array }
@@ -123,8 +118,8 @@ import SemidStorage
     }
 
     @Test func addingItemsAfterAReloadEncodesThemWithTheStoredNetwork() throws {
-        let dir = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let scratch = try TemporaryDirectory()
+        let dir = scratch.path
         let config = Self.configuration()
         let first = Self.embeddings.rows(0..<350), rest = Self.embeddings.rows(350..<400)
         let built = try IndexBuilder.build(embeddings: first, items: nil, inputs: [], configuration: config)

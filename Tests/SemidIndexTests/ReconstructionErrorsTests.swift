@@ -2,6 +2,7 @@ import Foundation
 import SemidMath
 import SemidQuantization
 import SemidStorage
+import SemidTestSupport
 import Testing
 @testable import SemidIndex
 

@@ -1,13 +1,10 @@
 import Foundation
 import Testing
 @testable import SemidMath
+import SemidTestSupport
 
 /// Finite-difference checks of the dense layer, ReLU and MSE, and AdamW against hand-computed steps.
 @Suite struct NeuralNetworkTests {
-    static func random(_ count: Int, _ rng: inout SeededGenerator, scale: Float = 1) -> [Float] {
-        (0..<count).map { _ in scale * rng.nextGaussian() }
-    }
-
     /// `Σ R ⊙ act(x·Wᵀ + b)` for fixed `R`, in Float through the layer's own forward.
     static func projectedOutput(_ layer: DenseLayer, x: [Float], rows: Int, w: [Float], b: [Float],
                                 activation: DenseLayer.Activation, r: [Float]) -> Double {
@@ -31,8 +28,8 @@ import Testing
         var x: [Float] = [], w: [Float] = [], b: [Float] = [], r: [Float] = []
         while true {
             var rng = SeededGenerator(seed: seed)
-            x = Self.random(rows * 7, &rng); w = Self.random(35, &rng, scale: 0.5); b = Self.random(5, &rng, scale: 0.5)
-            r = Self.random(rows * 5, &rng)
+            x = GradientCheck.random(rows * 7, &rng); w = GradientCheck.random(35, &rng, scale: 0.5); b = GradientCheck.random(5, &rng, scale: 0.5)
+            r = GradientCheck.random(rows * 5, &rng)
             var nearest: Float = .infinity
             for row in 0..<rows {
                 for o in 0..<5 {
@@ -67,25 +64,21 @@ import Testing
             }
         } } }
         let h: Float = 1e-2
-        func check(_ analytic: [Float], perturb: (inout [Float], inout [Float], inout [Float], Int, Float) -> Void) {
+        func check(_ analytic: [Float], at point: [Float], loss: ([Float]) -> Double) {
             for i in analytic.indices {
-                var xp = x, wp = w, bp = b, xm = x, wm = w, bm = b
-                perturb(&xp, &wp, &bp, i, h)
-                perturb(&xm, &wm, &bm, i, -h)
-                let fd = (Self.projectedOutput(layer, x: xp, rows: rows, w: wp, b: bp, activation: activation, r: r)
-                    - Self.projectedOutput(layer, x: xm, rows: rows, w: wm, b: bm, activation: activation, r: r)) / Double(2 * h)
+                let fd = GradientCheck.centralDifference(at: point, coordinate: i, epsilon: h, loss: loss)
                 #expect(abs(fd - Double(analytic[i])) <= 2e-3 * max(1, abs(fd)), "index \(i): fd \(fd) vs \(analytic[i])")
             }
         }
-        check(dW) { _, w, _, i, d in w[i] += d }
-        check(db) { _, _, b, i, d in b[i] += d }
-        check(dX) { x, _, _, i, d in x[i] += d }
+        check(dW, at: w) { Self.projectedOutput(layer, x: x, rows: rows, w: $0, b: b, activation: activation, r: r) }
+        check(db, at: b) { Self.projectedOutput(layer, x: x, rows: rows, w: w, b: $0, activation: activation, r: r) }
+        check(dX, at: x) { Self.projectedOutput(layer, x: $0, rows: rows, w: w, b: b, activation: activation, r: r) }
     }
 
     @Test func backwardAccumulatesWhenAsked() {
         var rng = SeededGenerator(seed: 3)
         let layer = DenseLayer(inputs: 4, outputs: 3)
-        let x = Self.random(8, &rng), w = Self.random(12, &rng), g = Self.random(6, &rng)
+        let x = GradientCheck.random(8, &rng), w = GradientCheck.random(12, &rng), g = GradientCheck.random(6, &rng)
         var dW = [Float](repeating: 1, count: 12), db = [Float](repeating: 1, count: 3)
         var fresh = [Float](repeating: 0, count: 12), freshB = [Float](repeating: 0, count: 3)
         x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in g.withUnsafeBufferPointer { gp in
@@ -118,7 +111,7 @@ import Testing
     @Test func meanSquaredErrorMatchesCentralDifferences() {
         var rng = SeededGenerator(seed: 8)
         let n = 29
-        let p = Self.random(n, &rng), t = Self.random(n, &rng)
+        let p = GradientCheck.random(n, &rng), t = GradientCheck.random(n, &rng)
         var g = [Float](repeating: 0, count: n)
         let sum = p.withUnsafeBufferPointer { pp in t.withUnsafeBufferPointer { tp in g.withUnsafeMutableBufferPointer { gp in
             MeanSquaredError.sumAndGradient(prediction: pp.baseAddress!, target: tp.baseAddress!, count: n,
@@ -129,9 +122,7 @@ import Testing
         func loss(_ q: [Float]) -> Double { zip(q, t).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) } / Double(n) }
         let h: Float = 1e-2
         for i in 0..<n {
-            var plus = p, minus = p
-            plus[i] += h; minus[i] -= h
-            let fd = (loss(plus) - loss(minus)) / Double(2 * h)
+            let fd = GradientCheck.centralDifference(at: p, coordinate: i, epsilon: h, loss: loss)
             #expect(abs(fd - Double(g[i])) < 1e-4)
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import SemidMath
+import SemidTestSupport
 import Testing
 @testable import SemidModel
 

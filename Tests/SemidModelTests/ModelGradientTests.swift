@@ -1,6 +1,7 @@
 import Foundation
 import SemidDecoding
 import SemidMath
+import SemidTestSupport
 import Testing
 @testable import SemidModel
 

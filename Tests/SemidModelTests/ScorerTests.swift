@@ -3,6 +3,7 @@ import SemidDecoding
 import SemidEvaluation
 import SemidIndex
 import SemidMath
+import SemidTestSupport
 import SemidQuantization
 import SemidStorage
 import Testing

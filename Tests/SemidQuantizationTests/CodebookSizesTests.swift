@@ -2,10 +2,11 @@ import Foundation
 import Testing
 @testable import SemidMath
 @testable import SemidQuantization
+import SemidTestSupport
 
 @Suite struct CodebookSizesTests {
     @Test func residualKMeansTrainsEachLevelWithItsOwnSize() throws {
-        let data = Fixtures.gaussian(n: 600, d: 6, seed: 4)
+        let data = SyntheticData.gaussian(n: 600, d: 6, seed: 4)
         let trained = try ResidualKMeans.train(data, configuration: .init(codebookSizes: [16, 8, 4]), seed: 2)
         #expect(trained.quantizer.codebooks.map(\.rows) == [16, 8, 4] && trained.quantizer.codebookSizes == [16, 8, 4])
         #expect(trained.quantizer.codebooks.allSatisfy { $0.cols == 6 })
@@ -99,7 +100,7 @@ import Testing
     }
 
     @Test func rqvaeTrainsPerLevelCodebooks() throws {
-        let data = Fixtures.gaussian(n: 200, d: 6, seed: 9)
+        let data = SyntheticData.gaussian(n: 200, d: 6, seed: 9)
         var c = RQVAE.Configuration(codebookSizes: [8, 4])
         c.hidden = [16]
         c.latentDimension = 4

@@ -1,12 +1,13 @@
 import Testing
 @testable import SemidMath
 @testable import SemidQuantization
+import SemidTestSupport
 
 /// Training and encoding give the same bits whatever the BLAS thread count and whichever
 /// instruction path the fixed-order kernels take. (Other BLAS kernels and worker counts need
 /// another process; the CLI tests and `make bench-portable` cover those.)
 @Suite(.serialized) struct DeterminismTests {
-    static let data = Fixtures.gaussian(n: 3000, d: 48, seed: 12)
+    static let data = SyntheticData.gaussian(n: 3000, d: 48, seed: 12)
 
     static func train() throws -> (quantizer: ResidualQuantizer, codes: CodeMatrix) {
         // Warm-up, k-means++, Lloyd, Hartigan and re-seeding all run at these sizes.
@@ -48,7 +49,7 @@ import Testing
 /// RQ-VAE inference is exact: the same weights give the same codes and reconstructions on both
 /// instruction paths, and they agree with the fast training-arithmetic pass up to rounding.
 @Suite(.serialized) struct RQVAEExactInferenceTests {
-    static let data = Fixtures.gaussian(n: 1500, d: 24, seed: 21)
+    static let data = SyntheticData.gaussian(n: 1500, d: 24, seed: 21)
 
     static func trained() throws -> RQVAE.Trained {
         var c = RQVAE.Configuration(levels: 3, codebookSize: 16)

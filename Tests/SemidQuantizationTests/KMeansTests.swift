@@ -1,10 +1,27 @@
 import Testing
 @testable import SemidMath
 @testable import SemidQuantization
+import SemidTestSupport
 
 @Suite struct KMeansTests {
+    /// Sum of squared distances of each row of `data` to its nearest row of `centroids`, in Double
+    /// by plain loops (the reference for k-means' objective). O(rows · k · d).
+    static func sse(_ data: Matrix, _ centroids: Matrix) -> Double {
+        var total = 0.0
+        for i in 0..<data.rows {
+            var best = Double.infinity
+            for j in 0..<centroids.rows {
+                var s = 0.0
+                for t in 0..<data.cols { let v = Double(data[i, t] - centroids[j, t]); s += v * v }
+                best = min(best, s)
+            }
+            total += best
+        }
+        return total
+    }
+
     @Test func recoversWellSeparatedClustersExactly() throws {
-        let (data, labels, _) = Fixtures.blobs(clusters: 5, perCluster: 40, d: 6)
+        let (data, labels, _) = SyntheticData.blobs(clusters: 5, perCluster: 40, d: 6)
         var rng = SeededGenerator(seed: 3)
         let fit = try KMeans.fit(data, configuration: .init(clusters: 5, refinementPasses: 0), generator: &rng)
         let (assigned, _) = Distances.nearest(data, in: fit.centroids)
@@ -28,7 +45,7 @@ import Testing
     }
 
     @Test func sameSeedSameCentroidsDifferentSeedDifferent() throws {
-        let data = Fixtures.gaussian(n: 600, d: 12, seed: 4)
+        let data = SyntheticData.gaussian(n: 600, d: 12, seed: 4)
         let config = KMeans.Configuration(clusters: 16)
         var a = SeededGenerator(seed: 7), b = SeededGenerator(seed: 7), c = SeededGenerator(seed: 8)
         let fa = try KMeans.fit(data, configuration: config, generator: &a)
@@ -53,7 +70,7 @@ import Testing
 
     @Test func hartiganPassNeverIncreasesTheError() throws {
         for seed in UInt64(1)...5 {
-            let data = Fixtures.gaussian(n: 400, d: 8, seed: seed)
+            let data = SyntheticData.gaussian(n: 400, d: 8, seed: seed)
             var rng = SeededGenerator(seed: seed)
             var config = KMeans.Configuration(clusters: 20, refinementPasses: 0)
             config.warmupDimensions = []
@@ -81,18 +98,18 @@ import Testing
     }
 
     @Test func refinementLowersErrorOnSmallClusters() throws {
-        let data = Fixtures.gaussian(n: 1200, d: 16, seed: 11)
+        let data = SyntheticData.gaussian(n: 1200, d: 16, seed: 11)
         var config = KMeans.Configuration(clusters: 60)
         config.refinementPasses = 0
         var r1 = SeededGenerator(seed: 5), r2 = SeededGenerator(seed: 5)
         let plain = try KMeans.fit(data, configuration: config, generator: &r1)
         config.refinementPasses = 4
         let refined = try KMeans.fit(data, configuration: config, generator: &r2)
-        #expect(Fixtures.sse(data, refined.centroids) < Fixtures.sse(data, plain.centroids))
+        #expect(Self.sse(data, refined.centroids) < Self.sse(data, plain.centroids))
     }
 
     @Test func subsamplingBoundsTheTrainingSet() throws {
-        let data = Fixtures.gaussian(n: 2000, d: 4, seed: 1)
+        let data = SyntheticData.gaussian(n: 2000, d: 4, seed: 1)
         var rng = SeededGenerator(seed: 1)
         let fit = try KMeans.fit(data, configuration: .init(clusters: 8, maxPointsPerCentroid: 10), generator: &rng)
         #expect(fit.trainingPoints == 80)
@@ -111,7 +128,7 @@ import Testing
     func invalidConfigurationsAreRejected(config: KMeans.Configuration, name: String) {
         var rng = SeededGenerator(seed: 1)
         #expect {
-            _ = try KMeans.fit(Fixtures.gaussian(n: 50, d: 3, seed: 1), configuration: config, generator: &rng)
+            _ = try KMeans.fit(SyntheticData.gaussian(n: 50, d: 3, seed: 1), configuration: config, generator: &rng)
         } throws: { error in
             "\(error)".contains(name)
         }
@@ -120,7 +137,7 @@ import Testing
     @Test func moreClustersThanPointsIsAnError() {
         var rng = SeededGenerator(seed: 1)
         #expect(throws: QuantizationError.tooFewPoints(points: 5, clusters: 8)) {
-            _ = try KMeans.fit(Fixtures.gaussian(n: 5, d: 3, seed: 1), configuration: .init(clusters: 8), generator: &rng)
+            _ = try KMeans.fit(SyntheticData.gaussian(n: 5, d: 3, seed: 1), configuration: .init(clusters: 8), generator: &rng)
         }
     }
 

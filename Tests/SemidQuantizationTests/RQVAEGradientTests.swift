@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import SemidMath
 @testable import SemidQuantization
+import SemidTestSupport
 
 /// Finite-difference checks of the RQ-VAE's hand-written backward pass.
 ///
@@ -158,9 +159,9 @@ import Testing
         var worst = 0.0
         let scale = result.gradient.map { abs(Double($0)) }.max()!
         for i in 0..<net.parameterCount {
-            var plus = p0, minus = p0
-            plus[i] += h; minus[i] -= h
-            let fd = (ref.surrogate(xs, plus, at: p0, beta: beta) - ref.surrogate(xs, minus, at: p0, beta: beta)) / (2 * h)
+            let fd = GradientCheck.centralDifference(at: p0, coordinate: i, epsilon: h) {
+                ref.surrogate(xs, $0, at: p0, beta: beta)
+            }
             let err = abs(fd - Double(result.gradient[i]))
             worst = max(worst, err / scale)
             #expect(err <= 1e-4 * scale + 1e-4 * abs(fd), "parameter \(i) (\(name(net, i))): fd \(fd) vs analytic \(result.gradient[i])")
@@ -182,9 +183,7 @@ import Testing
         let decoder = net.decoderOffsets[0]..<net.codebookOffset
         let scale = base.gradient[decoder].map { abs(Double($0)) }.max()!
         for i in decoder {
-            var plus = params, minus = params
-            plus[i] += h; minus[i] -= h
-            let fd = (loss(plus) - loss(minus)) / Double(2 * h)
+            let fd = GradientCheck.centralDifference(at: params, coordinate: i, epsilon: h, loss: loss)
             #expect(abs(fd - Double(base.gradient[i])) <= 2e-3 * scale, "decoder parameter \(i): fd \(fd) vs \(base.gradient[i])")
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import SemidMath
 @testable import SemidQuantization
+import SemidTestSupport
 
 @Suite struct RQVAETrainingTests {
     static func configuration(epochs: Int = 6) -> RQVAE.Configuration {
@@ -18,7 +19,7 @@ import Testing
 
     /// 12 blobs in 16-d at unit scale (like normalised embeddings, not the fixture's ±10).
     static let data: Matrix = {
-        var m = Fixtures.blobs(clusters: 12, perCluster: 30, d: 16, noise: 0.5, seed: 4).data
+        var m = SyntheticData.blobs(clusters: 12, perCluster: 30, d: 16, noise: 0.5, seed: 4).data
         for i in m.values.indices { m.values[i] *= 0.1 }
         return m
     }()

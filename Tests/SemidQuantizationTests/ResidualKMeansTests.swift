@@ -1,10 +1,11 @@
 import Testing
 @testable import SemidMath
 @testable import SemidQuantization
+import SemidTestSupport
 
 @Suite struct ResidualKMeansTests {
     @Test func eachLevelLowersTheErrorAndReEncodingReproducesTheCodes() throws {
-        let data = Fixtures.gaussian(n: 900, d: 10, seed: 21)
+        let data = SyntheticData.gaussian(n: 900, d: 10, seed: 21)
         let trained = try ResidualKMeans.train(data, configuration: .init(levels: 3, codebookSize: 16), seed: 9)
         let errors = trained.report.levels.map(\.residualMeanSquaredNorm)
         #expect(errors[0] > errors[1] && errors[1] > errors[2])
@@ -19,7 +20,7 @@ import Testing
     }
 
     @Test func greedyCodesAreNearestAtEveryLevel() throws {
-        let data = Fixtures.gaussian(n: 300, d: 5, seed: 2)
+        let data = SyntheticData.gaussian(n: 300, d: 5, seed: 2)
         let trained = try ResidualKMeans.train(data, configuration: .init(levels: 2, codebookSize: 8), seed: 1)
         let q = trained.quantizer
         for i in 0..<data.rows {
@@ -41,7 +42,7 @@ import Testing
     }
 
     @Test func lastLevelDistancesMatchTheChosenCode() throws {
-        let data = Fixtures.gaussian(n: 200, d: 6, seed: 3)
+        let data = SyntheticData.gaussian(n: 200, d: 6, seed: 3)
         let trained = try ResidualKMeans.train(data, configuration: .init(levels: 2, codebookSize: 8), seed: 4)
         let distances = try trained.quantizer.lastLevelDistances(data, codes: trained.codes)
         for i in 0..<data.rows {
@@ -56,10 +57,10 @@ import Testing
     }
 
     @Test func encodeRejectsWrongDimensionAndReconstructRejectsBadCodes() throws {
-        let trained = try ResidualKMeans.train(Fixtures.gaussian(n: 100, d: 4, seed: 1),
+        let trained = try ResidualKMeans.train(SyntheticData.gaussian(n: 100, d: 4, seed: 1),
                                                configuration: .init(levels: 2, codebookSize: 4), seed: 1)
         #expect(throws: QuantizationError.dimensionMismatch(expected: 4, found: 3)) {
-            _ = try trained.quantizer.encode(Fixtures.gaussian(n: 2, d: 3, seed: 1))
+            _ = try trained.quantizer.encode(SyntheticData.gaussian(n: 2, d: 3, seed: 1))
         }
         #expect(throws: QuantizationError.codeOutOfRange(row: 0, level: 1, code: 4, codebookSize: 4)) {
             _ = try trained.quantizer.reconstruct(CodeMatrix(rows: 1, levels: 2, values: [0, 4]))
@@ -69,7 +70,7 @@ import Testing
     @Test(arguments: [(0, 4, "--levels"), (2, 1, "--codebook-size"), (2, 200, "200 codes")])
     func invalidShapesAreRejected(levels: Int, codebookSize: Int, message: String) {
         #expect {
-            _ = try ResidualKMeans.train(Fixtures.gaussian(n: 100, d: 4, seed: 1),
+            _ = try ResidualKMeans.train(SyntheticData.gaussian(n: 100, d: 4, seed: 1),
                                         configuration: .init(levels: levels, codebookSize: codebookSize), seed: 1)
         } throws: { error in
             "\(error)".contains(message)

@@ -3,34 +3,20 @@ import SemidIndex
 import SemidMath
 import SemidQuantization
 import SemidStorage
+import SemidTestSupport
 import Testing
 @testable import SemidReport
 
 /// The report page built from real (small) indexes on disk.
 @Suite("HTML report page")
 struct ReportPageTests {
-    /// A directory removed when the value goes away.
-    final class Scratch {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("semid-report-tests-" + UUID().uuidString).path
-        init() throws { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
-        deinit { try? FileManager.default.removeItem(atPath: path) }
-        func file(_ name: String) -> String { path + "/" + name }
-    }
-
-    /// Clustered data `[rows, 8]`.
+    /// Clustered data `[rows, 8]`: 10 centres, noise 0.3.
     static func data(rows: Int, seed: UInt64 = 5) -> Matrix {
-        var generator = SeededGenerator(seed: seed)
-        let centres = (0..<(10 * 8)).map { _ in generator.nextGaussian() }
-        var values: [Float] = []
-        for _ in 0..<rows {
-            let c = generator.nextInt(below: 10)
-            for j in 0..<8 { values.append(centres[c * 8 + j] + 0.3 * generator.nextGaussian()) }
-        }
-        return Matrix(rows: rows, cols: 8, values: values)
+        SyntheticData.clustered(rows: rows, cols: 8, clusters: 10, noise: 0.3, seed: seed)
     }
 
     /// Builds and writes an index; item 0's title tries to inject markup.
-    static func write(_ directory: Scratch, name: String, configuration: BuildConfiguration, rows: Int = 200,
+    static func write(_ directory: borrowing TemporaryDirectory, name: String, configuration: BuildConfiguration, rows: Int = 200,
                       users: Bool = false) throws -> String {
         let items = (0..<rows).map { ItemRecord(id: $0, sourceID: "S\($0)", title: $0 == 0 ? "<script>alert(1)</script> & co" : "Item \($0)") }
         var (index, catalog) = try IndexBuilder.build(embeddings: data(rows: rows), items: items, inputs: [], configuration: configuration)
@@ -59,7 +45,7 @@ struct ReportPageTests {
 
     @Test("one index: every section's plots, readings, escaped titles, no scripts, an offline-only policy")
     func singleIndex() throws {
-        let dir = try Scratch()
+        let dir = try TemporaryDirectory()
         let path = try Self.write(dir, name: "small.semid", configuration: BuildConfiguration(levels: 3, codebookSize: 8, collisionPolicy: .suffix, seed: 2),
                                   users: true)
         let indexes = try HTMLReport.open([path])
@@ -84,7 +70,7 @@ struct ReportPageTests {
 
     @Test("compare: RQ-VAE curves, sinkhorn rounds, a table of figures side by side; the size does not grow with the items")
     func compare() throws {
-        let dir = try Scratch()
+        let dir = try TemporaryDirectory()
         var vae = BuildConfiguration(levels: 2, codebookSize: 8, collisionPolicy: .suffix, seed: 2)
         vae.method = .rqVAE
         vae.rqvae.epochs = 4
@@ -112,7 +98,7 @@ struct ReportPageTests {
 
     @Test("errors of an index without the stored array: a note, or recomputed from the build's embeddings only")
     func recomputedErrors() throws {
-        let dir = try Scratch()
+        let dir = try TemporaryDirectory()
         let path = try Self.write(dir, name: "old.semid", configuration: BuildConfiguration(levels: 2, codebookSize: 8, seed: 2))
         // Make it look like an index from before the array: drop the array, record the embeddings' fingerprint.
         var index = try IndexStore.open(at: path)

@@ -1,16 +1,13 @@
 import Foundation
+import SemidTestSupport
 import Testing
 @testable import SemidStorage
 
 /// The Amazon Beauty (2014, 5-core) files, when they have been copied into the package at
 /// `Datasets/amazon-beauty/`. They are not committed, so these tests skip when absent.
 enum BeautyDataset {
-    /// `<package root>/Datasets/amazon-beauty`, found from this file's path.
-    static let directory: String = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // SemidStorageTests
-        .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()  // package root
-        .appendingPathComponent("Datasets/amazon-beauty").path
+    /// `<package root>/Datasets/amazon-beauty`.
+    static let directory: String = PackagePaths.beautyDirectory
 
     static func file(_ name: String) -> String { directory + "/" + name }
 

@@ -1,3 +1,4 @@
+import SemidTestSupport
 import Testing
 @testable import SemidStorage
 

@@ -1,16 +1,17 @@
+import SemidTestSupport
 import Testing
 @testable import SemidStorage
 
 @Suite("NpyFile rejects bad input with an InputError naming the file and the problem")
 struct NpyFileErrorTests {
-    static let floats6 = NpyFixture.bytes(float32: [1, 2, 3, 4, 5, 6])
+    static let floats6 = NpyBytes.bytes(float32: [1, 2, 3, 4, 5, 6])
 
     static func npy(_ descr: String = "<f4", fortran: Bool = false, shape: [Int] = [2, 3], version: UInt8 = 1, payload: [UInt8] = floats6) -> [UInt8] {
-        NpyFixture.file(version: version, descr: descr, fortranOrder: fortran, shape: shape, payload: payload)
+        NpyBytes.file(version: version, descr: descr, fortranOrder: fortran, shape: shape, payload: payload)
     }
 
     static func header(_ dictionary: String, payload: [UInt8] = floats6) -> [UInt8] {
-        NpyFixture.file(dictionary: dictionary, payload: payload)
+        NpyBytes.file(dictionary: dictionary, payload: payload)
     }
 
     static let matrixCases: [InputErrorCase] = [
@@ -41,7 +42,7 @@ struct NpyFileErrorTests {
         InputErrorCase("unicode dtype", file: "str.npy", bytes: npy("<U1"), expect: ["'<U1' (unicode string)"]),
         InputErrorCase("1-D array", file: "vector.npy", bytes: npy(shape: [6]), expect: ["expected a 2-D array [rows, cols], found shape [6] (1-D)"]),
         InputErrorCase("3-D array", file: "cube.npy", bytes: npy(shape: [1, 2, 3]), expect: ["found shape [1, 2, 3] (3-D)"]),
-        InputErrorCase("scalar", file: "scalar.npy", bytes: header("{'descr': '<f4', 'fortran_order': False, 'shape': ()}", payload: NpyFixture.bytes(float32: [1])), expect: ["found shape [] (0-D)"]),
+        InputErrorCase("scalar", file: "scalar.npy", bytes: header("{'descr': '<f4', 'fortran_order': False, 'shape': ()}", payload: NpyBytes.bytes(float32: [1])), expect: ["found shape [] (0-D)"]),
         InputErrorCase("zero rows", file: "norows.npy", bytes: npy(shape: [0, 384], payload: []), expect: ["shape [0, 384]", "at least one row"]),
         InputErrorCase("zero columns", file: "nocols.npy", bytes: npy(shape: [5, 0], payload: []), expect: ["shape [5, 0]", "one column"]),
         InputErrorCase("data shorter than the shape", file: "embeddings.npy", bytes: npy(shape: [100, 384], payload: [UInt8](repeating: 0, count: 12_000)),
@@ -49,17 +50,17 @@ struct NpyFileErrorTests {
         InputErrorCase("f8 data shorter than the shape", file: "short8.npy", bytes: npy("<f8", payload: floats6), expect: ["header says [2, 3] = 48 bytes of data, file has 24"]),
         InputErrorCase("trailing bytes", file: "long.npy", bytes: npy(payload: floats6 + [0, 0, 0, 0]), expect: ["4 extra bytes after the array data", "header says [2, 3] = 24 bytes of data, file has 28"]),
         InputErrorCase("shape too large to address", file: "huge.npy", bytes: npy(shape: [1 << 40, 1 << 40]), expect: ["too large"]),
-        InputErrorCase("NaN in float32", file: "embeddings.npy", bytes: npy(payload: NpyFixture.bytes(float32: [0, 0, 0, 0, 0, .nan])),
+        InputErrorCase("NaN in float32", file: "embeddings.npy", bytes: npy(payload: NpyBytes.bytes(float32: [0, 0, 0, 0, 0, .nan])),
                        expect: ["embeddings.npy: row 1: value at column 2 is NaN; embeddings must be finite"]),
-        InputErrorCase("infinity in float32", file: "inf.npy", bytes: npy(shape: [3, 2], payload: NpyFixture.bytes(float32: [0, 0, 0, .infinity, 0, 0])),
+        InputErrorCase("infinity in float32", file: "inf.npy", bytes: npy(shape: [3, 2], payload: NpyBytes.bytes(float32: [0, 0, 0, .infinity, 0, 0])),
                        expect: ["row 1: value at column 1 is +infinity"]),
-        InputErrorCase("NaN in float16", file: "half.npy", bytes: npy("<f2", payload: NpyFixture.bytes(float16Bits: [0x3C00, 0x7E00, 0, 0, 0, 0])),
+        InputErrorCase("NaN in float16", file: "half.npy", bytes: npy("<f2", payload: NpyBytes.bytes(float16Bits: [0x3C00, 0x7E00, 0, 0, 0, 0])),
                        expect: ["row 0: value at column 1 is NaN"]),
-        InputErrorCase("infinity in float16", file: "halfinf.npy", bytes: npy("<f2", payload: NpyFixture.bytes(float16Bits: [0, 0, 0, 0, 0xFC00, 0])),
+        InputErrorCase("infinity in float16", file: "halfinf.npy", bytes: npy("<f2", payload: NpyBytes.bytes(float16Bits: [0, 0, 0, 0, 0xFC00, 0])),
                        expect: ["row 1: value at column 1 is -infinity"]),
-        InputErrorCase("infinity in float64", file: "double.npy", bytes: npy("<f8", payload: NpyFixture.bytes(float64: [0, 0, -.infinity, 0, 0, 0])),
+        InputErrorCase("infinity in float64", file: "double.npy", bytes: npy("<f8", payload: NpyBytes.bytes(float64: [0, 0, -.infinity, 0, 0, 0])),
                        expect: ["row 0: value at column 2 is -infinity"]),
-        InputErrorCase("float64 too large for float32", file: "wide.npy", bytes: npy("<f8", payload: NpyFixture.bytes(float64: [0, 0, 0, 0, 1e300, 0])),
+        InputErrorCase("float64 too large for float32", file: "wide.npy", bytes: npy("<f8", payload: NpyBytes.bytes(float64: [0, 0, 0, 0, 1e300, 0])),
                        expect: ["row 1: value at column 1 is 1e+300, outside the float32 range"]),
     ]
 
@@ -72,7 +73,7 @@ struct NpyFileErrorTests {
         InputErrorCase("float dtype", file: "codes.npy", bytes: npy("<f4"), expect: ["dtype '<f4' (32-bit float) is not supported for an integer matrix", "accepted dtypes: '<i4' (int32), '<i8' (int64)"]),
         InputErrorCase("unsigned dtype", file: "codes.npy", bytes: npy("<u4"), expect: ["'<u4' (32-bit unsigned integer)"]),
         InputErrorCase("big-endian int32", file: "codes.npy", bytes: npy(">i4"), expect: ["'>i4'", "big-endian"]),
-        InputErrorCase("int64 outside Int32", file: "codes.npy", bytes: npy("<i8", shape: [1, 2], payload: NpyFixture.bytes(int64: [1, 5_000_000_000])),
+        InputErrorCase("int64 outside Int32", file: "codes.npy", bytes: npy("<i8", shape: [1, 2], payload: NpyBytes.bytes(int64: [1, 5_000_000_000])),
                        expect: ["row 0: value at column 1 is 5000000000, outside the Int32 range"]),
         InputErrorCase("1-D array", file: "codes.npy", bytes: npy("<i4", shape: [6]), expect: ["found shape [6] (1-D)"]),
         InputErrorCase("truncated", file: "codes.npy", bytes: npy("<i4", shape: [4, 3]), expect: ["header says [4, 3] = 48 bytes of data, file has 24"]),

@@ -1,5 +1,6 @@
 import Foundation
 import SemidMath
+import SemidTestSupport
 import Testing
 @testable import SemidStorage
 
@@ -40,7 +41,7 @@ struct NpyFileTests {
         expected += [UInt8](repeating: 0x20, count: 128 - expected.count - 1) + [0x0A]
         #expect(bytes.count == 128 + 24)
         #expect(Array(bytes.prefix(128)) == expected)
-        #expect(Array(bytes.suffix(24)) == NpyFixture.bytes(float32: Self.sample.values))
+        #expect(Array(bytes.suffix(24)) == NpyBytes.bytes(float32: Self.sample.values))
     }
 
     @Test("the int32 writer emits '<i4' data that reads back")
@@ -53,7 +54,7 @@ struct NpyFileTests {
         #expect(read.rows == 3 && read.cols == 2 && read.values == values)
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
         #expect(String(decoding: bytes[10..<70], as: UTF8.self).hasPrefix("{'descr': '<i4', 'fortran_order': False, 'shape': (3, 2), }"))
-        #expect(Array(bytes.suffix(24)) == NpyFixture.bytes(int32: values))
+        #expect(Array(bytes.suffix(24)) == NpyBytes.bytes(int32: values))
     }
 
     @Test("an empty int32 table [0, 4] round-trips")
@@ -70,7 +71,7 @@ struct NpyFileTests {
         let directory = try TemporaryDirectory()
         let values: [Int64] = [5, -7, Int64(Int32.max), Int64(Int32.min)]
         let path = try directory.write(
-            NpyFixture.file(descr: "<i8", shape: [2, 2], payload: NpyFixture.bytes(int64: values)), to: "i8.npy")
+            NpyBytes.file(descr: "<i8", shape: [2, 2], payload: NpyBytes.bytes(int64: values)), to: "i8.npy")
         let read = try NpyFile.readInt32Matrix(at: path)
         #expect(read.rows == 2 && read.cols == 2 && read.values == [5, -7, .max, .min])
     }
@@ -109,15 +110,15 @@ struct NpyFileTests {
         let halfBits: [UInt16] = [0x3C00, 0xC000, 0x3800, 0x7BFF, 0x0001, 0x8000]
         let doubles = values.map(Double.init)
         return [
-            FloatFixture(name: "<f4 v1.0", version: 1, descr: "<f4", payload: NpyFixture.bytes(float32: values), expected: values),
-            FloatFixture(name: "<f4 v2.0", version: 2, descr: "<f4", payload: NpyFixture.bytes(float32: values), expected: values),
-            FloatFixture(name: "<f4 v3.0", version: 3, descr: "<f4", payload: NpyFixture.bytes(float32: values), expected: values),
-            FloatFixture(name: "|f4 v1.0", version: 1, descr: "|f4", payload: NpyFixture.bytes(float32: values), expected: values),
-            FloatFixture(name: "=f4 v1.0", version: 1, descr: "=f4", payload: NpyFixture.bytes(float32: values), expected: values),
-            FloatFixture(name: "<f2 v1.0", version: 1, descr: "<f2", payload: NpyFixture.bytes(float16Bits: halfBits), expected: values),
-            FloatFixture(name: "<f2 v3.0", version: 3, descr: "<f2", payload: NpyFixture.bytes(float16Bits: halfBits), expected: values),
-            FloatFixture(name: "<f8 v1.0", version: 1, descr: "<f8", payload: NpyFixture.bytes(float64: doubles), expected: values),
-            FloatFixture(name: "<f8 v2.0", version: 2, descr: "<f8", payload: NpyFixture.bytes(float64: doubles), expected: values),
+            FloatFixture(name: "<f4 v1.0", version: 1, descr: "<f4", payload: NpyBytes.bytes(float32: values), expected: values),
+            FloatFixture(name: "<f4 v2.0", version: 2, descr: "<f4", payload: NpyBytes.bytes(float32: values), expected: values),
+            FloatFixture(name: "<f4 v3.0", version: 3, descr: "<f4", payload: NpyBytes.bytes(float32: values), expected: values),
+            FloatFixture(name: "|f4 v1.0", version: 1, descr: "|f4", payload: NpyBytes.bytes(float32: values), expected: values),
+            FloatFixture(name: "=f4 v1.0", version: 1, descr: "=f4", payload: NpyBytes.bytes(float32: values), expected: values),
+            FloatFixture(name: "<f2 v1.0", version: 1, descr: "<f2", payload: NpyBytes.bytes(float16Bits: halfBits), expected: values),
+            FloatFixture(name: "<f2 v3.0", version: 3, descr: "<f2", payload: NpyBytes.bytes(float16Bits: halfBits), expected: values),
+            FloatFixture(name: "<f8 v1.0", version: 1, descr: "<f8", payload: NpyBytes.bytes(float64: doubles), expected: values),
+            FloatFixture(name: "<f8 v2.0", version: 2, descr: "<f8", payload: NpyBytes.bytes(float64: doubles), expected: values),
         ]
     }()
 
@@ -125,7 +126,7 @@ struct NpyFileTests {
     func readsFloatFixture(_ fixture: FloatFixture) throws {
         let directory = try TemporaryDirectory()
         let path = try directory.write(
-            NpyFixture.file(version: fixture.version, descr: fixture.descr, shape: [2, 3], payload: fixture.payload),
+            NpyBytes.file(version: fixture.version, descr: fixture.descr, shape: [2, 3], payload: fixture.payload),
             to: "fixture.npy")
         let matrix = try NpyFile.readMatrix(at: path)
         #expect(matrix.rows == 2 && matrix.cols == 3)
@@ -138,7 +139,7 @@ struct NpyFileTests {
         // Double quotes, key order changed, Python 2 long suffixes, an extra key with a non-ASCII string.
         let dictionary = #"{"shape": (2L, 1L), "fortran_order": False, "descr": "<f4", "note": "größe"}"#
         let path = try directory.write(
-            NpyFixture.file(version: 3, dictionary: dictionary, payload: NpyFixture.bytes(float32: [4, 5])), to: "v3.npy")
+            NpyBytes.file(version: 3, dictionary: dictionary, payload: NpyBytes.bytes(float32: [4, 5])), to: "v3.npy")
         #expect(try NpyFile.readMatrix(at: path) == Matrix(rows: 2, cols: 1, values: [4, 5]))
     }
 

@@ -6,8 +6,9 @@
  * product is called `semid`, hence the `c`. It is a thin layer over the Swift library: opening an
  * index directory, its sizes and code matrices, item <-> ID lookups, batched allowed-next-code
  * queries for constrained decoding (as CSR arrays, or as a mask written into an LLM's scores),
- * encoding new embeddings with the index's frozen quantizer, and building an index from
- * embeddings in memory.
+ * encoding new embeddings with the index's frozen quantizer, building an index from
+ * embeddings in memory, and a build in steps for data that lives elsewhere (a Spark job): the
+ * training rows, codebook training on them, encoding with codebooks, an index from raw codes.
  *
  * Conventions
  * - Every function that can fail returns an `int` status: SEMID_OK (0) or a semid_status code.
@@ -36,7 +37,7 @@ extern "C" {
 #endif
 
 /* The version of this ABI; semid_abi_version() returns it for the library actually loaded. */
-#define SEMID_ABI_VERSION 1
+#define SEMID_ABI_VERSION 2
 
 /* Status codes. */
 typedef enum semid_status {
@@ -219,6 +220,100 @@ void semid_build_options_init(semid_build_options *options);
 int semid_build(const float *embeddings, int64_t rows, int64_t dimension, const char *items_path,
                 const char *const *source_ids, const char *const *titles, const semid_build_options *options,
                 const char *out_path, semid_index **out_index);
+
+/* ---- Building in steps (codebooks, encoding, an index from codes) ------------------------------ */
+/* The steps of an RQ-KMeans build for embeddings that are not in one process's memory (a Spark
+ * job keeps them on its executors): (1) semid_training_rows: which rows training reads;
+ * (2) semid_train_codebooks on those rows only; (3) semid_encode_codebooks on every row, in any
+ * batches on any machines (each row's codes depend on that row alone); (4) semid_build_from_codes
+ * with every item's codes. With the same settings and seed the index has the IDs semid_build (and
+ * `semid build`) gives on the same embeddings, byte for byte. ABI version 2. */
+
+/* RQ-KMeans settings shared by the four steps. Call semid_codebook_options_init() first (it sets
+ * the defaults of `semid build`), then change fields. */
+typedef struct semid_codebook_options {
+    uint32_t struct_size;              /* sizeof(semid_codebook_options); set by the init */
+    int32_t levels;                    /* quantizer levels L, 1 ... 64 (default 3) */
+    int32_t codebook_size;             /* codes per level K, 2 ... 65536 (default 256) */
+    const int32_t *codebook_sizes;     /* NULL (every level has codebook_size codes), or `levels`
+                                          sizes, one per level; codebooks are [sum K_l, d] */
+    uint64_t seed;                     /* seed of every random choice (default 0) */
+    int32_t kmeans_iterations;         /* full-space Lloyd iterations per level (default 10), >= 1 */
+    double kmeans_tolerance;           /* stop when an iteration improves the MSE less (1e-5), >= 0 */
+    int32_t max_points_per_centroid;   /* train each level on at most this many rows per code (512; 0 = all) */
+    const char *kmeans_init;           /* "kmeans++" (default) or "random" */
+    const int32_t *warmup_dimensions;  /* NULL = automatic, else warmup_dimension_count increasing values */
+    int32_t warmup_dimension_count;    /* with warmup_dimensions: how many (0 = no warm-up) */
+    int32_t warmup_iterations;         /* Lloyd iterations per warm-up subspace (default 10), >= 0 */
+    double warmup_tolerance;           /* (default 1e-5), >= 0 */
+    int32_t kmeans_restarts;           /* independent fits per level, the best kept (default 1), >= 1 */
+    int32_t kmeans_refinement;         /* Hartigan passes after Lloyd (default 2), >= 0 */
+    const char *collisions;            /* semid_build_from_codes: "suffix" (default) or "none" */
+    int64_t rows_per_shard;            /* semid_build_from_codes: rows per shard (default 262144) */
+    int32_t overwrite;                 /* semid_build_from_codes: nonzero replaces an existing index */
+    semid_progress_fn progress;        /* NULL = no progress */
+    void *progress_context;            /* passed to progress */
+} semid_codebook_options;
+
+/* What training did at one level (recorded in the index manifest). */
+typedef struct semid_level_report {
+    int64_t iterations;                /* full-space k-means iterations run */
+    int64_t training_points;           /* residual rows the level was trained on */
+    int64_t reseeded_clusters;         /* empty clusters re-seeded */
+    double residual_mean_squared_norm; /* mean squared residual after the level, over the rows trained
+                                          on (semid_build_from_codes replaces it by the mean over all
+                                          items when given their level errors) */
+} semid_level_report;
+
+/* Fills `options` with the defaults (those of `semid build`). NULL is ignored. */
+void semid_codebook_options_init(semid_codebook_options *options);
+
+/* The rows (ascending, distinct, in 0 .. items-1) of an `items`-row input that training reads, over
+ * all levels: a function of (items, the options' quantizer settings, seed) only. Writes
+ * *out_count = their number and, when capacity >= it, the rows to out_rows (BUFFER_TOO_SMALL
+ * otherwise; capacity 0 with out_rows NULL asks for the count). At most `items`. */
+int semid_training_rows(int64_t items, const semid_codebook_options *options, int64_t *out_rows, int64_t capacity,
+                        int64_t *out_count);
+
+/* Trains the codebooks from the training rows alone: `sample` is float32 [sample_rows, dimension],
+ * row i = input row rows[i], where rows (sample_rows values, ascending) contains every row
+ * semid_training_rows gives for `items` and the same options (usually exactly those; checked).
+ * Writes the codebooks, float32 [sum K_l, dimension] (level 0's K_0 rows first), to out_codebooks
+ * (codebook_values = sum K_l * dimension floats), and, when out_report is not NULL, one
+ * semid_level_report per level. The codebooks are those semid_build trains on all `items` rows,
+ * bit for bit. */
+int semid_train_codebooks(const float *sample, int64_t sample_rows, int64_t dimension, const int64_t *rows,
+                          int64_t items, const semid_codebook_options *options, float *out_codebooks,
+                          int64_t codebook_values, semid_level_report *out_report);
+
+/* Encodes vectors, float32 [rows, dimension] (finite), with codebooks, float32 [sum K_l, dimension]
+ * (levels and sizes from `options`): raw codes int32 [rows, levels] into out_codes, the same codes
+ * as semid_build / semid_index_encode give (exact nearest centroids, independent of the batch).
+ * Optional outputs (NULL = not wanted): out_errors float32 [rows], each row's squared
+ * reconstruction error ||x - sum of its codewords||^2 (the index's reconstruction_errors);
+ * out_level_errors float32 [rows, levels], the squared norm of the row's residual after each
+ * level. */
+int semid_encode_codebooks(const float *codebooks, int64_t dimension, const semid_codebook_options *options,
+                           const float *vectors, int64_t rows, int32_t *out_codes, float *out_errors,
+                           float *out_level_errors);
+
+/* Writes an index from every item's raw codes, as semid_build would from the embeddings:
+ * codebooks float32 [sum K_l, dimension]; raw_codes int32 [items, levels] (row i = item i);
+ * item_errors float32 [items] (from semid_encode_codebooks); level_errors float32 [items, levels]
+ * or NULL (then the manifest has no per-level residual figures); total_variance = mean over items
+ * of ||x - mean||^2 (for the manifest's relative MSE); training_report: `levels` entries from
+ * semid_train_codebooks, or NULL (no k-means report in the manifest). Collisions: "suffix" or
+ * "none" (options.collisions); "sinkhorn" needs the vectors and gives INVALID_ARGUMENT. Item
+ * metadata as in semid_build (items_path, or source_ids / titles, or none). The manifest records
+ * the embeddings as `input_name` (e.g. the Parquet path's last component; NULL = "<codes>"), with
+ * items rows, dimension columns, items * dimension * 4 bytes and xxh64 "" (the vectors never pass
+ * through here). The write is atomic and takes the writer lock of an index it replaces, as
+ * semid_build does; out_index (may be NULL) receives the opened index. */
+int semid_build_from_codes(const float *codebooks, int64_t dimension, const int32_t *raw_codes, int64_t items,
+                           const float *item_errors, const float *level_errors, double total_variance,
+                           const semid_level_report *training_report, const char *items_path,
+                           const char *const *source_ids, const char *const *titles, const char *input_name,
+                           const semid_codebook_options *options, const char *out_path, semid_index **out_index);
 
 #ifdef __cplusplus
 }

@@ -6,13 +6,13 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
-from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_int, c_int32, c_int64, c_uint32, c_uint64,
-                    c_void_p)
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_double, c_int, c_int32, c_int64, c_uint32,
+                    c_uint64, c_void_p)
 from pathlib import Path
 
 from .errors import BY_STATUS, SemidError
 
-ABI_VERSION = 1
+ABI_VERSION = 2
 _HERE = Path(__file__).resolve().parent
 _NAMES = ("libsemidc.dylib",) if sys.platform == "darwin" else ("libsemidc.so",)
 
@@ -56,6 +56,44 @@ class BuildOptions(Structure):
     ]
 
 
+class CodebookOptions(Structure):
+    """semid_codebook_options."""
+
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("levels", c_int32),
+        ("codebook_size", c_int32),
+        ("codebook_sizes", c_void_p),
+        ("seed", c_uint64),
+        ("kmeans_iterations", c_int32),
+        ("kmeans_tolerance", c_double),
+        ("max_points_per_centroid", c_int32),
+        ("kmeans_init", c_char_p),
+        ("warmup_dimensions", c_void_p),
+        ("warmup_dimension_count", c_int32),
+        ("warmup_iterations", c_int32),
+        ("warmup_tolerance", c_double),
+        ("kmeans_restarts", c_int32),
+        ("kmeans_refinement", c_int32),
+        ("collisions", c_char_p),
+        ("rows_per_shard", c_int64),
+        ("overwrite", c_int32),
+        ("progress", PROGRESS),
+        ("progress_context", c_void_p),
+    ]
+
+
+class LevelReport(Structure):
+    """semid_level_report."""
+
+    _fields_ = [
+        ("iterations", c_int64),
+        ("training_points", c_int64),
+        ("reseeded_clusters", c_int64),
+        ("residual_mean_squared_norm", c_double),
+    ]
+
+
 _P = c_void_p  # every array argument is passed as an address (int)
 _PROTOTYPES = {
     "semid_abi_version": (c_int32, []),
@@ -86,6 +124,12 @@ _PROTOTYPES = {
     "semid_build_options_init": (None, [POINTER(BuildOptions)]),
     "semid_build": (c_int, [_P, c_int64, c_int64, c_char_p, _P, _P, POINTER(BuildOptions), c_char_p,
                             POINTER(c_void_p)]),
+    "semid_codebook_options_init": (None, [POINTER(CodebookOptions)]),
+    "semid_training_rows": (c_int, [c_int64, POINTER(CodebookOptions), _P, c_int64, POINTER(c_int64)]),
+    "semid_train_codebooks": (c_int, [_P, c_int64, c_int64, _P, c_int64, POINTER(CodebookOptions), _P, c_int64, _P]),
+    "semid_encode_codebooks": (c_int, [_P, c_int64, POINTER(CodebookOptions), _P, c_int64, _P, _P, _P]),
+    "semid_build_from_codes": (c_int, [_P, c_int64, _P, c_int64, _P, _P, c_double, _P, c_char_p, _P, _P, c_char_p,
+                                       POINTER(CodebookOptions), c_char_p, POINTER(c_void_p)]),
 }
 
 for _name, (_restype, _argtypes) in _PROTOTYPES.items():
