@@ -56,6 +56,22 @@ func write(_ built: (index: SemanticIndex, catalog: [CatalogItem]), to out: Stri
     }
 }
 
+/// The per-level codebook sizes of an options struct: `list` (`levels` entries) when given, else
+/// `codebookSize` at every level; every size in `2...65536`, `levels` in `1...64`. Errors name
+/// the options field.
+func perLevelCodebookSizes(levels: Int32, codebookSize: Int32, list: UnsafePointer<Int32>?) throws -> [Int] {
+    guard (1...Int32(IndexLimits.maximumLevels)).contains(levels) else {
+        throw ABIError.invalid("options.levels is \(levels); it must be in 1...\(IndexLimits.maximumLevels)")
+    }
+    let sizes = list.map { list in (0..<Int(levels)).map { Int(list[$0]) } } ?? Array(repeating: Int(codebookSize), count: Int(levels))
+    for (level, size) in sizes.enumerated() where !(2...65_536).contains(size) {
+        throw ABIError.invalid(list == nil
+            ? "options.codebook_size is \(size); it must be in 2...65536"
+            : "options.codebook_sizes[\(level)] is \(size); every size must be in 2...65536")
+    }
+    return sizes
+}
+
 /// `semid_build_options` read and checked.
 struct BuildSettings {
     var configuration: BuildConfiguration
@@ -72,21 +88,7 @@ struct BuildSettings {
         } else {
             semid_build_options_init(&options)
         }
-        guard (1...Int32(IndexLimits.maximumLevels)).contains(options.levels) else {
-            throw ABIError.invalid("options.levels is \(options.levels); it must be in 1...\(IndexLimits.maximumLevels)")
-        }
-        let sizes: [Int]
-        if let list = options.codebook_sizes {
-            sizes = (0..<Int(options.levels)).map { Int(list[$0]) }
-            for (l, k) in sizes.enumerated() where !(2...65_536).contains(k) {
-                throw ABIError.invalid("options.codebook_sizes[\(l)] is \(k); every level's size must be in 2...65536")
-            }
-        } else {
-            guard (2...65_536).contains(options.codebook_size) else {
-                throw ABIError.invalid("options.codebook_size is \(options.codebook_size); it must be in 2...65536")
-            }
-            sizes = Array(repeating: Int(options.codebook_size), count: Int(options.levels))
-        }
+        let sizes = try perLevelCodebookSizes(levels: options.levels, codebookSize: options.codebook_size, list: options.codebook_sizes)
         let methodName = options.method.map { String(cString: $0) } ?? QuantizationMethod.rqKMeans.rawValue
         guard let method = QuantizationMethod(rawValue: methodName), !method.isAssigned else {
             throw ABIError.invalid("options.method is \"\(methodName)\"; it must be rq-kmeans or rq-vae")

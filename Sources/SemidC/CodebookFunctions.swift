@@ -70,21 +70,7 @@ struct CodebookSettings {
         } else {
             semid_codebook_options_init(&options)
         }
-        guard (1...Int32(IndexLimits.maximumLevels)).contains(options.levels) else {
-            throw ABIError.invalid("options.levels is \(options.levels); it must be in 1...\(IndexLimits.maximumLevels)")
-        }
-        let levels = Int(options.levels)
-        var sizes: [Int]
-        if let given = options.codebook_sizes {
-            sizes = (0..<levels).map { Int(given[$0]) }
-        } else {
-            sizes = Array(repeating: Int(options.codebook_size), count: levels)
-        }
-        for (level, size) in sizes.enumerated() where !(2...65_536).contains(size) {
-            throw ABIError.invalid(options.codebook_sizes == nil
-                ? "options.codebook_size is \(size); it must be in 2...65536"
-                : "options.codebook_sizes[\(level)] is \(size); every size must be in 2...65536")
-        }
+        let sizes = try perLevelCodebookSizes(levels: options.levels, codebookSize: options.codebook_size, list: options.codebook_sizes)
         codebookSizes = sizes
 
         var kmeans = KMeans.Configuration(clusters: sizes[0])
