@@ -15,7 +15,7 @@ INDEX_FLAGS := --levels 3 --codebook-size 256 --collisions suffix --seed 7
 # Training settings of the shipped model (see docs/model.md).
 TRAIN_FLAGS := --sequences $(DATA)/sequences.tsv --embeddings $(DATA)/embeddings.npy --seed 1 --time-limit 60
 
-.PHONY: demo test python-test browser-test crash-test crash-test-long fuzz fuzz-build fuzz-smoke fuzz-run deps browser-deps release debug clean bench-faiss bench-torch bench-decode bench-portable bench-python bench-report model compare
+.PHONY: demo test python-test browser-test crash-test crash-test-long fuzz fuzz-build fuzz-smoke fuzz-run deps browser-deps release debug clean bench-faiss bench-torch bench-decode bench-scale bench-portable bench-python bench-spark bench-report model compare
 
 ## Install the system libraries semid links (OpenBLAS, zstd, SQLite) when they are missing.
 deps:
@@ -89,6 +89,7 @@ model: release
 ## so they build in their own folder and do not invalidate the release build of `make demo`.
 TEST_FLAGS := -c release -Xswiftc -enable-testing --scratch-path .build-tests
 test: deps browser-deps
+	python3 scripts/check-layering.py
 	swift build $(TEST_FLAGS) --build-tests
 	swift test $(TEST_FLAGS) --skip-build
 	@$(MAKE) --no-print-directory crash-test
@@ -160,6 +161,12 @@ bench-python: deps $(VENV)/.semid-requirements
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation ./python
 	$(VENV)/bin/python python/bench/bench_constraint.py --bundled $(SHIPPED) --work $(OUT)/bench-python
 
+## python -m semid.spark build in Spark local[2] against `semid build` on the same seeded 100k x 256
+## catalog (.npy and Parquet made once in $(OUT)/bench-spark): stage times, the ratio, identical IDs.
+bench-spark: release $(VENV)/.semid-requirements
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation ./python
+	$(VENV)/bin/python python/bench/bench_spark.py --semid $(SEMID) --work $(OUT)/bench-spark
+
 ## Time and size of `semid report`: the bundled index, a comparison, a 1M-item synthetic index
 ## (made once in $(OUT)/bench-report; needs python3 with NumPy). Table for docs/benchmarks.md.
 bench-report: release
@@ -173,6 +180,12 @@ compare: release
 	    --sequences $(DATA)/sequences.tsv $(COMPARE_FLAGS) --out $(OUT)/compare
 
 ## Decoding cost on the Beauty index and synthetic 1M / 10M-item indexes (needs `make demo` first).
+## Peak memory and time of `semid build` (3 levels of 1024, 256, 256 codes + suffix) on synthetic
+## 1M, 4M, 8M × 256 and 1M × 768 float32 catalogs written by chunks (8 GiB of disk at 8M, deleted
+## after each run), then the encoder's GFLOP/s against sgemm; tables for docs/scale.md. Needs NumPy.
+bench-scale: release
+	scripts/bench-scale.sh $(SEMID) $(OUT)/bench-scale
+
 bench-decode: release
 	$(SEMID) bench decode $(OUT)/beauty.semid --synthetic 1000000,10000000
 

@@ -1,4 +1,5 @@
 import Foundation
+import Semid
 import SemidDecoding
 import SemidIndex
 import SemidQuantization
@@ -81,6 +82,9 @@ enum ErrorClassification {
             }
         case let error as QuantizationError:
             if case .numerical = error { return .internalError }
+            return .invalidArgument
+        case is PipelineError:
+            // Inputs that disagree with each other or with the output path.
             return .invalidArgument
         default:
             return .internalError

@@ -1,9 +1,6 @@
 import CSemid
 import Foundation
-import SemidDecoding
-import SemidIndex
-import SemidMath
-import SemidStorage
+import Semid
 
 /// Builds an index from embeddings in memory and writes it (optionally opening it).
 @_cdecl("semid_build")
@@ -18,13 +15,19 @@ public func semid_build(_ embeddings: UnsafePointer<Float>?, _ rows: Int64, _ di
         let n = try count(rows, "rows", minimum: 1)
         let d = try count(dimension, "dimension", minimum: 1)
         let values = UnsafeBufferPointer(start: try required(embeddings, "embeddings"), count: try product(n, d, "rows × dimension"))
-        var inputs = [InputFingerprint(role: "embeddings", name: "<memory float32>", bytes: UnsafeRawBufferPointer(values),
-                                       rows: n, columns: d)]
-        let items = try itemRecords(path: itemsPath, sourceIDs: sourceIDs, titles: titles, rows: n, inputs: &inputs)
-        let built = try IndexBuilder.build(embeddings: Matrix(rows: n, cols: d, values: Array(values)), items: items,
-                                           inputs: inputs, configuration: settings.configuration,
-                                           progress: settings.progress)
-        try write(built, to: out, overwrite: settings.overwrite, progress: settings.progress, opening: outIndex)
+        let matrix = Matrix(rows: n, cols: d, values: Array(values))
+        var request = BuildRequest(embeddings: .memory(matrix, role: "embeddings", name: "<memory float32>"),
+                                   items: try itemInput(path: itemsPath, sourceIDs: sourceIDs, titles: titles, rows: n),
+                                   configuration: settings.configuration, output: out)
+        request.overwrite = settings.overwrite
+        request.progress = settings.progress
+        request.waiting = waitingForWriters(settings.progress)
+        request.reportGroups = 0
+        // Policy none with collisions left: no trie is stored, as `semid build` does.
+        _ = try Pipeline.build(request)
+        if let outIndex {
+            outIndex.pointee = IndexHandle.register(try IndexHandle(path: out))
+        }
     }
 }
 
@@ -32,7 +35,7 @@ public func semid_build(_ embeddings: UnsafePointer<Float>?, _ rows: Int64, _ di
 func checkOutput(_ out: String, overwrite: Bool) throws {
     if FileSystem.exists(out) && !overwrite { throw IndexError.outputExists(path: out) }
     if FileSystem.exists(out) && !FileSystem.exists(out + "/" + IndexStore.manifestFile) {
-        throw IndexError.inconsistentInput("\(out) exists and is not a semid index; refusing to replace it")
+        throw PipelineError.outputNotAnIndex(path: out)
     }
 }
 
@@ -137,24 +140,39 @@ struct UncheckedContext: @unchecked Sendable {
     init(_ pointer: UnsafeMutableRawPointer?) { self.pointer = pointer }
 }
 
-/// The item metadata of `semid_build`: read from `path`, or from the `sourceIDs` / `titles`
-/// arrays, or `nil`; adds its fingerprint to `inputs`.
+/// The item metadata of `semid_build_from_codes`: read from `path` (checked: ids `0..<rows`), or
+/// from the `sourceIDs` / `titles` arrays, or `nil`; adds its fingerprint to `inputs`.
 func itemRecords(path: UnsafePointer<CChar>?, sourceIDs: UnsafePointer<UnsafePointer<CChar>?>?,
                  titles: UnsafePointer<UnsafePointer<CChar>?>?, rows: Int,
                  inputs: inout [InputFingerprint]) throws -> [ItemRecord]? {
+    switch try itemInput(path: path, sourceIDs: sourceIDs, titles: titles, rows: rows) {
+    case .file(let file):
+        let records = try ItemCatalogFile.read(at: file)
+        try ItemCatalogFile.validateDense(records, startingAt: 0, source: file)
+        guard records.count == rows else {
+            throw PipelineError.itemCountMismatch(items: file, count: records.count, embeddings: nil, rows: rows)
+        }
+        inputs.append(try InputFingerprint(role: "items", path: file, rows: records.count, columns: nil))
+        return records
+    case let .memory(records, fingerprint):
+        if let fingerprint { inputs.append(fingerprint) }
+        return records
+    case nil:
+        return nil
+    }
+}
+
+/// The item metadata of `semid_build`: the file at `path` (read and checked by the pipeline), or
+/// the `sourceIDs` / `titles` arrays with their fingerprint, or `nil`.
+func itemInput(path: UnsafePointer<CChar>?, sourceIDs: UnsafePointer<UnsafePointer<CChar>?>?,
+               titles: UnsafePointer<UnsafePointer<CChar>?>?, rows: Int) throws -> PipelineInput<[ItemRecord]>? {
     if let path {
         guard sourceIDs == nil, titles == nil else {
             throw ABIError.invalid("give items_path or the source_ids / titles arrays, not both")
         }
         let file = String(cString: path)
         guard FileSystem.exists(file) else { throw ABIError(.notFound, "\(file): items file not found") }
-        let records = try ItemCatalogFile.read(at: file)
-        try ItemCatalogFile.validateDense(records, startingAt: 0, source: file)
-        guard records.count == rows else {
-            throw IndexError.inconsistentInput("\(file) lists \(records.count) items but the embeddings have \(rows) rows; row i of the embeddings must be item i")
-        }
-        inputs.append(try InputFingerprint(role: "items", path: file, rows: records.count, columns: nil))
-        return records
+        return .file(file)
     }
     guard sourceIDs != nil || titles != nil else { return nil }
     func text(_ array: UnsafePointer<UnsafePointer<CChar>?>?, _ i: Int) -> String? {
@@ -170,8 +188,8 @@ func itemRecords(path: UnsafePointer<CChar>?, sourceIDs: UnsafePointer<UnsafePoi
             bytes += Array((field ?? "").utf8) + [0]
         }
     }
-    bytes.withUnsafeBytes {
-        inputs.append(InputFingerprint(role: "items", name: "<memory strings>", bytes: $0, rows: rows, columns: nil))
+    let fingerprint = bytes.withUnsafeBytes {
+        InputFingerprint(role: "items", name: "<memory strings>", bytes: $0, rows: rows, columns: nil)
     }
-    return records
+    return .memory(records, fingerprint: fingerprint)
 }

@@ -1,5 +1,5 @@
 import Foundation
-import SemidMath
+import Semid
 
 /// Makes sure the `semid` process uses the OpenBLAS kernel that matches the CPU.
 ///

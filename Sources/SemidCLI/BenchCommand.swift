@@ -1,14 +1,14 @@
 import ArgumentParser
 import Foundation
-import SemidDecoding
-import SemidIndex
+import Semid
+import SemidBenchmarks
 
 /// `semid bench`: performance measurements that are too slow or too noisy for unit tests.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (release builds; timings vary with machine load — compare ratios from one run).",
-        subcommands: [DecodeBench.self])
+        subcommands: [DecodeBench.self, EncodeBench.self])
 }
 
 /// `semid bench decode`: constrained decoding cost on an index and on synthetic indexes.
@@ -17,9 +17,9 @@ struct DecodeBench: ParsableCommand {
         commandName: "decode",
         abstract: "Trie build time and memory, constraint cost per beam-step and decoding throughput.",
         discussion: """
-            Measures the index's own IDs and synthetic unique IDs of --synthetic sizes (4 levels × 256
-            codes by default). The table scorer returns precomputed random log-probabilities (its cost
-            is a row copy), so the per-beam-step figures are the decoder's own work; the MLP scorer
+            Measures the index's own IDs and synthetic unique IDs of --synthetic sizes (4 levels × 256 \
+            codes by default). The table scorer returns precomputed random log-probabilities (its cost \
+            is a row copy), so the per-beam-step figures are the decoder's own work; the MLP scorer \
             (64 → 128 → K, two GEMMs per level) shows throughput with a small real model.
             """)
 
@@ -99,5 +99,55 @@ struct DecodeBench: ParsableCommand {
             Console.out("BLAS kernel: \(BLASKernelSelection.note)")
             Console.out(report.table())
         }
+    }
+}
+
+/// `semid bench encode`: residual encoding throughput against a plain `sgemm` of the same shape.
+struct EncodeBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "encode",
+        abstract: "Encoding GFLOP/s (exact nearest-centroid decisions, as semid build encodes) against one sgemm of the same shape.")
+
+    @Option(help: "Rows encoded (one chunk of synthetic data, encoded repeatedly).")
+    var rows: Int = 1_048_576
+
+    @Option(help: "Vector dimension.")
+    var dim: Int = 256
+
+    @Option(help: "Codes per level, comma-separated.")
+    var codebookSize: String = "1024,256,256"
+
+    @Option(help: "Rows per encoding call (as semid build's chunks).")
+    var chunk: Int = 65_536
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    var sizes: [Int]? {
+        let parts = codebookSize.split(separator: ",", omittingEmptySubsequences: false)
+        let values = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        return values.count == parts.count && !values.isEmpty && values.allSatisfy({ (2...65_536).contains($0) }) ? values : nil
+    }
+
+    func validate() throws {
+        if sizes == nil { throw ValidationError("--codebook-size must be sizes in 2…65536 separated by commas (got \(codebookSize))") }
+        if rows < 1 || dim < 1 || chunk < 1 { throw ValidationError("--rows, --dim and --chunk must be at least 1") }
+    }
+
+    func run() throws {
+        let result = try EncodeBenchmark.run(rows: rows, dimension: dim, codebookSizes: sizes ?? [], chunkRows: chunk)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            Console.out(String(decoding: try encoder.encode(result), as: UTF8.self))
+            return
+        }
+        Console.out("BLAS kernel: \(BLASKernelSelection.note)")
+        Console.out("| rows × d | codes per level | encode | sgemm, same shape | encode / sgemm |")
+        Console.out("| --- | --- | --- | --- | --- |")
+        let sizes = result.codebookSizes.map(String.init).joined(separator: ", ")
+        let encode = String(format: "%.1f GFLOP/s (%.2f s)", result.encodeGFLOPS, result.encodeSeconds)
+        let sgemm = String(format: "%.1f GFLOP/s (%.2f s)", result.sgemmGFLOPS, result.sgemmSeconds)
+        Console.out("| \(result.rows) × \(result.dimension) | \(sizes) | \(encode) | \(sgemm) | \(String(format: "%.0f%%", 100 * result.ratio)) |")
     }
 }

@@ -1,11 +1,6 @@
 import ArgumentParser
 import Foundation
-import SemidEvaluation
-import SemidIndex
-import SemidMath
-import SemidModel
-import SemidQuantization
-import SemidStorage
+import Semid
 
 /// `semid compare`: the indexing-scheme comparison (issue: collaborative + hybrid IDs).
 struct CompareCommand: ParsableCommand {
@@ -13,12 +8,12 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Build several ID schemes on the same data, train the same model on each, and compare them.",
         discussion: """
-            Schemes: random, sequential (baselines), content-rq-kmeans, content-rq-vae, collaborative
-            and hybrid. Every scheme gets the same model and the same training budget; the table
-            reports the raw collision rate, test Recall@10 / NDCG@10 (full ranking by generation,
-            beam 20, mean over --seeds), and build and training time. By default the model sees an
-            item only through its ID tokens (--representation ids), as in the indexing study, so the
-            differences come from the IDs; --representation full adds free item vectors.
+            Schemes: random, sequential (baselines), content-rq-kmeans, content-rq-vae, collaborative \
+            and hybrid. Every scheme gets the same model and the same training budget; the table \
+            reports the raw collision rate, test Recall@10 / NDCG@10 (full ranking by generation, \
+            beam 20, mean over --seeds), and build and training time. By default the model sees an \
+            item only through its ID tokens (--representation ids), as in the indexing study, so the \
+            differences come from the IDs; --representation full adds free item vectors. \
             Indexes are kept in --out for inspection.
             """)
 
@@ -35,7 +30,7 @@ struct CompareCommand: ParsableCommand {
     var schemes: String = "random,sequential,content-rq-kmeans,content-rq-vae,collaborative,hybrid"
 
     @Option(help: "User-ID tokens: off, on or both.")
-    var userTokens: String = "both"
+    var userTokens: UserTokenRuns = .both
 
     @Option(help: "Comma-separated training seeds; results are averaged.")
     var seeds: String = "1,2"
@@ -50,43 +45,36 @@ struct CompareCommand: ParsableCommand {
     var kmeansIterations = KMeans.Configuration(clusters: 2).iterations
 
     @Option(help: "RQ-VAE epochs for the content-rq-vae scheme.")
-    var rqvaeEpochs: Int = 100
+    var rqvaeEpochs = RQVAE.Configuration(levels: 1, codebookSize: 2).epochs
 
     @Option(help: "Item representation in the model: ids (code tokens only) or full (plus free item vectors).")
-    var representation: String = "ids"
+    var representation: Representation = .ids
 
-    @Option(help: "Maximum training epochs per run (the same budget for every scheme).")
-    var epochs: Int = 20
+    @Option(help: "Maximum training epochs per run, the same budget for every scheme (fewer than `semid train`'s \(TrainingOptions.training.epochs): the comparison trains one model per scheme, seed and user-token setting).")
+    var epochs = SchemeComparison.Configuration.defaultEpochs
 
-    @Option(help: "Early-stopping patience (epochs without a better validation NDCG@10).")
-    var patience: Int = 4
+    @Option(help: "Early-stopping patience, epochs without a better validation NDCG@10 (shorter than `semid train`'s \(TrainingOptions.training.patience), with the shorter budget).")
+    var patience = SchemeComparison.Configuration.defaultPatience
 
-    @Option(help: "Validate on at most this many users during training (0 = all).")
-    var validationUsers: Int = 0
+    @OptionGroup var options: TrainingOptions
 
-    @Option(help: "Model width d of every run.")
-    var dim = 64
 
-    @Option(help: "Sequences per batch.")
-    var batch = 128
 
-    @Option(help: "Peak learning rate (AdamW).")
-    var lr = 1e-3
 
-    @Option(help: "Linear warm-up steps.")
-    var warmup = 300
 
-    @Option(help: "User-ID levels for the runs with user tokens (default 3, or the number of --user-codebook-size values).")
+
+    @Option(help: "User-ID levels for the runs with user tokens (default \(UserIDConfiguration().levels), or the number of --user-codebook-size values).")
     var userLevels: Int?
 
     @Option(help: "User-ID codes per level, one value or one per level separated by commas.")
-    var userCodebookSize = CodebookSizeList([64])
+    var userCodebookSize = CodebookSizeList([UserIDConfiguration().codebookSizes[0]])
 
     /// Item codebook sizes per level.
     func codebookSizes() throws -> [Int] { try codebookSize.resolved(levels: levels, defaultLevels: 3) }
     /// User codebook sizes per level.
     func userCodebookSizes() throws -> [Int] {
-        try userCodebookSize.resolved(levels: userLevels, defaultLevels: 3, flag: "--user-codebook-size", levelsFlag: "--user-levels")
+        try userCodebookSize.resolved(levels: userLevels, defaultLevels: UserIDConfiguration().levels,
+                                      flag: "--user-codebook-size", levelsFlag: "--user-levels")
     }
 
     @Option(help: "User-ID positions the model reads: all (including the suffix position) or a number (default: --user-levels, the quantizer's codes without the suffix).")
@@ -96,16 +84,31 @@ struct CompareCommand: ParsableCommand {
     var userTokenDropout: Float = 0.1
 
     @Option(help: "User IDs seen in training: causal (encoded from the items before each trained position) or stored (the final IDs, which describe the targets).")
-    var userIdTraining = TrainingConfiguration.UserIDTraining.causal.rawValue
+    var userIdTraining: TrainingConfiguration.UserIDTraining = .causal
 
     @Option(help: "Beam width of the test evaluation.")
-    var beam = 20
+    var beam = EvaluationSettings().beamWidth
 
     @Option(help: "Directory for the indexes.")
     var out: String = "out/compare"
 
     @Flag(help: "Print the table as JSON.")
     var json = false
+
+    /// `--user-tokens`: which runs of every scheme read user tokens.
+    enum UserTokenRuns: String, CaseIterable, ExpressibleByArgument {
+        case off, on, both
+        /// The runs' user-token settings, in order.
+        var runs: [Bool] { self == .both ? [false, true] : [self == .on] }
+    }
+
+    /// `--representation`: how the model represents an item.
+    enum Representation: String, CaseIterable, ExpressibleByArgument {
+        /// Its ID's code tokens only.
+        case ids
+        /// Code tokens plus a free item vector.
+        case full
+    }
 
     var schemeList: [String] { schemes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
     var seedList: [UInt64]? {
@@ -119,19 +122,11 @@ struct CompareCommand: ParsableCommand {
         for s in schemeList where !known.contains(s) {
             throw ValidationError("unknown scheme \(s) in --schemes (known: \(known.sorted().joined(separator: ", ")))")
         }
-        if !["off", "on", "both"].contains(userTokens) { throw ValidationError("--user-tokens must be off, on or both (got \(userTokens))") }
-        if !["ids", "full"].contains(representation) { throw ValidationError("--representation must be ids or full (got \(representation))") }
         if seedList == nil { throw ValidationError("--seeds must be comma-separated integers (got \(seeds))") }
         if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         if patience < 0 { throw ValidationError("--patience must be 0 or more") }
         _ = try codebookSizes()
         if rqvaeEpochs < 1 { throw ValidationError("--rqvae-epochs must be at least 1") }
-        if validationUsers < 0 { throw ValidationError("--validation-users must be 0 or more") }
-        if dim < 1 || batch < 1 || warmup < 0 { throw ValidationError("--dim and --batch must be at least 1, --warmup 0 or more") }
-        if dim > ModelConfiguration.Limits.dimension || batch > 65_536 {
-            throw ValidationError("--dim must be at most \(ModelConfiguration.Limits.dimension) and --batch at most 65536 (got \(dim), \(batch))")
-        }
-        if !(lr > 0) || !lr.isFinite { throw ValidationError("--lr must be positive (got \(lr))") }
         let userLevels = try userCodebookSizes().count
         if let l = userTokenLevels, l != "all", (Int(l) ?? 0) < 1 || (Int(l) ?? 0) > userLevels + 1 {
             throw ValidationError("--user-token-levels must be all or 1…\(userLevels + 1) (got \(l))")
@@ -139,70 +134,47 @@ struct CompareCommand: ParsableCommand {
         if !(0..<1).contains(userTokenDropout) { throw ValidationError("--user-token-dropout must be in [0, 1) (got \(userTokenDropout))") }
         if beam < 1 { throw ValidationError("--beam must be at least 1 (got \(beam))") }
         if kmeansIterations < 1 { throw ValidationError("--kmeans-iterations must be at least 1 (got \(kmeansIterations))") }
-        if TrainingConfiguration.UserIDTraining(rawValue: userIdTraining) == nil {
-            throw ValidationError("--user-id-training must be causal or stored (got \(userIdTraining))")
-        }
-        if userIdTraining == TrainingConfiguration.UserIDTraining.causal.rawValue, let l = userTokenLevels,
+        if userIdTraining == .causal, let l = userTokenLevels,
            l == "all" || (Int(l) ?? 0) > userLevels {
             throw ValidationError("--user-token-levels \(l): causal user IDs have only the quantizer's \(userLevels) positions (no collision suffix); use 1…\(userLevels) or --user-id-training stored")
         }
     }
 
     func run() throws {
-        if FileSystem.exists(out) && !FileSystem.isDirectory(out) {
-            throw CommandFailure("--out \(out) exists and is not a directory; give a directory for the comparison's indexes")
-        }
-        let matrix = try NpyFile.readMatrix(at: embeddings)
-        let records = try items.map { path -> [ItemRecord] in
-            let read = try ItemCatalogFile.read(at: path)
-            try ItemCatalogFile.validateDense(read, startingAt: 0, source: path)
-            return read
-        }
-        let histories = try SequenceFile.read(at: sequences, itemCount: matrix.rows)
-        let userSizes = try userCodebookSizes()
-        if userTokens != "off", let largest = userSizes.max(), largest > histories.count {
-            throw CommandFailure("--user-codebook-size \(userCodebookSize) is larger than the \(histories.count) users of \(sequences); user IDs need at least as many users as codes per level")
-        }
         let wanted = Set(schemeList)
         var selected = SchemeComparison.Scheme.standard(codebookSizes: try codebookSizes(), seed: 7, rqvaeEpochs: rqvaeEpochs)
             .filter { wanted.contains($0.name.replacingOccurrences(of: " ", with: "-")) }
         for i in selected.indices { selected[i].build.kmeans.iterations = kmeansIterations }
         var model = ModelConfiguration()
-        model.itemEmbeddings = representation == "full"
+        model.itemEmbeddings = representation == .full
         model.codeEmbeddings = true
-        model.dimension = dim
-        model.feedForward = 4 * dim
         model.userTokenDropout = userTokenDropout
         var training = TrainingConfiguration()
         training.epochs = epochs
         training.patience = patience
-        training.validationUsers = validationUsers
-        training.batchSize = batch
-        training.learningRate = lr
-        training.warmupSteps = warmup
-        training.userIDSource = TrainingConfiguration.UserIDTraining(rawValue: userIdTraining) ?? .causal
+        options.apply(to: &model, &training)
+        model.feedForward = 4 * options.dim
+        training.userIDSource = userIdTraining
+        let userSizes = try userCodebookSizes()
         var users = UserIDConfiguration(codebookSizes: userSizes, collisionPolicy: .suffix, seed: 7)
         users.kmeans.iterations = kmeansIterations
         let configuration = SchemeComparison.Configuration(
-            schemes: selected, seeds: seedList ?? [1], userTokens: userTokens == "both" ? [false, true] : [userTokens == "on"],
+            schemes: selected, seeds: seedList ?? [1], userTokens: userTokens.runs,
             model: model, training: training,
             users: users,
-            userTokenLevels: userTokenLevels == "all" ? nil : Int(userTokenLevels ?? "") ?? userLevels,
+            userTokenLevels: userTokenLevels == "all" ? nil : Int(userTokenLevels ?? "") ?? userSizes.count,
             beam: beam)
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        Console.err("comparing \(selected.count) schemes × \(configuration.userTokens.count) × \(configuration.seeds.count) seeds on \(BLASRuntime.summary)")
-        let rows = try SchemeComparison.run(embeddings: matrix, items: records, sequences: histories,
-                                            configuration: configuration, directory: out) { Console.err($0) }
+        var request = ComparisonRequest(embeddings: .file(embeddings), items: items.map { .file($0) },
+                                        sequences: .file(sequences), configuration: configuration, directory: out)
+        request.log = { Console.err($0) }
+        let rows = try Pipeline.compare(request)
         if json {
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            Console.out(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            Console.out(try JSONOutput.render(rows))
             return
         }
-        var settings = "model representation: \(representation)"
+        var settings = "model representation: \(representation.rawValue)"
         if configuration.userTokens.contains(true) {
-            settings += "; user tokens read \(configuration.userTokenLevels.map { "\($0) ID position\($0 == 1 ? "" : "s")" } ?? "all ID positions"), dropout \(userTokenDropout), \(userIdTraining) user IDs in training"
+            settings += "; user tokens read \(configuration.userTokenLevels.map { "\($0) ID position\($0 == 1 ? "" : "s")" } ?? "all ID positions"), dropout \(userTokenDropout), \(userIdTraining.rawValue) user IDs in training"
         }
         Console.out(Self.render(rows, seeds: configuration.seeds.count, beam: beam, settings: settings))
     }

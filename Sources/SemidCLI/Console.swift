@@ -1,5 +1,5 @@
 import Foundation
-import SemidMath
+import Semid
 
 /// Where the command-line tool writes: results to stdout, progress and errors to stderr.
 enum Console {

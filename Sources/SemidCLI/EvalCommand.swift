@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-import SemidEvaluation
-import SemidMath
-import SemidModel
+import Semid
 
 /// `semid eval`: full-ranking metrics by generation, with a popularity baseline.
 struct EvalCommand: ParsableCommand {
@@ -20,7 +18,7 @@ struct EvalCommand: ParsableCommand {
     var sequences: String
 
     @Option(help: "test (last item) or valid (second-last).")
-    var split = "test"
+    var split: LeaveOneOutSplit.Part = .test
 
     @Option(help: "Cut-offs, comma-separated.")
     var k = "5,10"
@@ -57,41 +55,31 @@ struct EvalCommand: ParsableCommand {
     }
 
     func validate() throws {
-        if LeaveOneOutSplit.Part(rawValue: split) == nil { throw ValidationError("--split must be test or valid (got \(split))") }
         let ks = try parsedCutoffs()
         if beam < ks.max()! { throw ValidationError("--beam \(beam) is smaller than the largest cut-off \(ks.max()!); use --beam \(ks.max()!) or more") }
         if let m = maxHistory, m < 1 { throw ValidationError("--max-history must be at least 1 (got \(m))") }
     }
 
     func run() throws {
-        let ks = try parsedCutoffs()
-        let part = LeaveOneOutSplit.Part(rawValue: split) ?? .test
-        let opened = try TrainedIndex.open(index)
-        let n = opened.model.itemCount
-        let splitData = try ModelTraining.readSplit(sequences, itemCount: n, maxHistory: maxHistory ?? opened.model.configuration.maxHistory)
-        let cases = splitData.cases(part)
-        guard !cases.isEmpty else { throw CommandFailure("\(sequences): no user has enough items for the \(split) split") }
-        let settings = EvaluationSettings(cutoffs: ks, beamWidth: beam, excludeHistory: excludeHistory)
-        let model = try opened.evaluate(cases, settings: settings, unknownUsers: unknownUsers)
-        let baseline = noBaseline ? nil : try GenerativeEvaluation.popularity(
-            cases, counts: splitData.itemCounts(before: part, itemCount: n), trie: opened.trie, settings: settings)
-        var exact: EvaluationResult?
-        if compareExact && opened.model.configuration.hasItemHead {
-            let t0 = Date()
-            let m = try ModelTrainer.exactRanking(opened.model, cases: cases, cutoffs: ks, excludeHistory: excludeHistory,
-                                                  users: unknownUsers ? nil : opened.users)
-            exact = EvaluationResult(metrics: m, seconds: Date().timeIntervalSince(t0))
-        }
+        var request = EvaluationRequest(index: try Pipeline.open(index), sequences: .file(sequences))
+        request.split = split
+        request.settings = EvaluationSettings(cutoffs: try parsedCutoffs(), beamWidth: beam, excludeHistory: excludeHistory)
+        request.maxHistory = maxHistory
+        request.popularityBaseline = !noBaseline
+        request.exactRanking = compareExact
+        request.unknownUsers = unknownUsers
+        let report = try Pipeline.evaluate(request)
+        let configuration = request.index.model.configuration
+        let model = report.model
         if json {
-            var object: [String: Any] = [
-                "split": split, "beam": beam, "exclude_history": excludeHistory, "blas": BLASRuntime.summary,
-                "model": Self.dictionary(model), "head": opened.model.configuration.head.rawValue,
-                "user_tokens": opened.model.configuration.userTokens ? (unknownUsers ? "unknown" : "ids") : "none",
+            var object: [String: JSONValue] = [
+                "split": .string(split.rawValue), "beam": .number(Double(beam)), "exclude_history": .bool(excludeHistory),
+                "blas": .string(BLASRuntime.summary), "model": Self.json(model), "head": .string(configuration.head.rawValue),
+                "user_tokens": .string(configuration.userTokens ? (unknownUsers ? "unknown" : "ids") : "none"),
             ]
-            if let baseline { object["popularity"] = Self.dictionary(baseline) }
-            if let exact { object["model_exact_ranking"] = Self.dictionary(exact) }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-            Console.out(String(decoding: data, as: UTF8.self))
+            if let baseline = report.popularity { object["popularity"] = Self.json(baseline) }
+            if let exact = report.exactRanking { object["model_exact_ranking"] = Self.json(exact) }
+            Console.out(try JSONOutput.render(JSONValue.object(object), keys: .asDeclared))
             return
         }
         var header = ["", "users"]
@@ -103,19 +91,18 @@ struct EvalCommand: ParsableCommand {
             for k in r.metrics.cutoffs { cells += [Format.fixed(r.metrics.recall(at: k)), Format.fixed(r.metrics.ndcg(at: k))] }
             return cells + ["\(r.metrics.invalid)", Format.seconds(r.seconds)]
         }
-        let userNote = !opened.model.configuration.userTokens ? "" : (unknownUsers ? ", unknown-user token" : ", user tokens")
-        table.add(row("model (\(opened.model.configuration.head.rawValue) head\(userNote))", model))
-        if let exact { table.add(row("model, exact ranking (no beam)", exact)) }
-        if let baseline { table.add(row("popularity", baseline)) }
-        Console.out("\(split) split, full ranking by generation, beam \(beam)\(excludeHistory ? ", history excluded" : "")")
+        let userNote = !configuration.userTokens ? "" : (unknownUsers ? ", unknown-user token" : ", user tokens")
+        table.add(row("model (\(configuration.head.rawValue) head\(userNote))", model))
+        if let exact = report.exactRanking { table.add(row("model, exact ranking (no beam)", exact)) }
+        if let baseline = report.popularity { table.add(row("popularity", baseline)) }
+        Console.out("\(split.rawValue) split, full ranking by generation, beam \(beam)\(excludeHistory ? ", history excluded" : "")")
         Console.out(table.render())
     }
 
-    static func dictionary(_ r: EvaluationResult) -> [String: Any] {
-        var out: [String: Any] = ["seconds": r.seconds]
-        for (name, value) in r.metrics.values {
-            out[name] = (name == "users" || name == "invalid") ? Int(value) as Any : value as Any
-        }
-        return out
+    /// An evaluation's metrics as JSON: `users` and `invalid` as integers, the rest as numbers, and `seconds`.
+    static func json(_ r: EvaluationResult) -> JSONValue {
+        var out: [String: JSONValue] = ["seconds": .number(r.seconds)]
+        for (name, value) in r.metrics.values { out[name] = .number(value) }
+        return .object(out)
     }
 }

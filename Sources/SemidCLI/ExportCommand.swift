@@ -1,7 +1,5 @@
 import ArgumentParser
-import SemidDecoding
-import SemidIndex
-import SemidStorage
+import Semid
 
 /// `semid export`: final IDs for LLM pipelines and analysis.
 struct ExportCommand: ParsableCommand {
@@ -13,7 +11,7 @@ struct ExportCommand: ParsableCommand {
     var index: String
 
     @Option(help: "lcrec (LC-Rec *.index.json), tsv (item, source_id, codes…), npy (int32 [items, id_length]), trie (a directory of .npy CSR arrays + trie.json, readable with NumPy alone) or hf-tokens (JSON list of the ID tokens in the order to add them to a tokenizer).")
-    var format: String
+    var format: ExportRequest.Format
 
     @Option(help: "Output file (a directory for --format trie).")
     var out: String
@@ -25,25 +23,19 @@ struct ExportCommand: ParsableCommand {
     var force = false
 
     func validate() throws {
-        if ExportFormat(rawValue: format) == nil && ConstraintExport.Format(rawValue: format) == nil {
-            let names = ExportFormat.allCases.map(\.rawValue) + ConstraintExport.Format.allCases.map(\.rawValue)
-            throw ValidationError("--format must be one of \(names.joined(separator: ", ")) (got \(format))")
-        }
         do { _ = try TokenTemplate(tokenTemplate) } catch { throw ValidationError("--token-template: \(error)") }
     }
 
     func run() throws {
-        if FileSystem.exists(out) && !force {
-            throw CommandFailure("\(out) already exists; pass --force to replace it")
+        var request = ExportRequest(index: index, format: format, output: out)
+        request.tokenTemplate = try TokenTemplate(tokenTemplate)
+        request.overwrite = force
+        let result = try Pipeline.export(request)
+        switch request.format {
+        case .trie, .hfTokens:
+            Console.out("wrote the \(format.rawValue) export of \(result.items) IDs of length \(result.idLength) to \(out)")
+        case .lcrec, .tsv, .npy:
+            Console.out("wrote \(result.items) IDs of length \(result.idLength) to \(out)")
         }
-        let opened = try IndexStore.open(at: index)
-        if let constraint = ConstraintExport.Format(rawValue: format) {
-            try ConstraintExport.write(opened, format: constraint, template: try TokenTemplate(tokenTemplate), to: out, overwrite: force)
-            Console.out("wrote the \(format) export of \(opened.itemCount) IDs of length \(opened.ids.levels) to \(out)")
-            return
-        }
-        let catalog = try opened.catalog().allItems()
-        try IndexExport.write(ids: opened.ids, catalog: catalog, format: ExportFormat(rawValue: format) ?? .npy, to: out)
-        Console.out("wrote \(opened.itemCount) IDs of length \(opened.ids.levels) to \(out)")
     }
 }

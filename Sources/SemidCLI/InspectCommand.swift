@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-import SemidIndex
-import SemidQuantization
-import SemidStorage
+import Semid
 
 /// `semid inspect`: collision and codebook-health figures of an index.
 struct InspectCommand: ParsableCommand {
@@ -24,23 +22,18 @@ struct InspectCommand: ParsableCommand {
     }
 
     func run() throws {
-        // Opening verifies every shard and the catalog (checksum and one row per item).
-        let opened = try IndexStore.open(at: index)
-        let report = try opened.report(groupLimit: groups)
-        let users = try UserIDs.load(from: opened)
+        let inspection = try Pipeline.inspect(index, groups: groups)
         if json {
-            var object = try JSONValue(encoding: report)
-            if let users, case .object(var fields) = object {
+            var object = try JSONValue(encoding: inspection.report)
+            if let users = inspection.users, case .object(var fields) = object {
                 fields["users"] = try JSONValue(encoding: users.report(groupLimit: 0))
                 object = .object(fields)
             }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            Console.out(String(decoding: try encoder.encode(object), as: UTF8.self))
+            Console.out(try JSONOutput.render(object, keys: .asDeclared))
         } else {
-            Console.out(Self.render(report, manifest: opened.manifest))
-            if let users { Console.out("\n" + Self.renderUsers(users)) }
-            if let line = ModelDescription.line(for: opened) { Console.out("\n" + line) }
+            Console.out(Self.render(inspection.report, manifest: inspection.index.manifest))
+            if let users = inspection.users { Console.out("\n" + Self.renderUsers(users)) }
+            if let model = inspection.model { Console.out("\n" + ModelDescription.line(for: model)) }
         }
     }
 

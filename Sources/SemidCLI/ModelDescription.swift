@@ -1,12 +1,11 @@
 import Foundation
-import SemidIndex
-import SemidModel
+import Semid
 
 /// One line about the trained model of an index, for `semid inspect`.
 enum ModelDescription {
-    static func line(for index: SemanticIndex) -> String? {
-        guard StoredModel.hasModel(index) else { return nil }
-        guard let s = try? StoredModel.summary(of: index) else { return "model      (unreadable model section)" }
+    /// The line for a stored model's summary (or its unreadable section).
+    static func line(for model: Result<ModelSummary, Error>) -> String {
+        guard case .success(let s) = model else { return "model      (unreadable model section)" }
         let c = s.configuration
         var text = "model      \(c.head.rawValue) head, d = \(c.dimension), \(c.layers) layer\(c.layers == 1 ? "" : "s") × \(c.heads) head\(c.heads == 1 ? "" : "s")"
         text += c.contentDimension > 0 ? ", content \(c.contentDimension)-d" : ""

@@ -1,8 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
-import SemidDecoding
-import SemidModel
+import Semid
 
 /// `semid recommend`: the next items for one history, by trie-constrained generation.
 struct RecommendCommand: ParsableCommand {
@@ -57,45 +56,28 @@ struct RecommendCommand: ParsableCommand {
     }
 
     func run() throws {
-        let items = try Self.parseHistory(history)
-        let opened = try TrainedIndex.open(index)
-        let n = opened.model.itemCount
-        if let bad = items.first(where: { Int($0) >= n }) {
-            throw CommandFailure("--history: item \(bad) is not in the index (items are 0..<\(n))")
-        }
-        let readsUsers = opened.model.configuration.userTokens
-        if readsUsers, let user, let known = opened.users, known.id(of: user) == nil {
-            throw CommandFailure("--user: user \(user) has no user ID in \(index) (users 0…\(known.userCount - 1) have one); give it one with `semid users \(index) --sequences FILE --add`")
-        }
-        let users: [Int?]? = readsUsers ? [user] : nil
-        // Warm-up call (allocations, page faults), then the timed call.
-        _ = try opened.recommend(histories: [items], users: users, top: top, beam: beam, excludeHistory: excludeHistory)
-        var times: [Double] = []
-        var last: BeamSearchResults?
-        for _ in 0..<repeats {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            last = try opened.recommend(histories: [items], users: users, top: top, beam: beam, excludeHistory: excludeHistory)
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
-        }
-        let results = last!
-        let latency = times.sorted()[times.count / 2]
-        let decoded = results[0]
-        let catalog = try opened.index.catalog()
-        let titles = try catalog.titles(of: decoded.map { Int($0.item) } + items.map(Int.init))
+        var request = RecommendRequest(index: try Pipeline.open(index), history: try Self.parseHistory(history))
+        request.user = user
+        request.top = top
+        request.beam = beam
+        request.excludeHistory = excludeHistory
+        request.repeats = repeats
+        let result = try Pipeline.recommend(request)
+        let items = request.history
+        let titles = result.titles
+        let readsUsers = result.readUserToken != nil
+        let latency = result.latencyMilliseconds
         if json {
             struct Row: Encodable { var rank: Int; var item: Int32; var score: Float; var semanticId: [Int32]; var title: String? }
             struct Output: Encodable {
                 var history: [Int32]; var results: [Row]; var latencyMs: Double; var beam: Int; var excludeHistory: Bool
                 var user: Int?; var userToken: String
             }
-            let out = Output(history: items, results: decoded.enumerated().map { r, d in
+            let out = Output(history: items, results: result.items.enumerated().map { r, d in
                 Row(rank: r + 1, item: d.item, score: d.score, semanticId: d.codes, title: titles[Int(d.item)])
             }, latencyMs: latency, beam: beam, excludeHistory: excludeHistory, user: user,
                userToken: !readsUsers ? "none" : (user == nil ? "unknown" : "id"))
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            Console.out(String(decoding: try encoder.encode(out), as: UTF8.self))
+            Console.out(try JSONOutput.render(out))
             return
         }
         if readsUsers {
@@ -106,12 +88,13 @@ struct RecommendCommand: ParsableCommand {
         Console.out("history:")
         for item in items { Console.out("  \(item)  \(Self.clip(titles[Int(item)]))") }
         var table = TextTable(["rank", "item", "score", "semantic ID", "title"], rightAligned: [0, 1, 2])
-        for (r, d) in decoded.enumerated() {
+        for (r, d) in result.items.enumerated() {
             table.add(["\(r + 1)", "\(d.item)", String(format: "%.3f", d.score), d.codes.map(String.init).joined(separator: "-"),
                        Self.clip(titles[Int(d.item)])])
         }
         Console.out(table.render())
-        Console.out(String(format: "%.3f ms (beam %d, after load%@)", latency, beam, times.count > 1 ? ", median of \(times.count) calls" : ""))
+        Console.out(String(format: "%.3f ms (beam %d, after load%@)", latency, beam,
+                           result.timedCalls > 1 ? ", median of \(result.timedCalls) calls" : ""))
     }
 
     static func clip(_ title: String?) -> String {

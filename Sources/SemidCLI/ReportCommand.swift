@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import SemidReport
-import SemidStorage
+import Semid
 
 /// `semid report`: a self-contained HTML page of plots about one index, or up to four compared.
 struct ReportCommand: ParsableCommand {
@@ -9,9 +8,9 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Write an offline HTML report with plots of an index's codebooks, collisions, errors and training.",
         discussion: """
-            One HTML file with inline CSS and SVG: no scripts, no network, no external fonts, so it opens
-            anywhere and can be attached to a ticket. Its size does not grow with the number of items
-            (usage, histograms and curves are aggregated). With --compare, up to 3 more indexes are drawn
+            One HTML file with inline CSS and SVG: no scripts, no network, no external fonts, so it opens \
+            anywhere and can be attached to a ticket. Its size does not grow with the number of items \
+            (usage, histograms and curves are aggregated). With --compare, up to 3 more indexes are drawn \
             in the same plots, with a table of their figures side by side.
             """)
 
@@ -44,18 +43,14 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        if FileSystem.isDirectory(out) { throw CommandFailure("\(out) is a directory; give a file name such as report.html") }
-        if FileSystem.exists(out) && !force {
-            throw CommandFailure("\(out) already exists; pass --force to replace it")
-        }
-        let start = Date()
-        let vectors = try embeddings.map { try HTMLReport.Embeddings(path: $0) }
-        let indexes = try HTMLReport.open([index] + compare, embeddings: vectors, groupLimit: groups,
-                                          progress: Console.progress(quiet: quiet))
-        let html = Array(HTMLReport.render(indexes).utf8)
-        try FileSystem.writeAtomically(html, to: out)
-        let size = Double(html.count)
+        var request = ReportRequest(indexes: [index] + compare, output: out)
+        request.embeddings = embeddings
+        request.groups = groups
+        request.overwrite = force
+        request.progress = Console.progress(quiet: quiet)
+        let result = try Pipeline.report(request)
+        let size = Double(result.bytes)
         let text = size >= Double(1 << 20) ? String(format: "%.1f MB", size / Double(1 << 20)) : String(format: "%.0f kB", size / 1024)
-        Console.out("wrote \(out) (\(text), \(indexes.count) index\(indexes.count == 1 ? "" : "es")) in \(Format.seconds(Date().timeIntervalSince(start)))")
+        Console.out("wrote \(out) (\(text), \(result.indexes) index\(result.indexes == 1 ? "" : "es")) in \(Format.seconds(result.seconds))")
     }
 }

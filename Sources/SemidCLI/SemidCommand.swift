@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-import SemidIndex
-import SemidMath
-import SemidStorage
+import Semid
 
 /// The `semid` command: semantic IDs for generative retrieval.
 public struct SemidCommand: ParsableCommand {
@@ -48,6 +46,11 @@ public struct SemidCommand: ParsableCommand {
             try command.run()
             Foundation.exit(0)
         } catch {
+            if ErrorMessages.isUsageError(error) {
+                let help = helpCommand(arguments ?? Array(CommandLine.arguments.dropFirst()))
+                Console.err("semid: error: \(oneLine(ErrorMessages.message(for: error))) (see '\(help)')")
+                Foundation.exit(2)
+            }
             if error is CleanExit || error is ValidationError || error is ExitCode || isArgumentParserError(error) {
                 let code = exitCode(for: error)
                 if code == .success {
@@ -60,7 +63,7 @@ public struct SemidCommand: ParsableCommand {
                 Foundation.exit(2)
             }
             // Every semid error type describes itself in one line naming the file and the problem.
-            fail(String(describing: error))
+            fail(ErrorMessages.message(for: error))
         }
     }
 

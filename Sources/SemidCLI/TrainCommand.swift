@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import SemidMath
-import SemidModel
+import Semid
 
 /// `semid train`: train the built-in next-item model and store it in the index.
 struct TrainCommand: ParsableCommand {
@@ -22,67 +21,59 @@ struct TrainCommand: ParsableCommand {
     var embeddings: String?
 
     @Option(help: "Maximum epochs.")
-    var epochs = 200
+    var epochs = TrainingOptions.training.epochs
 
-    @Option(help: "Sequences per batch.")
-    var batch = 128
+    @OptionGroup var options: TrainingOptions
 
-    @Option(help: "Peak learning rate (AdamW).")
-    var lr = 1e-3
 
-    @Option(help: "Model width d.")
-    var dim = 64
+
 
     @Option(help: "Transformer blocks.")
-    var layers = 2
+    var layers = TrainingOptions.model.layers
 
     @Option(help: "Attention heads.")
-    var heads = 1
+    var heads = TrainingOptions.model.heads
 
     @Option(help: "Dropout on embeddings, residual branches and feed-forward layers.")
-    var dropout: Float = 0.5
+    var dropout = TrainingOptions.model.dropout
 
     @Option(help: "Dropout on attention probabilities (default: --dropout).")
     var attentionDropout: Float?
 
     @Option(help: "Seed for initialisation, shuffling and dropout.")
-    var seed: UInt64 = 0
+    var seed = TrainingOptions.training.seed
 
     @Option(help: "History length the model reads (most recent items).")
-    var maxHistory = 50
+    var maxHistory = TrainingOptions.model.maxHistory
 
     @Option(help: "Stop after this many epochs without a better validation NDCG@10 (0 = never).")
-    var patience = 8
+    var patience = TrainingOptions.training.patience
 
     @Option(help: "Output head: items (item softmax, marginalised over the trie at decoding), codes (autoregressive code head) or both.")
-    var head = "items"
+    var head: ModelConfiguration.Head = .items
 
     @Option(help: "Feed-forward width (default 4·dim).")
     var feedForward: Int?
 
-    @Option(help: "Linear warm-up steps.")
-    var warmup = 300
 
     @Option(help: "Learning-rate decay after warm-up: constant, linear or cosine.")
     var decay = "constant"
 
     @Option(help: "AdamW decoupled weight decay.")
-    var weightDecay = 0.0
+    var weightDecay = TrainingOptions.training.optimizer.weightDecay
 
     @Option(help: "Clip the global gradient norm (0 = off).")
-    var clip = 1.0
+    var clip = TrainingOptions.training.optimizer.clipNorm
 
     @Option(help: "Stop after this many minutes (the best epoch so far is kept; 0 = no limit).")
-    var timeLimit = 0.0
+    var timeLimit = TrainingOptions.training.timeLimit / 60
 
-    @Option(help: "Validate on at most this many users (0 = all).")
-    var validationUsers = 0
 
     @Option(help: "Code head: loss weight when --head both.")
-    var codeHeadWeight: Float = 1
+    var codeHeadWeight = TrainingOptions.model.codeHeadWeight
 
     @Option(help: "Code head: weight in decoding when --head both (0 = items head only, 1 = code head only).")
-    var codeHeadMix: Float = 0.5
+    var codeHeadMix = TrainingOptions.model.codeHeadMix
 
     @Flag(help: "Item vectors without the sum of code-token embeddings.")
     var noCodeEmbeddings = false
@@ -97,7 +88,7 @@ struct TrainCommand: ParsableCommand {
     var userTokens = false
 
     @Option(help: "With --user-tokens: where the user token enters, prefix (an extra first position) or add (added to every position).")
-    var userTokenPlacement = "prefix"
+    var userTokenPlacement: ModelConfiguration.UserTokenPlacement = .prefix
 
     @Option(help: "With --user-tokens: probability of replacing a training sequence's user vector by zeros (the unknown-user input).")
     var userTokenDropout: Float = 0.1
@@ -106,7 +97,7 @@ struct TrainCommand: ParsableCommand {
     var userTokenLevels: Int?
 
     @Option(help: "With --user-tokens: user IDs seen in training, causal (encoded from the items before each trained position) or stored (the final IDs, which describe the training targets).")
-    var userIdTraining = TrainingConfiguration.UserIDTraining.causal.rawValue
+    var userIdTraining: TrainingConfiguration.UserIDTraining = .causal
 
     @Option(help: "With causal user IDs: the item vectors `semid users` was given as --item-embeddings (not needed when it used the index's decoded codes).")
     var userItemEmbeddings: String?
@@ -132,22 +123,15 @@ struct TrainCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if ModelConfiguration.Head(rawValue: head) == nil {
-            throw ValidationError("--head must be items, codes or both (got \(head))")
-        }
         if LearningRateSchedule.Decay(rawValue: decay) == nil {
             throw ValidationError("--decay must be constant, linear or cosine (got \(decay))")
         }
         if epochs < 1 { throw ValidationError("--epochs must be at least 1 (got \(epochs))") }
-        if batch < 1 { throw ValidationError("--batch must be at least 1 (got \(batch))") }
-        if !(lr > 0) { throw ValidationError("--lr must be positive (got \(lr))") }
         let limits = ModelConfiguration.Limits.self
-        if dim < 2 || dim > limits.dimension { throw ValidationError("--dim must be in 2…\(limits.dimension) (got \(dim))") }
         if layers < 1 || layers > limits.layers { throw ValidationError("--layers must be in 1…\(limits.layers) (got \(layers))") }
-        if heads < 1 || heads > limits.heads || dim % heads != 0 {
-            throw ValidationError("--heads must be in 1…\(limits.heads) and divide --dim (got \(heads) for --dim \(dim))")
+        if heads < 1 || heads > limits.heads || options.dim % heads != 0 {
+            throw ValidationError("--heads must be in 1…\(limits.heads) and divide --dim (got \(heads) for --dim \(options.dim))")
         }
-        if batch > 65_536 { throw ValidationError("--batch must be at most 65536 (got \(batch))") }
         if !(0..<1).contains(dropout) { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }
         if let a = attentionDropout, !(0..<1).contains(a) { throw ValidationError("--attention-dropout must be in [0, 1) (got \(a))") }
         if maxHistory < 1 || maxHistory > limits.maxHistory {
@@ -157,19 +141,11 @@ struct TrainCommand: ParsableCommand {
         if let f = feedForward, f < 1 || f > limits.feedForward {
             throw ValidationError("--feed-forward must be in 1…\(limits.feedForward) (got \(f))")
         }
-        if warmup < 0 { throw ValidationError("--warmup must be 0 or more") }
         if timeLimit < 0 { throw ValidationError("--time-limit must be 0 or more") }
-        if validationUsers < 0 { throw ValidationError("--validation-users must be 0 or more") }
         if !(0...1).contains(codeHeadMix) { throw ValidationError("--code-head-mix must be in [0, 1]") }
-        if ModelConfiguration.UserTokenPlacement(rawValue: userTokenPlacement) == nil {
-            throw ValidationError("--user-token-placement must be prefix or add (got \(userTokenPlacement))")
-        }
         if !(0..<1).contains(userTokenDropout) { throw ValidationError("--user-token-dropout must be in [0, 1) (got \(userTokenDropout))") }
         if let l = userTokenLevels, l < 1 { throw ValidationError("--user-token-levels must be at least 1 (got \(l))") }
-        if TrainingConfiguration.UserIDTraining(rawValue: userIdTraining) == nil {
-            throw ValidationError("--user-id-training must be causal or stored (got \(userIdTraining))")
-        }
-        if (userItemEmbeddings != nil || userEmbeddings != nil) && (!userTokens || userIdTraining != TrainingConfiguration.UserIDTraining.causal.rawValue) {
+        if (userItemEmbeddings != nil || userEmbeddings != nil) && (!userTokens || userIdTraining != .causal) {
             throw ValidationError("--user-item-embeddings and --user-embeddings are read only with --user-tokens and causal user IDs")
         }
         if noCodeEmbeddings && noItemEmbeddings && embeddings == nil {
@@ -179,35 +155,31 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         var model = ModelConfiguration()
-        model.dimension = dim
         model.layers = layers
         model.heads = heads
-        model.feedForward = feedForward ?? 4 * dim
+        model.feedForward = feedForward ?? 4 * options.dim
         model.dropout = dropout
         model.attentionDropout = attentionDropout ?? dropout
         model.maxHistory = maxHistory
-        model.head = ModelConfiguration.Head(rawValue: head) ?? .items
+        model.head = head
         model.codeEmbeddings = !noCodeEmbeddings
         model.itemEmbeddings = !noItemEmbeddings
         model.codeHeadWeight = codeHeadWeight
         model.codeHeadMix = codeHeadMix
         model.maskCodeSoftmax = !unmaskedCodeSoftmax
         model.userTokens = userTokens
-        model.userTokenPlacement = ModelConfiguration.UserTokenPlacement(rawValue: userTokenPlacement) ?? .prefix
+        model.userTokenPlacement = userTokenPlacement
         model.userTokenDropout = userTokenDropout
         var training = TrainingConfiguration()
+        options.apply(to: &model, &training)
         training.epochs = epochs
-        training.batchSize = batch
-        training.learningRate = lr
-        training.warmupSteps = warmup
         training.decay = LearningRateSchedule.Decay(rawValue: decay) ?? .constant
         training.optimizer.weightDecay = weightDecay
         training.optimizer.clipNorm = clip
         training.patience = patience
         training.timeLimit = timeLimit * 60
-        training.validationUsers = validationUsers
         training.seed = seed
-        training.userIDSource = TrainingConfiguration.UserIDTraining(rawValue: userIdTraining) ?? .causal
+        training.userIDSource = userIdTraining
         var inputs = ModelTraining.Inputs(index: index, sequences: sequences, embeddings: embeddings, output: out)
         inputs.dryRun = dryRun
         inputs.overwrite = force
@@ -218,7 +190,8 @@ struct TrainCommand: ParsableCommand {
         let quiet = self.quiet || json
         // Printed with the first epoch, so that bad input fails with its one-line message only.
         nonisolated(unsafe) var announced = false
-        let (report, summary, _) = try ModelTraining.run(inputs, model: model, training: training) { e in
+        var request = TrainRequest(inputs: inputs, model: model, training: training)
+        request.onEpoch = { e in
             guard !quiet else { return }
             if !announced {
                 Console.err("training on \(BLASRuntime.summary)")
@@ -233,11 +206,10 @@ struct TrainCommand: ParsableCommand {
                            e.trainSeconds, e.timers.forward, e.timers.backward, e.timers.optimizer, e.validationSeconds, e.learningRate)
             Console.err(line)
         }
+        let result = try Pipeline.train(request)
+        let (report, summary) = (result.report, result.summary)
         if json {
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            Console.out(String(decoding: try encoder.encode(summary), as: UTF8.self))
+            Console.out(try JSONOutput.render(summary))
             return
         }
         let t = report.timers

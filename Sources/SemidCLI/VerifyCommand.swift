@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
-import SemidIndex
-import SemidMath
-import SemidQuantization
-import SemidStorage
+import Semid
 
 /// `semid verify`: re-encode the items with the index's frozen quantizer and compare with the
 /// stored codes.
@@ -29,49 +26,30 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let opened = try IndexStore.open(at: index)
-        if let source = opened.manifest.parameters.source, source != .content {
-            throw CommandFailure(
-                "\(index) quantizes \(source.rawValue) vectors, which are computed from the interaction sequences at build time; verify re-encodes content embeddings only")
-        }
-        var vectors = Matrix(rows: 0, cols: 0)
-        var files: [(file: String, recorded: Int?)] = []
-        for path in embeddings {
-            let part = try NpyFile.readMatrix(at: path)
-            if vectors.rows > 0 && part.cols != vectors.cols {
-                throw CommandFailure("\(path) has dimension \(part.cols) but \(embeddings[0]) has \(vectors.cols)")
-            }
-            vectors.appendRows(of: part)
-            let print = try InputFingerprint(role: "embeddings", path: path, rows: part.rows, columns: part.cols)
-            let batch = opened.manifest.batches.first { batch in
-                batch.inputs.contains { $0.role == "embeddings" && $0.xxh64 == print.xxh64 && $0.bytes == print.bytes }
-            }
-            files.append((path, batch?.batch))
-        }
-        let result = try CodeVerification(index: opened, vectors: vectors)
+        let result = try Pipeline.verify(VerifyRequest(index: index, embeddings: embeddings.map { .file($0) }))
+        let verification = result.verification
+        let parameters = result.index.manifest.parameters
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            Console.out(String(decoding: try encoder.encode(result), as: UTF8.self))
+            Console.out(try JSONOutput.render(verification, keys: .asDeclared))
         } else {
-            for (file, batch) in files {
-                Console.out(batch.map { "\(file): the input of batch \($0) (same XXH64)" }
-                            ?? "\(file): not an input recorded in the manifest (different bytes)")
+            for file in result.files {
+                Console.out(file.batch.map { "\(file.file): the input of batch \($0) (same XXH64)" }
+                            ?? "\(file.file): not an input recorded in the manifest (different bytes)")
             }
-            Console.out("re-encoded \(result.items) items with the stored \(opened.manifest.parameters.method) quantizer "
+            Console.out("re-encoded \(verification.items) items with the stored \(parameters.method) quantizer "
                         + "(fixed-order kernels: \(FixedOrder.path), BLAS \(BLASRuntime.coreName)): "
-                        + "\(result.reproduced) reproduce their stored raw codes")
-            if result.inconsistentFinalIDs > 0 {
-                Console.out("\(result.inconsistentFinalIDs) final IDs do not follow from their raw codes under the \(opened.manifest.parameters.collisionPolicy.name) policy")
+                        + "\(verification.reproduced) reproduce their stored raw codes")
+            if verification.inconsistentFinalIDs > 0 {
+                Console.out("\(verification.inconsistentFinalIDs) final IDs do not follow from their raw codes under the \(parameters.collisionPolicy.name) policy")
             }
-            for m in result.mismatches {
+            for m in verification.mismatches {
                 Console.out("  item \(m.item): stored \(m.stored.map(String.init).joined(separator: "-")), "
                             + "encoded \(m.encoded.map(String.init).joined(separator: "-"))")
             }
         }
-        if !result.passed {
+        if !verification.passed {
             throw CommandFailure(
-                "\(result.items - result.reproduced) of \(result.items) items re-encode to other raw codes and \(result.inconsistentFinalIDs) final IDs are inconsistent: these embeddings are not the ones \(index) was built from, or the index was modified")
+                "\(verification.items - verification.reproduced) of \(verification.items) items re-encode to other raw codes and \(verification.inconsistentFinalIDs) final IDs are inconsistent: these embeddings are not the ones \(index) was built from, or the index was modified")
         }
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import SemidStorage
+import Semid
 
 /// How a command that writes an index behaves when another semid process is writing it.
 ///

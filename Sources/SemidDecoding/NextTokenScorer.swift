@@ -17,7 +17,7 @@
 /// number (and is reported as `−∞`). Values must be `≤ 0` unless ``producesLogProbabilities`` is
 /// `false`.
 ///
-/// Examples: ``TableScorer`` (trivial: rows of a fixed table), ``RandomMLPScorer`` (a small MLP
+/// Examples (in the `SemidBenchmarks` target): `TableScorer` (trivial: rows of a fixed table), `RandomMLPScorer` (a small MLP
 /// with a per-beam cached input, reordered in `advance`).
 public protocol NextTokenScorer: Sendable {
     /// The scorer's mutable decoding state for one micro-batch: buffers and caches per history
@@ -103,7 +103,7 @@ public struct BeamBatch {
     /// `[count, level]` row-major: the codes chosen so far by each beam.
     public let prefixes: UnsafeBufferPointer<Int32>
 
-    init(level: Int, count: Int, codebookSize: Int, histories: UnsafeBufferPointer<Int32>, prefixes: UnsafeBufferPointer<Int32>) {
+    package init(level: Int, count: Int, codebookSize: Int, histories: UnsafeBufferPointer<Int32>, prefixes: UnsafeBufferPointer<Int32>) {
         self.level = level
         self.count = count
         self.codebookSize = codebookSize

@@ -1,8 +1,8 @@
 /// Least-significant-digit radix sort of `UInt64` keys.
-enum RadixSort {
+package enum RadixSort {
     /// Sorts `values` stably by bits `lowBit ..< lowBit + bitCount` (11-bit digits), ignoring
     /// the other bits. `O(passes · n)` time, one extra array of `n` values.
-    static func sort(_ values: inout [UInt64], lowBit: Int, bitCount: Int) {
+    package static func sort(_ values: inout [UInt64], lowBit: Int, bitCount: Int) {
         let n = values.count
         guard n > 1, bitCount > 0 else { return }
         let digitBits = 11

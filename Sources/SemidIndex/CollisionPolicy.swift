@@ -109,7 +109,7 @@ public struct SinkhornPolicy: Equatable, Sendable {
     public func validate() throws {
         try Sinkhorn.Configuration(epsilon: epsilon, iterations: iterations).validate()
         if rounds < 0 {
-            throw QuantizationError.invalidParameter(name: "--sinkhorn-rounds", value: "\(rounds)", expected: "0 or more")
+            throw QuantizationError.invalidParameter(name: "sinkhorn.rounds", value: "\(rounds)", expected: "0 or more")
         }
     }
 }
@@ -199,21 +199,26 @@ public struct SuffixResolver: CollisionResolver {
 
     /// The raw codes plus a suffix level: each item's rank among items with the same raw codes.
     public func resolve(raw: CodeMatrix, codebookSizes: [Int], context: ResolutionContext) throws -> CollisionResolution {
-        var nextRank: [ArraySlice<Int32>: Int32] = [:]
-        nextRank.reserveCapacity(raw.rows)
-        var suffix = [Int32](repeating: 0, count: raw.rows)
-        var largest: Int32 = 1
-        for i in 0..<raw.rows {
-            let key = raw.row(i)
-            let rank = nextRank[key, default: 0]
-            suffix[i] = rank
-            nextRank[key] = rank + 1
-            largest = max(largest, rank + 1)
-        }
+        let (suffix, largest) = Self.ranks(of: raw)
         return CollisionResolution(
             ids: raw.appendingLevel(suffix),
-            codeSizes: codebookSizes + [Int(largest)],
-            summary: .init(itemsMoved: 0, suffixSize: Int(largest), rounds: []))
+            codeSizes: codebookSizes + [largest],
+            summary: .init(itemsMoved: 0, suffixSize: largest, rounds: []))
+    }
+
+    /// Every row's rank among the rows with the same codes (0 for the first by row order, 1 for
+    /// the next, …) and the size of the largest group (at least 1), by sorting (``CodeOrder``).
+    ///
+    /// Complexity: `O(n log n)` time, `O(n)` memory.
+    static func ranks(of raw: CodeMatrix) -> (ranks: [Int32], largest: Int) {
+        var ranks = [Int32](repeating: 0, count: raw.rows)
+        var largest = 1
+        let order = CodeOrder(raw)
+        order.forEachGroup { run in
+            for (rank, position) in run.enumerated() { ranks[order.rows[position]] = Int32(rank) }
+            largest = max(largest, run.count)
+        }
+        return (ranks, largest)
     }
 
     /// The new items' raw codes plus the next free rank of their group; grows the suffix level if needed.

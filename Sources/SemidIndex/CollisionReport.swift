@@ -148,26 +148,32 @@ public struct CollisionReport: Codable, Equatable, Sendable {
         collisionPolicy = policy.name
         self.method = method
 
-        // Raw groups.
-        var groups: [ArraySlice<Int32>: [Int]] = [:]
-        groups.reserveCapacity(n)
-        for i in 0..<n { groups[rawCodes.row(i), default: []].append(i) }
-        let colliding = groups.values.filter { $0.count > 1 }
-        let inCollisions = colliding.reduce(0) { $0 + $1.count }
+        // Raw groups, by sorting the rows by code (no hash table of n keys).
+        let rawOrder = CodeOrder(rawCodes)
+        var distinct = 0, inCollisions = 0, largestRaw = 0
+        var colliding: [Range<Int>] = []
+        rawOrder.forEachGroup { run in
+            distinct += 1
+            largestRaw = max(largestRaw, run.count)
+            if run.count > 1 { colliding.append(run); inCollisions += run.count }
+        }
         raw = RawFigures(
-            distinctIds: groups.count,
-            collisionRate: n == 0 ? 0 : Double(n - groups.count) / Double(n),
+            distinctIds: distinct,
+            collisionRate: n == 0 ? 0 : Double(n - distinct) / Double(n),
             itemsInCollisions: inCollisions,
             fractionInCollisions: n == 0 ? 0 : Double(inCollisions) / Double(n),
-            maxGroup: groups.values.map(\.count).max() ?? 0,
+            maxGroup: largestRaw,
             collidingGroups: colliding.count)
 
-        var finalCounts: [ArraySlice<Int32>: Int] = [:]
-        finalCounts.reserveCapacity(n)
-        for i in 0..<n { finalCounts[ids.row(i), default: 0] += 1 }
-        final = FinalFigures(distinctIds: finalCounts.count,
-                             collisionRate: n == 0 ? 0 : Double(n - finalCounts.count) / Double(n),
-                             maxGroup: finalCounts.values.max() ?? 0)
+        let finalOrder = CodeOrder(ids)
+        var distinctFinal = 0, largestFinal = 0
+        finalOrder.forEachGroup { run in
+            distinctFinal += 1
+            largestFinal = max(largestFinal, run.count)
+        }
+        final = FinalFigures(distinctIds: distinctFinal,
+                             collisionRate: n == 0 ? 0 : Double(n - distinctFinal) / Double(n),
+                             maxGroup: largestFinal)
 
         // Per level.
         let stats = batches.first?.reconstruction
@@ -186,13 +192,10 @@ public struct CollisionReport: Codable, Equatable, Sendable {
                 let p = Double(c) / Double(n)
                 entropy -= p * Foundation.log(p)
             }
-            var prefixes = Set<ArraySlice<Int32>>()
-            prefixes.reserveCapacity(n)
-            for i in 0..<n { prefixes.insert(rawCodes.values[(i * rawCodes.levels)..<(i * rawCodes.levels + level + 1)]) }
             let residual = level < stats.residualFractionByLevel.count ? stats.residualFractionByLevel[level] : nil
             figures.append(LevelFigures(level: level + 1, codebookSize: k, usedCodes: used, utilization: Double(used) / Double(max(k, 1)),
                                         perplexity: Foundation.exp(entropy), deadCodes: k - used,
-                                        distinctPrefixes: prefixes.count, relativeResidual: residual))
+                                        distinctPrefixes: rawOrder.distinctPrefixes(length: level + 1), relativeResidual: residual))
         }
         perLevel = figures
 
@@ -208,7 +211,9 @@ public struct CollisionReport: Codable, Equatable, Sendable {
         suffixSize = policy.addsLevel ? codeSizes.last : nil
 
         // Largest groups: by size, then by first item.
-        let top = colliding.sorted { $0.count != $1.count ? $0.count > $1.count : $0[0] < $1[0] }.prefix(groupLimit)
+        let first = { (run: Range<Int>) in rawOrder.rows[run.lowerBound] }
+        let top = colliding.sorted { $0.count != $1.count ? $0.count > $1.count : first($0) < first($1) }.prefix(groupLimit)
+            .map { Array(rawOrder.rows[$0]) }
         let titleMap = try titles(top.flatMap { $0 })
         largestGroups = top.map { members in
             Group(rawId: Array(rawCodes.row(members[0])),

@@ -105,14 +105,12 @@ extension IndexBuilder {
         }
         let variance = encoded.totalVariance
         let error = encoded.squaredErrors.reduce(0.0) { $0 + Double($1) }
-        let mse = error / Double(n)
-        let reconstruction = ReconstructionStatistics(
-            vectors: n, meanSquaredError: mse, totalVariance: variance, relativeMse: variance > 0 ? mse / variance : 0,
-            residualFractionByLevel: (levelMeans ?? []).map { variance > 0 ? $0 / variance : 0 })
-        var kmeans = configuration.kmeans
-        kmeans.clusters = configuration.codebookSizes[0]
+        let reconstruction = reconstructionStatistics(
+            errorSum: error, vectors: n, variance: variance,
+            residualFractions: (levelMeans ?? []).map { variance > 0 ? $0 / variance : 0 })
         let trained = TrainedQuantizer(quantizer: codebooks, codes: codes, residualFractions: reconstruction.residualFractionByLevel,
-                                       kmeansConfiguration: kmeans, kmeansReport: report, methodReport: nil)
+                                       kmeansConfiguration: residualKMeansConfiguration(configuration).kmeans,
+                                       kmeansReport: report, methodReport: nil)
         let context = ResolutionContext { _ in
             throw IndexError.inconsistentInput("this collision policy needs the items' vectors, which an index from codes does not have")
         }

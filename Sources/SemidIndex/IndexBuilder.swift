@@ -89,24 +89,12 @@ public enum IndexBuilder {
         guard let n = embeddings?.rows ?? items?.count else {
             throw IndexError.inconsistentInput("give the items (--items) or their embeddings (--embeddings)")
         }
-        if let items {
-            guard items.count == n else {
-                throw IndexError.inconsistentInput(
-                    "the items file lists \(items.count) items but the embeddings have \(n) rows; row i must be item i")
-            }
-            for (position, item) in items.enumerated() where item.id != position {
-                throw IndexError.inconsistentInput(
-                    "item ids must be exactly 0..<\(n) (row i of the embeddings is item i); id \(position) is missing")
-            }
-        }
+        try checkItems(items, count: n)
         if let embeddings {
             if let bad = embeddings.firstNonFinite() {
                 throw IndexError.inconsistentInput("embeddings row \(bad.row), column \(bad.column) is not finite")
             }
-            if let large = embeddings.values.firstIndex(where: { abs($0) > Self.maximumMagnitude }) {
-                throw IndexError.inconsistentInput(
-                    "embeddings row \(large / embeddings.cols), column \(large % embeddings.cols) is \(embeddings.values[large]); values beyond ±\(Self.maximumMagnitude) overflow squared distances in float32 (rescale the embeddings)")
-            }
+            try checkMagnitude(embeddings)
         }
         if configuration.method.isAssigned {
             return try buildAssigned(items: items, count: n, sequences: sequences, inputs: inputs, configuration: configuration)
@@ -114,7 +102,7 @@ public enum IndexBuilder {
         let (vectors, vectorStatistics) = try itemVectors(embeddings: embeddings, count: n, sequences: sequences,
                                                           configuration: configuration, progress: progress)
         if configuration.rowsPerShard < 1 {
-            throw QuantizationError.invalidParameter(name: "--rows-per-shard", value: "\(configuration.rowsPerShard)", expected: "at least 1")
+            throw QuantizationError.invalidParameter(name: "rowsPerShard", value: "\(configuration.rowsPerShard)", expected: "at least 1")
         }
         try configuration.collisionPolicy.validate()
         let trained = try trainQuantizer(vectors, configuration: configuration, progress: progress)
@@ -141,6 +129,23 @@ public enum IndexBuilder {
         dimension: Int, context: ResolutionContext, trained: TrainedQuantizer, vectorStatistics: ItemVectors.Statistics?,
         items: [ItemRecord]?, inputs: [InputFingerprint], configuration: BuildConfiguration
     ) throws -> (index: SemanticIndex, catalog: [CatalogItem]) {
+        let index = try assembleIndex(quantizer: quantizer, rawCodes: rawCodes, errors: errors, reconstruction: reconstruction,
+                                      dimension: dimension, context: context, trained: trained,
+                                      vectorStatistics: vectorStatistics, inputs: inputs, configuration: configuration)
+        let ids = index.ids
+        let rows = (0..<rawCodes.rows).map { i in
+            CatalogItem(id: i, sourceID: items?[i].sourceID, title: items?[i].title, semanticID: Array(ids.row(i)), batch: 0)
+        }
+        return (index, rows)
+    }
+
+    /// The index of ``assemble(quantizer:rawCodes:errors:reconstruction:dimension:context:trained:vectorStatistics:items:inputs:configuration:)``
+    /// without its catalog rows (a streaming build makes them one at a time as they are written).
+    static func assembleIndex(
+        quantizer: any SemanticQuantizer, rawCodes: CodeMatrix, errors: [Float], reconstruction: ReconstructionStatistics,
+        dimension: Int, context: ResolutionContext, trained: TrainedQuantizer, vectorStatistics: ItemVectors.Statistics?,
+        inputs: [InputFingerprint], configuration: BuildConfiguration
+    ) throws -> SemanticIndex {
         let n = rawCodes.rows
         let resolution = try configuration.collisionPolicy.resolver.resolve(
             raw: rawCodes, codebookSizes: quantizer.codebookSizes, context: context)
@@ -162,13 +167,30 @@ public enum IndexBuilder {
             batches: [Batch(batch: 0, operation: "build", firstItem: 0, items: n, inputs: inputs,
                             reconstruction: reconstruction)],
             shards: [], catalog: FileFingerprint(file: IndexStore.catalogFile, bytes: 0, sha256: ""), extensions: nil)
-        let index = SemanticIndex(manifest: manifest, quantizer: quantizer, rawCodes: rawCodes, ids: resolution.ids,
-                                  attachments: [ReconstructionErrors.itemArray: ShardArray(float32: errors, shape: [n])])
-        let rows = (0..<n).map { i in
-            CatalogItem(id: i, sourceID: items?[i].sourceID, title: items?[i].title,
-                        semanticID: Array(resolution.ids.row(i)), batch: 0)
+        return SemanticIndex(manifest: manifest, quantizer: quantizer, rawCodes: rawCodes, ids: resolution.ids,
+                             attachments: [ReconstructionErrors.itemArray: ShardArray(float32: errors, shape: [n])])
+    }
+
+    /// Throws unless `items` (when given) are exactly items `0..<n`, in order.
+    static func checkItems(_ items: [ItemRecord]?, count n: Int) throws {
+        guard let items else { return }
+        guard items.count == n else {
+            throw IndexError.inconsistentInput(
+                "the items file lists \(items.count) items but the embeddings have \(n) rows; row i must be item i")
         }
-        return (index, rows)
+        for (position, item) in items.enumerated() where item.id != position {
+            throw IndexError.inconsistentInput(
+                "item ids must be exactly 0..<\(n) (row i of the embeddings is item i); id \(position) is missing")
+        }
+    }
+
+    /// Throws for the first value of `x` beyond ``maximumMagnitude``, naming its row of the
+    /// embeddings: `row(r) + firstRow` for row `r` of `x`.
+    static func checkMagnitude(_ x: Matrix, firstRow: Int = 0, row: (Int) -> Int = { $0 }) throws {
+        if let large = x.values.firstIndex(where: { abs($0) > Self.maximumMagnitude }) {
+            throw IndexError.inconsistentInput(
+                "embeddings row \(row(large / x.cols) + firstRow), column \(large % x.cols) is \(x.values[large]); values beyond ±\(Self.maximumMagnitude) overflow squared distances in float32 (rescale the embeddings)")
+        }
     }
 
     /// The vectors the quantizer sees, per ``BuildConfiguration/source``.
@@ -205,7 +227,7 @@ public enum IndexBuilder {
     static func buildAssigned(items: [ItemRecord]?, count n: Int, sequences: [UserSequence]?, inputs: [InputFingerprint],
                               configuration: BuildConfiguration) throws -> (index: SemanticIndex, catalog: [CatalogItem]) {
         if configuration.levels < 1 {
-            throw QuantizationError.invalidParameter(name: "--levels", value: "\(configuration.levels)", expected: "at least 1")
+            throw QuantizationError.invalidParameter(name: "levels", value: "\(configuration.levels)", expected: "at least 1")
         }
         let ids: CodeMatrix
         let sizes: [Int]
@@ -257,6 +279,11 @@ public enum IndexBuilder {
         var methodReport: JSONValue?
     }
 
+    /// The residual k-means settings of an `rq-kmeans` build.
+    static func residualKMeansConfiguration(_ configuration: BuildConfiguration) -> ResidualKMeans.Configuration {
+        ResidualKMeans.Configuration(codebookSizes: configuration.codebookSizes, kmeans: configuration.kmeans)
+    }
+
     /// Trains the configured quantizer on `embeddings`.
     static func trainQuantizer(_ embeddings: Matrix, configuration: BuildConfiguration,
                                progress: ProgressHandler?) throws -> TrainedQuantizer {
@@ -264,7 +291,7 @@ public enum IndexBuilder {
         case .random, .sequential:
             throw IndexError.inconsistentInput("\(configuration.method.rawValue) IDs are assigned, not trained")
         case .rqKMeans:
-            let rk = ResidualKMeans.Configuration(codebookSizes: configuration.codebookSizes, kmeans: configuration.kmeans)
+            let rk = residualKMeansConfiguration(configuration)
             try rk.validate(items: embeddings.rows)
             let trained = try ResidualKMeans.train(embeddings, configuration: rk, seed: configuration.seed, progress: progress)
             let variance = embeddings.totalVariance
@@ -292,11 +319,17 @@ public enum IndexBuilder {
                                       residualFractions: [Double]) throws -> (statistics: ReconstructionStatistics, errors: [Float]) {
         let errors = ReconstructionErrors.squaredErrors(of: data, reconstruction: try quantizer.reconstruct(codes))
         let error = errors.reduce(0.0) { $0 + Double($1) }
-        let variance = data.totalVariance
-        let mse = error / Double(max(data.rows, 1))
-        let statistics = ReconstructionStatistics(vectors: data.rows, meanSquaredError: mse, totalVariance: variance,
-                                                  relativeMse: variance > 0 ? mse / variance : 0,
-                                                  residualFractionByLevel: residualFractions)
-        return (statistics, errors)
+        return (reconstructionStatistics(errorSum: error, vectors: data.rows, variance: data.totalVariance,
+                                         residualFractions: residualFractions), errors)
+    }
+
+    /// The reconstruction figures of `vectors` items whose squared errors sum (in item order) to
+    /// `errorSum`, with total variance `variance` and the residual fraction after each level.
+    static func reconstructionStatistics(errorSum: Double, vectors: Int, variance: Double,
+                                         residualFractions: [Double]) -> ReconstructionStatistics {
+        let mse = errorSum / Double(max(vectors, 1))
+        return ReconstructionStatistics(vectors: vectors, meanSquaredError: mse, totalVariance: variance,
+                                        relativeMse: variance > 0 ? mse / variance : 0,
+                                        residualFractionByLevel: residualFractions)
     }
 }

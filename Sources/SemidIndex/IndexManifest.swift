@@ -146,6 +146,16 @@ public struct InputFingerprint: Codable, Equatable, Sendable {
     /// Columns (embedding dimension), when the input is a matrix.
     public var columns: Int?
 
+    /// A fingerprint computed elsewhere (e.g. while the file was streamed); `file` is the name only.
+    public init(role: String, file: String, bytes: Int, xxh64: String, rows: Int, columns: Int?) {
+        self.role = role
+        self.file = file
+        self.bytes = bytes
+        self.xxh64 = xxh64
+        self.rows = rows
+        self.columns = columns
+    }
+
     /// Fingerprints the file at `path` (read in 4 MiB chunks) for `role`.
     public init(role: String, path: String, rows: Int, columns: Int?) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else {

@@ -41,6 +41,9 @@ public enum IndexStore {
         /// A copy of the catalog at `path` (verified as for ``extending(path:adding:)``), changed
         /// by `edit` (e.g. to store user IDs).
         case edited(path: String, edit: (Catalog) throws -> Void)
+        /// A new catalog of `count` rows made one at a time by `item(0..<count)` as they are
+        /// inserted (the same bytes as ``new(_:)`` with those rows, without holding them).
+        case generated(count: Int, item: (Int) -> CatalogItem)
     }
 
     // MARK: Writing
@@ -138,6 +141,11 @@ public enum IndexStore {
         case .new(let rows):
             db = try Catalog.create(at: catalogPath, idLength: index.ids.levels)
             try db.insert(rows)
+        case let .generated(count, item):
+            db = try Catalog.create(at: catalogPath, idLength: index.ids.levels)
+            try db.insert(count: count, progress: { done in
+                progress?(ProgressEvent(stage: "writing the catalog", step: done, total: count, finished: done == count))
+            }, item: item)
         case let .extending(path, rows):
             try copyVerified(path)
             db = try Catalog.open(at: catalogPath, readOnly: false)

@@ -121,21 +121,11 @@ public struct Matrix: Sendable, Equatable {
     }
 
     /// The total variance `mean ‖x − μ‖²` of the rows (`μ` = their mean), accumulated in `Double`;
-    /// 0 for an empty matrix. The denominator of every "relative MSE".
+    /// 0 for an empty matrix. The denominator of every "relative MSE". The same value as a
+    /// ``VarianceAccumulator`` fed these rows in any number of pieces.
     public var totalVariance: Double {
-        let n = rows, d = cols
-        guard n > 0, d > 0 else { return 0 }
-        var mean = [Double](repeating: 0, count: d)
-        var sumSquares = 0.0
-        values.withUnsafeBufferPointer { x in
-            guard let base = x.baseAddress else { return }
-            for i in 0..<n {
-                let row = base + i * d
-                for t in 0..<d { mean[t] += Double(row[t]) }
-                sumSquares += Double(Distances.squaredNorm(row, count: d))
-            }
-        }
-        let count = Double(n)
-        return Swift.max(0, sumSquares / count - mean.reduce(0) { $0 + ($1 / count) * ($1 / count) })
+        var accumulator = VarianceAccumulator(columns: cols)
+        accumulator.add(self)
+        return accumulator.totalVariance
     }
 }

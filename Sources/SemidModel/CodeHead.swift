@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import SemidDecoding
 import SemidMath
+import SemidNeuralNetwork
 
 /// The autoregressive code head: predicts an item's semantic ID level by level from the user
 /// state `h`, each level conditioned on the codes already chosen.
@@ -90,11 +91,11 @@ public final class CodeHead: @unchecked Sendable {
         let pre = "head.\(l).", k = sizes[l], h = hiddenWidth
         LayerNorm.forward(buf.z.pointer, rows: rows, dim: d, gamma: p.value(pre + "ln.gamma"), beta: p.value(pre + "ln.beta"),
                           into: buf.a.pointer, normalized: buf.aNorm.pointer, inverseStd: buf.aRstd.pointer)
-        Linear.forward(buf.a.pointer, rows: rows, inputs: d, outputs: h, weight: p.value(pre + "ff1.weight"),
-                       bias: p.value(pre + "ff1.bias"), into: buf.pre.pointer)
+        DenseLayer(inputs: d, outputs: h, layout: .inputsByOutputs).forward(buf.a.pointer, rows: rows, weight: p.value(pre + "ff1.weight"),
+                       bias: p.value(pre + "ff1.bias"), output: buf.pre.pointer)
         Activation.gelu.forward(buf.pre.pointer, count: rows * h, into: buf.g.pointer)
-        Linear.forward(buf.g.pointer, rows: rows, inputs: h, outputs: d, weight: p.value(pre + "ff2.weight"),
-                       bias: p.value(pre + "ff2.bias"), into: buf.u.pointer)
+        DenseLayer(inputs: h, outputs: d, layout: .inputsByOutputs).forward(buf.g.pointer, rows: rows, weight: p.value(pre + "ff2.weight"),
+                       bias: p.value(pre + "ff2.bias"), output: buf.u.pointer)
         let u = buf.u.pointer, z = buf.z.pointer
         for i in 0..<(rows * d) { u[i] += z[i] }
         LayerNorm.forward(u, rows: rows, dim: d, gamma: p.value(pre + "norm.gamma"), beta: p.value(pre + "norm.beta"),
@@ -112,7 +113,7 @@ public final class CodeHead: @unchecked Sendable {
         let dlogits = buf.logits.pointer
         BLAS.sgemm(transposeA: true, m: k, n: d, k: rows, a: dlogits, lda: k, b: buf.o.pointer, ldb: d, beta: 1,
                    c: p.gradient(pre + "codes"), ldc: d)
-        ColumnSums.add(dlogits, rows: rows, cols: k, into: p.gradient(pre + "bias"))
+        DenseLayer.addRows(dlogits, rows: rows, cols: k, into: p.gradient(pre + "bias"))
         // do = dlogits · C  (into da as scratch)
         BLAS.sgemm(m: rows, n: d, k: k, a: dlogits, lda: k, b: p.value(pre + "codes"), ldb: d, c: buf.da.pointer, ldc: d)
         LayerNorm.backward(gradient: buf.da.pointer, rows: rows, dim: d, gamma: p.value(pre + "norm.gamma"),
@@ -121,13 +122,13 @@ public final class CodeHead: @unchecked Sendable {
                            inputGradient: buf.du.pointer)
         // u = z + FFN(LN(z)): dz = du + LNᵀ(W₁ᵀ(GELU′ ⊙ W₂ᵀ du))
         buf.dz.pointer.update(from: buf.du.pointer, count: rows * d)
-        Linear.backward(buf.g.pointer, gradient: buf.du.pointer, rows: rows, inputs: h, outputs: d,
-                        weight: p.value(pre + "ff2.weight"), weightGradient: p.gradient(pre + "ff2.weight"),
-                        biasGradient: p.gradient(pre + "ff2.bias"), inputGradient: buf.dg.pointer)
+        DenseLayer(inputs: h, outputs: d, layout: .inputsByOutputs).backward(input: buf.g.pointer, rows: rows, weight: p.value(pre + "ff2.weight"),
+                        outputGradient: buf.du.pointer, weightGradient: p.gradient(pre + "ff2.weight"),
+                        biasGradient: p.gradient(pre + "ff2.bias"), inputGradient: buf.dg.pointer, accumulate: true)
         Activation.gelu.backward(buf.pre.pointer, gradient: buf.dg.pointer, count: rows * h, into: buf.dg.pointer)
-        Linear.backward(buf.a.pointer, gradient: buf.dg.pointer, rows: rows, inputs: d, outputs: h,
-                        weight: p.value(pre + "ff1.weight"), weightGradient: p.gradient(pre + "ff1.weight"),
-                        biasGradient: p.gradient(pre + "ff1.bias"), inputGradient: buf.da.pointer)
+        DenseLayer(inputs: d, outputs: h, layout: .inputsByOutputs).backward(input: buf.a.pointer, rows: rows, weight: p.value(pre + "ff1.weight"),
+                        outputGradient: buf.dg.pointer, weightGradient: p.gradient(pre + "ff1.weight"),
+                        biasGradient: p.gradient(pre + "ff1.bias"), inputGradient: buf.da.pointer, accumulate: true)
         LayerNorm.backward(gradient: buf.da.pointer, rows: rows, dim: d, gamma: p.value(pre + "ln.gamma"),
                            normalized: buf.aNorm.pointer, inverseStd: buf.aRstd.pointer,
                            gammaGradient: p.gradient(pre + "ln.gamma"), betaGradient: p.gradient(pre + "ln.beta"),

@@ -1,4 +1,5 @@
 import Foundation
+import SemidNeuralNetwork
 
 /// The shape of the built-in next-item model. Stored in the index manifest under
 /// `extensions.model.configuration`.
@@ -156,46 +157,45 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         for (l, size) in userCodeSizes.enumerated() { try check("user_code_sizes[\(l)]", size, 1...Limits.userCodeSize) }
         do {
             try validate()
-        } catch let ModelError.invalidConfiguration(message) {
-            throw ModelError.corruptModel("\(source): \(message)")
+        } catch let error as ModelError {
+            throw ModelError.corruptModel("\(source): \(error)")
         }
     }
 
-    /// Throws a ``ModelError/invalidConfiguration(_:)`` naming the first bad setting.
+    /// Throws a ``ModelError/invalidParameter(name:value:expected:)`` naming the first bad
+    /// setting by its property (e.g. `dimension`, `maxHistory`).
     public func validate() throws {
-        func bad(_ text: String) -> ModelError { .invalidConfiguration(text) }
-        guard dimension >= 2 && dimension <= Limits.dimension else {
-            throw bad("--dim must be in 2…\(Limits.dimension) (got \(dimension))")
+        func bad(_ name: String, _ value: Any, _ expected: String) -> ModelError {
+            .invalidParameter(name: name, value: "\(value)", expected: expected)
         }
-        guard layers >= 1 && layers <= Limits.layers else { throw bad("--layers must be in 1…\(Limits.layers) (got \(layers))") }
+        guard dimension >= 2 && dimension <= Limits.dimension else { throw bad("dimension", dimension, "in 2…\(Limits.dimension)") }
+        guard layers >= 1 && layers <= Limits.layers else { throw bad("layers", layers, "in 1…\(Limits.layers)") }
         guard heads >= 1, heads <= Limits.heads, dimension % heads == 0 else {
-            throw bad("--heads must be in 1…\(Limits.heads) and divide --dim (got \(heads) heads for dimension \(dimension))")
+            throw bad("heads", "\(heads) heads for dimension \(dimension)", "in 1…\(Limits.heads) and divide the dimension")
         }
         guard feedForward >= 1 && feedForward <= Limits.feedForward else {
-            throw bad("--feed-forward must be in 1…\(Limits.feedForward) (got \(feedForward))")
+            throw bad("feedForward", feedForward, "in 1…\(Limits.feedForward)")
         }
-        guard maxHistory <= Limits.maxHistory else { throw bad("--max-history must be at most \(Limits.maxHistory) (got \(maxHistory))") }
+        guard maxHistory <= Limits.maxHistory else { throw bad("maxHistory", maxHistory, "at most \(Limits.maxHistory)") }
         guard contentDimension >= 0 && contentDimension <= Limits.contentDimension else {
-            throw bad("the content embeddings' width must be at most \(Limits.contentDimension) (got \(contentDimension))")
+            throw bad("contentDimension", contentDimension, "at most \(Limits.contentDimension) (the content embeddings' width)")
         }
-        guard codeHeadHidden <= Limits.codeHeadHidden else { throw bad("--code-head-hidden must be at most \(Limits.codeHeadHidden)") }
+        guard codeHeadHidden <= Limits.codeHeadHidden else { throw bad("codeHeadHidden", codeHeadHidden, "at most \(Limits.codeHeadHidden)") }
         guard (0..<1).contains(dropout), (0..<1).contains(attentionDropout) else {
-            throw bad("--dropout must be in [0, 1) (got \(dropout), attention \(attentionDropout))")
+            throw bad("dropout", "\(dropout), attention \(attentionDropout)", "in [0, 1)")
         }
-        guard maxHistory >= 1 else { throw bad("--max-history must be at least 1 (got \(maxHistory))") }
+        guard maxHistory >= 1 else { throw bad("maxHistory", maxHistory, "at least 1") }
         guard codeEmbeddings || itemEmbeddings || contentDimension > 0 else {
-            throw bad("an item vector needs code embeddings, item embeddings or content")
+            throw bad("item vector", "no code embeddings, item embeddings or content", "at least one of them")
         }
-        guard codeHeadHidden >= 1 else { throw bad("--code-head-hidden must be at least 1") }
-        guard (0...1).contains(codeHeadMix) else { throw bad("--code-head-mix must be in [0, 1] (got \(codeHeadMix))") }
+        guard codeHeadHidden >= 1 else { throw bad("codeHeadHidden", codeHeadHidden, "at least 1") }
+        guard (0...1).contains(codeHeadMix) else { throw bad("codeHeadMix", codeHeadMix, "in [0, 1]") }
         if userTokens {
             guard !userCodeSizes.isEmpty, userCodeSizes.count <= Limits.userIDPositions,
                   userCodeSizes.allSatisfy({ $0 >= 1 && $0 <= Limits.userCodeSize }) else {
-                throw bad("user tokens need at least one user-ID position with a vocabulary of 1 or more (got \(userCodeSizes))")
+                throw bad("userCodeSizes", userCodeSizes, "at least one user-ID position with a vocabulary of 1 or more")
             }
-            guard (0..<1).contains(userTokenDropout) else {
-                throw bad("--user-token-dropout must be in [0, 1) (got \(userTokenDropout))")
-            }
+            guard (0..<1).contains(userTokenDropout) else { throw bad("userTokenDropout", userTokenDropout, "in [0, 1)") }
         }
     }
 
@@ -207,7 +207,10 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
 
 /// Errors of model training, loading and inference, each one line.
 public enum ModelError: Error, CustomStringConvertible, Equatable, Sendable {
-    /// A setting is out of range; the text names the flag.
+    /// A setting is out of range: `name` is the configuration's property (e.g. `dimension`,
+    /// `learningRate`), `value` what it is, `expected` what it must be.
+    case invalidParameter(name: String, value: String, expected: String)
+    /// Settings that cannot be used together, or a run that cannot go on with them; the text says why.
     case invalidConfiguration(String)
     /// The index holds no trained model.
     case noModel(path: String)
@@ -221,6 +224,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable, Sendable {
     /// One line naming the problem (and, for a missing model, the command that trains one).
     public var description: String {
         switch self {
+        case let .invalidParameter(name, value, expected): return "invalid model setting: \(name) must be \(expected) (got \(value))"
         case .invalidConfiguration(let text): return "invalid model setting: \(text)"
         case .noModel(let path):
             return "\(path) holds no trained model; run `semid train \(path) --sequences FILE` first"

@@ -4,6 +4,7 @@ import SemidDecoding
 import SemidEvaluation
 import SemidIndex
 import SemidMath
+import SemidNeuralNetwork
 
 /// How to train: optimiser, schedule, batching, early stopping.
 public struct TrainingConfiguration: Codable, Sendable, Equatable {
@@ -18,7 +19,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Decay after warm-up (over `epochs` worth of steps).
     public var decay: LearningRateSchedule.Decay = .constant
     /// AdamW settings (β, ε, decoupled weight decay, clipping norm).
-    public var optimizer = AdamW.Configuration()
+    public var optimizer = AdamW.Configuration(beta2: 0.98, clipNorm: 1)
     /// Stop after this many validations without a better NDCG@10 (0 = never stop early).
     public var patience = 8
     /// Validate every this many epochs.
@@ -75,19 +76,22 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         userIDSource = try c.decode(.userIDSource, default: UserIDTraining.stored)
     }
 
-    /// Throws for the first setting out of range, naming its flag.
+    /// Throws ``ModelError/invalidParameter(name:value:expected:)`` for the first setting out of
+    /// range, naming its property (e.g. `learningRate`).
     public func validate() throws {
-        func bad(_ text: String) -> ModelError { .invalidConfiguration(text) }
-        guard epochs >= 1 else { throw bad("--epochs must be at least 1 (got \(epochs))") }
-        guard batchSize >= 1 else { throw bad("--batch must be at least 1 (got \(batchSize))") }
-        guard learningRate > 0, learningRate.isFinite else { throw bad("--lr must be positive (got \(learningRate))") }
-        guard warmupSteps >= 0 else { throw bad("--warmup must be 0 or more (got \(warmupSteps))") }
-        guard optimizer.weightDecay >= 0 else { throw bad("--weight-decay must be 0 or more") }
-        guard optimizer.clipNorm >= 0 else { throw bad("--clip must be 0 or more") }
-        guard patience >= 0 else { throw bad("--patience must be 0 or more (got \(patience))") }
-        guard validateEvery >= 1 else { throw bad("--validate-every must be at least 1") }
-        guard validationUsers >= 0 else { throw bad("--validation-users must be 0 or more") }
-        guard timeLimit >= 0 else { throw bad("--time-limit must be 0 or more") }
+        func bad(_ name: String, _ value: Any, _ expected: String) -> ModelError {
+            .invalidParameter(name: name, value: "\(value)", expected: expected)
+        }
+        guard epochs >= 1 else { throw bad("epochs", epochs, "at least 1") }
+        guard batchSize >= 1 else { throw bad("batchSize", batchSize, "at least 1") }
+        guard learningRate > 0, learningRate.isFinite else { throw bad("learningRate", learningRate, "positive") }
+        guard warmupSteps >= 0 else { throw bad("warmupSteps", warmupSteps, "0 or more") }
+        guard optimizer.weightDecay >= 0 else { throw bad("optimizer.weightDecay", optimizer.weightDecay, "0 or more") }
+        guard optimizer.clipNorm >= 0 else { throw bad("optimizer.clipNorm", optimizer.clipNorm, "0 or more") }
+        guard patience >= 0 else { throw bad("patience", patience, "0 or more") }
+        guard validateEvery >= 1 else { throw bad("validateEvery", validateEvery, "at least 1") }
+        guard validationUsers >= 0 else { throw bad("validationUsers", validationUsers, "0 or more") }
+        guard timeLimit >= 0 else { throw bad("timeLimit", timeLimit, "0 or more (seconds)") }
     }
 }
 
@@ -228,7 +232,7 @@ public enum ModelTrainer {
         let stepsPerEpoch = (sequences.count + configuration.batchSize - 1) / configuration.batchSize
         let schedule = LearningRateSchedule(peak: configuration.learningRate, warmupSteps: configuration.warmupSteps,
                                             totalSteps: stepsPerEpoch * configuration.epochs, decay: configuration.decay)
-        let optimizer = AdamW(parameters: model.parameters, configuration: configuration.optimizer)
+        var optimizer = AdamW(for: model.parameters, configuration: configuration.optimizer, rounding: .scaleFirst)
         let ws = ModelWorkspace(configuration: model.configuration, itemCount: model.itemCount)
         let root = SeededGenerator(seed: configuration.seed)
         var dropoutRNG = root.derived(2)

@@ -1,4 +1,5 @@
 import SemidMath
+import SemidNeuralNetwork
 
 /// Activation and gradient buffers for one forward/backward pass of ``NextItemModel``, sized for
 /// the largest batch seen and reused (no allocation per step once warm).

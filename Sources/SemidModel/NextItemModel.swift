@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import SemidDecoding
 import SemidMath
+import SemidNeuralNetwork
 
 /// The built-in next-item model: a causal transformer over a user's item history.
 ///
@@ -236,8 +237,8 @@ public final class NextItemModel: @unchecked Sendable {
             let x = ws.residual[l].pointer
             LayerNorm.forward(x, rows: n, dim: d, gamma: parameters.value(pre + "ln1.gamma"), beta: parameters.value(pre + "ln1.beta"),
                               into: ws.ln1Out[l].pointer, normalized: ws.ln1Norm[l].pointer, inverseStd: ws.ln1Rstd[l].pointer)
-            Linear.forward(ws.ln1Out[l].pointer, rows: n, inputs: d, outputs: 3 * d, weight: parameters.value(pre + "qkv.weight"),
-                           bias: parameters.value(pre + "qkv.bias"), into: ws.qkv[l].pointer)
+            DenseLayer(inputs: d, outputs: 3 * d, layout: .inputsByOutputs).forward(ws.ln1Out[l].pointer, rows: n, weight: parameters.value(pre + "qkv.weight"),
+                           bias: parameters.value(pre + "qkv.bias"), output: ws.qkv[l].pointer)
             if attnDrop {
                 Dropout.fillMask(ws.probabilityMask[l].pointer, count: probCount, rate: c.attentionDropout, generator: &generator)
             }
@@ -247,8 +248,8 @@ public final class NextItemModel: @unchecked Sendable {
                                         firstKeyHidden: c.userTokens && batch.userPrefix ? batch.userHidden : [],
                                         into: ws.context[l].pointer)
             let t = ws.temp.pointer
-            Linear.forward(ws.context[l].pointer, rows: n, inputs: d, outputs: d, weight: parameters.value(pre + "out.weight"),
-                           bias: parameters.value(pre + "out.bias"), into: t)
+            DenseLayer(inputs: d, outputs: d, layout: .inputsByOutputs).forward(ws.context[l].pointer, rows: n, weight: parameters.value(pre + "out.weight"),
+                           bias: parameters.value(pre + "out.bias"), output: t)
             if drop {
                 Dropout.fillMask(ws.attentionMask[l].pointer, count: n * d, rate: c.dropout, generator: &generator)
                 Dropout.apply(t, mask: ws.attentionMask[l].pointer, count: n * d)
@@ -257,15 +258,15 @@ public final class NextItemModel: @unchecked Sendable {
             for i in 0..<(n * d) { mid[i] = x[i] + t[i] }
             LayerNorm.forward(mid, rows: n, dim: d, gamma: parameters.value(pre + "ln2.gamma"), beta: parameters.value(pre + "ln2.beta"),
                               into: ws.ln2Out[l].pointer, normalized: ws.ln2Norm[l].pointer, inverseStd: ws.ln2Rstd[l].pointer)
-            Linear.forward(ws.ln2Out[l].pointer, rows: n, inputs: d, outputs: f, weight: parameters.value(pre + "ff1.weight"),
-                           bias: parameters.value(pre + "ff1.bias"), into: ws.ffPre[l].pointer)
+            DenseLayer(inputs: d, outputs: f, layout: .inputsByOutputs).forward(ws.ln2Out[l].pointer, rows: n, weight: parameters.value(pre + "ff1.weight"),
+                           bias: parameters.value(pre + "ff1.bias"), output: ws.ffPre[l].pointer)
             c.activation.forward(ws.ffPre[l].pointer, count: n * f, into: ws.ffAct[l].pointer)
             if drop {
                 Dropout.fillMask(ws.ffMask[l].pointer, count: n * f, rate: c.dropout, generator: &generator)
                 Dropout.apply(ws.ffAct[l].pointer, mask: ws.ffMask[l].pointer, count: n * f)
             }
-            Linear.forward(ws.ffAct[l].pointer, rows: n, inputs: f, outputs: d, weight: parameters.value(pre + "ff2.weight"),
-                           bias: parameters.value(pre + "ff2.bias"), into: t)
+            DenseLayer(inputs: f, outputs: d, layout: .inputsByOutputs).forward(ws.ffAct[l].pointer, rows: n, weight: parameters.value(pre + "ff2.weight"),
+                           bias: parameters.value(pre + "ff2.bias"), output: t)
             if drop {
                 Dropout.fillMask(ws.ffOutMask[l].pointer, count: n * d, rate: c.dropout, generator: &generator)
                 Dropout.apply(t, mask: ws.ffOutMask[l].pointer, count: n * d)
@@ -296,14 +297,14 @@ public final class NextItemModel: @unchecked Sendable {
             // Feed-forward branch.
             t.update(from: dRes, count: n * d)
             if drop { Dropout.apply(t, mask: ws.ffOutMask[l].pointer, count: n * d) }
-            Linear.backward(ws.ffAct[l].pointer, gradient: t, rows: n, inputs: f, outputs: d,
-                            weight: parameters.value(pre + "ff2.weight"), weightGradient: parameters.gradient(pre + "ff2.weight"),
-                            biasGradient: parameters.gradient(pre + "ff2.bias"), inputGradient: ws.dFF.pointer)
+            DenseLayer(inputs: f, outputs: d, layout: .inputsByOutputs).backward(input: ws.ffAct[l].pointer, rows: n, weight: parameters.value(pre + "ff2.weight"),
+                            outputGradient: t, weightGradient: parameters.gradient(pre + "ff2.weight"),
+                            biasGradient: parameters.gradient(pre + "ff2.bias"), inputGradient: ws.dFF.pointer, accumulate: true)
             if drop { Dropout.apply(ws.dFF.pointer, mask: ws.ffMask[l].pointer, count: n * f) }
             c.activation.backward(ws.ffPre[l].pointer, gradient: ws.dFF.pointer, count: n * f, into: ws.dFF.pointer)
-            Linear.backward(ws.ln2Out[l].pointer, gradient: ws.dFF.pointer, rows: n, inputs: d, outputs: f,
-                            weight: parameters.value(pre + "ff1.weight"), weightGradient: parameters.gradient(pre + "ff1.weight"),
-                            biasGradient: parameters.gradient(pre + "ff1.bias"), inputGradient: dTmp)
+            DenseLayer(inputs: d, outputs: f, layout: .inputsByOutputs).backward(input: ws.ln2Out[l].pointer, rows: n, weight: parameters.value(pre + "ff1.weight"),
+                            outputGradient: ws.dFF.pointer, weightGradient: parameters.gradient(pre + "ff1.weight"),
+                            biasGradient: parameters.gradient(pre + "ff1.bias"), inputGradient: dTmp, accumulate: true)
             LayerNorm.backward(gradient: dTmp, rows: n, dim: d, gamma: parameters.value(pre + "ln2.gamma"),
                                normalized: ws.ln2Norm[l].pointer, inverseStd: ws.ln2Rstd[l].pointer,
                                gammaGradient: parameters.gradient(pre + "ln2.gamma"), betaGradient: parameters.gradient(pre + "ln2.beta"),
@@ -311,16 +312,16 @@ public final class NextItemModel: @unchecked Sendable {
             // Attention branch.
             t.update(from: dRes, count: n * d)
             if drop { Dropout.apply(t, mask: ws.attentionMask[l].pointer, count: n * d) }
-            Linear.backward(ws.context[l].pointer, gradient: t, rows: n, inputs: d, outputs: d,
-                            weight: parameters.value(pre + "out.weight"), weightGradient: parameters.gradient(pre + "out.weight"),
-                            biasGradient: parameters.gradient(pre + "out.bias"), inputGradient: dTmp2)
+            DenseLayer(inputs: d, outputs: d, layout: .inputsByOutputs).backward(input: ws.context[l].pointer, rows: n, weight: parameters.value(pre + "out.weight"),
+                            outputGradient: t, weightGradient: parameters.gradient(pre + "out.weight"),
+                            biasGradient: parameters.gradient(pre + "out.bias"), inputGradient: dTmp2, accumulate: true)
             CausalSelfAttention.backward(qkv: ws.qkv[l].pointer, layout: layout, dim: d, heads: c.heads,
                                          probabilities: ws.probabilities[l].pointer,
                                          masks: attnDrop ? ws.probabilityMask[l].pointer : nil,
                                          gradient: dTmp2, into: ws.dQKV.pointer)
-            Linear.backward(ws.ln1Out[l].pointer, gradient: ws.dQKV.pointer, rows: n, inputs: d, outputs: 3 * d,
-                            weight: parameters.value(pre + "qkv.weight"), weightGradient: parameters.gradient(pre + "qkv.weight"),
-                            biasGradient: parameters.gradient(pre + "qkv.bias"), inputGradient: dTmp)
+            DenseLayer(inputs: d, outputs: 3 * d, layout: .inputsByOutputs).backward(input: ws.ln1Out[l].pointer, rows: n, weight: parameters.value(pre + "qkv.weight"),
+                            outputGradient: ws.dQKV.pointer, weightGradient: parameters.gradient(pre + "qkv.weight"),
+                            biasGradient: parameters.gradient(pre + "qkv.bias"), inputGradient: dTmp, accumulate: true)
             LayerNorm.backward(gradient: dTmp, rows: n, dim: d, gamma: parameters.value(pre + "ln1.gamma"),
                                normalized: ws.ln1Norm[l].pointer, inverseStd: ws.ln1Rstd[l].pointer,
                                gammaGradient: parameters.gradient(pre + "ln1.gamma"), betaGradient: parameters.gradient(pre + "ln1.beta"),

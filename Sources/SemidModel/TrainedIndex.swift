@@ -9,7 +9,8 @@ import SemidStorage
 public struct TrainedIndex: Sendable {
     /// The index.
     public let index: SemanticIndex
-    /// Its trie (built from the IDs).
+    /// Its trie: the one stored in the index (checked against its IDs), built from the IDs only for
+    /// an index written before tries were stored.
     public let trie: CodeTrie
     /// The trained model.
     public let model: NextItemModel
@@ -25,7 +26,7 @@ public struct TrainedIndex: Sendable {
     public static func open(_ path: String) throws -> TrainedIndex {
         let index = try IndexStore.open(at: path)
         guard StoredModel.hasModel(index) else { throw ModelError.noModel(path: path) }
-        let trie = try CodeTrie(ids: index.ids.values, codebookSizes: index.manifest.codeSizes)
+        let trie = try CodeTrie(index: index)
         let (model, summary) = try StoredModel.load(from: index, trie: trie)
         var users: UserCodes?
         if model.configuration.userTokens {
@@ -159,7 +160,7 @@ public enum ModelTraining {
         var index = try IndexStore.open(at: inputs.index)
         let n = index.itemCount
         let items = try StoredModel.itemCodes(of: index)
-        let trie = try CodeTrie(ids: index.ids.values, codebookSizes: index.manifest.codeSizes)
+        let trie = try CodeTrie(index: index)
         var fingerprints: [InputFingerprint] = []
         let sequences = try SequenceFile.read(at: inputs.sequences, itemCount: n)
         fingerprints.append(try InputFingerprint(role: "sequences", path: inputs.sequences, rows: sequences.count, columns: nil))

@@ -49,8 +49,8 @@ public enum CodebookSizes {
     /// when given, must equal the list's count (a list of one value excepted); when it is not
     /// given, a list sets the number of levels and a single value uses `defaultLevels`. `flag` and
     /// `levelsFlag` name the options in errors.
-    public static func resolve(_ list: [Int], levels: Int?, defaultLevels: Int, flag: String = "--codebook-size",
-                               levelsFlag: String = "--levels") throws -> [Int] {
+    public static func resolve(_ list: [Int], levels: Int?, defaultLevels: Int, flag: String = "codebookSize",
+                               levelsFlag: String = "levels") throws -> [Int] {
         guard !list.isEmpty else {
             throw QuantizationError.invalidParameter(name: flag, value: "", expected: "a size, or one size per level separated by commas")
         }

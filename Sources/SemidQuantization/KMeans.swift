@@ -70,10 +70,10 @@ public enum KMeans {
             if clusters < 1 { throw QuantizationError.invalidParameter(name: "clusters", value: "\(clusters)", expected: "at least 1") }
             if iterations < 0 { throw QuantizationError.invalidParameter(name: "iterations", value: "\(iterations)", expected: "0 or more") }
             if !(tolerance >= 0) { throw QuantizationError.invalidParameter(name: "tolerance", value: "\(tolerance)", expected: "a non-negative number") }
-            if maxPointsPerCentroid < 0 { throw QuantizationError.invalidParameter(name: "max-points-per-centroid", value: "\(maxPointsPerCentroid)", expected: "0 (all) or more") }
-            if warmupIterations < 0 { throw QuantizationError.invalidParameter(name: "warmup-iterations", value: "\(warmupIterations)", expected: "0 or more") }
-            if !(warmupTolerance >= 0) { throw QuantizationError.invalidParameter(name: "warmup-tolerance", value: "\(warmupTolerance)", expected: "a non-negative number") }
-            if refinementPasses < 0 { throw QuantizationError.invalidParameter(name: "refinement-passes", value: "\(refinementPasses)", expected: "0 or more") }
+            if maxPointsPerCentroid < 0 { throw QuantizationError.invalidParameter(name: "maxPointsPerCentroid", value: "\(maxPointsPerCentroid)", expected: "0 (all) or more") }
+            if warmupIterations < 0 { throw QuantizationError.invalidParameter(name: "warmupIterations", value: "\(warmupIterations)", expected: "0 or more") }
+            if !(warmupTolerance >= 0) { throw QuantizationError.invalidParameter(name: "warmupTolerance", value: "\(warmupTolerance)", expected: "a non-negative number") }
+            if refinementPasses < 0 { throw QuantizationError.invalidParameter(name: "refinementPasses", value: "\(refinementPasses)", expected: "0 or more") }
             if restarts < 1 { throw QuantizationError.invalidParameter(name: "restarts", value: "\(restarts)", expected: "at least 1") }
         }
     }

@@ -1,6 +1,7 @@
 /// A quantizer could not be configured or trained with the given data and parameters.
 public enum QuantizationError: Error, CustomStringConvertible, Equatable, Sendable {
-    /// A parameter is outside its valid range; `name` is the parameter (or flag) name.
+    /// A parameter is outside its valid range; `name` is the configuration's property (e.g.
+    /// `codebookSize`, `optimizer.learningRate`).
     case invalidParameter(name: String, value: String, expected: String)
     /// There are fewer training points than codes to learn.
     case tooFewPoints(points: Int, clusters: Int)

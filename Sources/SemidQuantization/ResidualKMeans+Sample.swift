@@ -43,10 +43,10 @@ extension ResidualKMeans {
     ///   the `rows.count` sampled rows per level (`rows.count·K·d` multiply-adds); memory
     ///   `O(rows.count·d)` for the residuals of the sample and `O(m_l·d)` for one level's training rows.
     public static func train(
-        sample: Matrix, rows: [Int], items: Int, configuration: Configuration, seed: UInt64,
+        sample: consuming Matrix, rows: [Int], items: Int, configuration: Configuration, seed: UInt64,
         progress: ProgressHandler? = nil
     ) throws -> (quantizer: ResidualQuantizer, report: Report) {
-        let trained = try trainLevels(sample: sample, rows: rows, items: items, configuration: configuration,
+        let trained = try trainLevels(sample: consume sample, rows: rows, items: items, configuration: configuration,
                                       seed: seed, progress: progress)
         return (trained.quantizer, trained.report)
     }

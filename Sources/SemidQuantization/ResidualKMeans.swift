@@ -43,14 +43,14 @@ public enum ResidualKMeans {
         }
 
         /// Checks per-level sizes: at least one level, each size in `2…65536` and at most `items`.
-        /// Errors name `--levels` / `--codebook-size` and the level (1-based).
+        /// Errors name `levels` / `codebookSize` and the level (1-based).
         public static func validate(codebookSizes: [Int], items: Int) throws {
-            if codebookSizes.isEmpty { throw QuantizationError.invalidParameter(name: "--levels", value: "0", expected: "at least 1") }
+            if codebookSizes.isEmpty { throw QuantizationError.invalidParameter(name: "levels", value: "0", expected: "at least 1") }
             let many = codebookSizes.count > 1 && Set(codebookSizes).count > 1
             for (l, k) in codebookSizes.enumerated() {
-                let name = many ? "--codebook-size (level \(l + 1))" : "--codebook-size"
-                if k < 2 { throw QuantizationError.invalidParameter(name: name, value: "\(k)", expected: "at least 2") }
-                if k > 65_536 { throw QuantizationError.invalidParameter(name: name, value: "\(k)", expected: "at most 65536") }
+                let value = many ? "\(k) at level \(l + 1)" : "\(k)"
+                if k < 2 { throw QuantizationError.invalidParameter(name: "codebookSize", value: value, expected: "at least 2") }
+                if k > 65_536 { throw QuantizationError.invalidParameter(name: "codebookSize", value: value, expected: "at most 65536") }
                 if k > items { throw QuantizationError.tooFewPoints(points: items, clusters: k) }
             }
         }

@@ -26,10 +26,10 @@ public enum Sinkhorn {
         /// Throws for non-positive `epsilon` or fewer than one iteration.
         public func validate() throws {
             if !(epsilon > 0) || !epsilon.isFinite {
-                throw QuantizationError.invalidParameter(name: "--sinkhorn-epsilon", value: "\(epsilon)", expected: "a positive number")
+                throw QuantizationError.invalidParameter(name: "sinkhorn.epsilon", value: "\(epsilon)", expected: "a positive number")
             }
             if iterations < 1 {
-                throw QuantizationError.invalidParameter(name: "--sinkhorn-iterations", value: "\(iterations)", expected: "at least 1")
+                throw QuantizationError.invalidParameter(name: "sinkhorn.iterations", value: "\(iterations)", expected: "at least 1")
             }
         }
     }

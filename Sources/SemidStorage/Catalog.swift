@@ -118,12 +118,24 @@ public final class Catalog: @unchecked Sendable {
 
     /// Inserts `items` in one transaction (ids must be new).
     public func insert(_ items: [CatalogItem]) throws {
+        try insert(count: items.count) { items[$0] }
+    }
+
+    /// Inserts `count` items made by `item(0..<count)` (ids must be new) in one transaction, so a
+    /// catalog of millions of items is written without holding its rows: memory is one row plus
+    /// SQLite's bounded page cache (dirty pages beyond it are spilled to the file). The bytes are
+    /// those of ``insert(_:)`` with the same rows.
+    ///
+    /// - Parameter progress: called every 65,536 items and at the end with the items inserted so far.
+    /// - Complexity: `O(count · log count)` for the B-tree inserts.
+    public func insert(count: Int, progress: ((Int) -> Void)? = nil, item: (Int) throws -> CatalogItem) throws {
         let codeList = (0..<idLength).map { "c\($0)" }.joined(separator: ", ")
         let placeholders = Array(repeating: "?", count: idLength + 5).joined(separator: ", ")
         try database.transaction {
             let s = try database.prepare(
                 "INSERT INTO items (item, source_id, title, semantic_id, batch, \(codeList)) VALUES (\(placeholders))")
-            for item in items {
+            for position in 0..<Swift.max(count, 0) {
+                let item = try item(position)
                 guard item.semanticID.count == idLength else {
                     throw InputError(database.path, field: "item \(item.id)",
                                      "semantic ID has \(item.semanticID.count) codes, the catalog expects \(idLength)")
@@ -136,8 +148,10 @@ public final class Catalog: @unchecked Sendable {
                 for (l, code) in item.semanticID.enumerated() { try s.bind(Int(code), at: Int32(6 + l)) }
                 try s.step()
                 s.reset()
+                if (position + 1) % 65_536 == 0 { progress?(position + 1) }
             }
         }
+        progress?(Swift.max(count, 0))
     }
 
     /// Number of items.

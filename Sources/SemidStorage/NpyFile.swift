@@ -184,7 +184,7 @@ public enum NpyFile {
     // MARK: Helpers
 
     /// `(rows, cols)` after checking C order and rank 2.
-    private static func matrixShape(of header: NpyHeader, path: String) throws -> (rows: Int, cols: Int) {
+    static func matrixShape(of header: NpyHeader, path: String) throws -> (rows: Int, cols: Int) {
         if header.fortranOrder {
             throw InputError(path, "fortran_order is True (column-major data); only C-order arrays are supported (save numpy.ascontiguousarray(array) instead)")
         }
@@ -195,7 +195,7 @@ public enum NpyFile {
     }
 
     /// Checks that exactly `product(shape) × itemSize` bytes follow the header.
-    private static func checkDataLength(of header: NpyHeader, itemSize: Int, fileSize: Int, path: String) throws {
+    static func checkDataLength(of header: NpyHeader, itemSize: Int, fileSize: Int, path: String) throws {
         guard let expected = header.dataByteCount(itemSize: itemSize) else {
             throw InputError(path, "shape \(header.shapeDescription) is too large to address")
         }

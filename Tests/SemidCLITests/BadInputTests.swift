@@ -237,7 +237,7 @@ struct BadInputTests {
     func exportUnknownFormat() throws {
         let dir = try TemporaryDirectory()
         let result = try Semid.run(["export", dir.file("idx.semid"), "--format", "parquet", "--out", dir.file("x")])
-        Semid.expectFailure(result, status: 2, mentions: ["--format", "parquet", "lcrec, tsv, npy"])
+        Semid.expectFailure(result, status: 2, mentions: ["--format", "parquet", "'lcrec', 'tsv', 'npy'"])
         #expect(try dir.entries().isEmpty)
     }
 }

@@ -66,13 +66,13 @@ struct CompareCommandTests {
 
     @Test(arguments: [
         (["--schemes", "random,bogus"], "unknown scheme bogus"),
-        (["--user-tokens", "maybe"], "--user-tokens must be off, on or both"),
+        (["--user-tokens", "maybe"], "'maybe' is invalid for '--user-tokens <user-tokens>'. Please provide one of 'off', 'on' or 'both'"),
         (["--seeds", "1,x"], "--seeds must be comma-separated integers"),
-        (["--representation", "mixed"], "--representation must be ids or full"),
+        (["--representation", "mixed"], "'mixed' is invalid for '--representation <representation>'. Please provide one of 'ids' and 'full'"),
         (["--beam", "0"], "--beam must be at least 1"),
         (["--user-token-levels", "9"], "--user-token-levels must be all or 1…3"),
         (["--user-token-dropout", "1"], "--user-token-dropout must be in [0, 1)"),
-        (["--user-id-training", "leaky"], "--user-id-training must be causal or stored"),
+        (["--user-id-training", "leaky"], "'leaky' is invalid for '--user-id-training <user-id-training>'. Please provide one of 'causal' and 'stored'"),
         (["--kmeans-iterations", "0"], "--kmeans-iterations must be at least 1"),
         (["--user-token-levels", "all"], "causal user IDs have only the quantizer's 2 positions"),
     ])

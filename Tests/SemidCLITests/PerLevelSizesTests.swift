@@ -130,7 +130,7 @@ struct PerLevelSizesTests {
         (["--codebook-size", "16,70000"], [], ["--codebook-size", "at most 65536", "level 2"]),
         (["--codebook-size", "16,,4"], [], ["--codebook-size", "16,,4"]),
         (["--codebook-size", "16,x"], [], ["--codebook-size", "16,x"]),
-        (["--codebook-size", "16,400,4"], [], ["emb.npy", "300 rows", "--codebook-size 16,400,4", "400 codes at a level"]),
+        (["--codebook-size", "16,400,4"], [], ["emb.npy", "300 rows", "--codebook-size 400"]),
     ])
     func badLists(sizes: [String], levels: [String], mentions: [String]) throws {
         let dir = try TemporaryDirectory()

@@ -34,7 +34,7 @@ import SemidQuantization
         (["--method", "rq-vae", "--dead-code-steps", "soon"], "--dead-code-steps must be"),
         (["--method", "rq-vae", "--latent-dim", "0"], "--latent-dim = 0 is not valid"),
         (["--method", "rq-vae", "--batch", "0"], "--batch = 0 is not valid"),
-        (["--method", "vq"], "--method must be one of rq-kmeans, rq-vae"),
+        (["--method", "vq"], "'vq' is invalid for '--method <method>'. Please provide one of 'rq-kmeans', 'rq-vae'"),
     ])
     func badFlagsAreRejectedWithTheirName(arguments: [String], message: String) {
         do {

@@ -221,7 +221,7 @@ struct UserTokenCommandTests {
         BadInput(name: "too many user-token levels, stored IDs", arguments: { ["train", $0.users, "--sequences", $0.base.sequences, "--user-tokens", "--user-id-training", "stored", "--user-token-levels", "4", "--dry-run"] },
                  status: 1, message: "--user-token-levels must be in 1…3 (the user IDs have 3 positions"),
         BadInput(name: "unknown --user-id-training", arguments: { ["train", $0.users, "--sequences", $0.base.sequences, "--user-tokens", "--user-id-training", "future"] },
-                 status: 2, message: "--user-id-training must be causal or stored"),
+                 status: 2, message: "is invalid for '--user-id-training <user-id-training>'. Please provide one of 'causal' and 'stored'"),
         BadInput(name: "--user-item-embeddings when the IDs used decoded codes", arguments: { f in
             ["train", f.users, "--sequences", f.base.sequences, "--user-tokens", "--user-item-embeddings", f.base.dir + "/emb.npy", "--dry-run", "--epochs", "1"]
         }, status: 1, message: "were built from the index's decoded item codes; leave it out"),

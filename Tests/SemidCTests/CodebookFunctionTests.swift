@@ -4,31 +4,13 @@ import SemidIndex
 import SemidMath
 import SemidQuantization
 import SemidStorage
+import SemidTestSupport
 import Testing
 @testable import SemidC
 
 /// The build in steps of semid.h: encoding with codebooks and an index from raw codes give what
 /// semid_build gives on the vectors; bad arguments give a status and a message naming them.
 @Suite struct CodebookFunctionTests {
-    /// Seeded clustered vectors, float32 `[rows, cols]` row-major.
-    static func vectors(rows: Int, cols: Int, clusters: Int, seed: UInt64) -> [Float] {
-        var generator = SeededGenerator(seed: seed)
-        let centers = (0..<(clusters * cols)).map { _ in Float.random(in: -1...1, using: &generator) }
-        var values: [Float] = []
-        values.reserveCapacity(rows * cols)
-        for _ in 0..<rows {
-            let c = Int.random(in: 0..<clusters, using: &generator)
-            for t in 0..<cols { values.append(centers[c * cols + t] + 0.2 * Float.random(in: -1...1, using: &generator)) }
-        }
-        return values
-    }
-
-    static func temporaryDirectory() throws -> String {
-        let directory = NSTemporaryDirectory() + "semid-codebooks-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        return directory
-    }
-
     static func options(levels: Int32, size: Int32, seed: UInt64) -> semid_codebook_options {
         var options = semid_codebook_options()
         semid_codebook_options_init(&options)
@@ -96,10 +78,10 @@ import Testing
     }
 
     @Test func encodingWithTheCodebooksOfABuildGivesItsCodesAndErrorsInAnyBatches() throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let scratch = try TemporaryDirectory()
+        let directory = scratch.path
         let rows = 700, cols = 12
-        let values = Self.vectors(rows: rows, cols: cols, clusters: 9, seed: 4)
+        let values = SyntheticData.clusteredValues(rows: rows, cols: cols, clusters: 9, noise: 0.2, seed: 4)
         let index = try Self.build(values, rows: rows, cols: cols, levels: 3, size: 8, seed: 2, collisions: "suffix",
                                    out: directory + "/a.semid")
         let books = try Self.codebooks(of: index)
@@ -123,10 +105,10 @@ import Testing
     }
 
     @Test func anIndexFromCodesHasTheIDsAndFiguresOfSemidBuild() throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let scratch = try TemporaryDirectory()
+        let directory = scratch.path
         let rows = 900, cols = 16
-        let values = Self.vectors(rows: rows, cols: cols, clusters: 30, seed: 8)
+        let values = SyntheticData.clusteredValues(rows: rows, cols: cols, clusters: 30, noise: 0.2, seed: 8)
         for policy in ["suffix", "none"] {
             let reference = try Self.build(values, rows: rows, cols: cols, levels: 2, size: 16, seed: 5, collisions: policy,
                                            out: directory + "/ref-\(policy).semid")
@@ -169,8 +151,8 @@ import Testing
     }
 
     @Test func badArgumentsOfTheStepsGiveStatusesAndMessages() throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let scratch = try TemporaryDirectory()
+        let directory = scratch.path
         let books: [Float] = [0, 0, 10, 0, 0, 1, 0, -1]
         let x: [Float] = [9, 2, 0.5, -3]
         var codes = [Int32](repeating: 0, count: 4)
@@ -262,10 +244,10 @@ import Testing
     /// The four steps on a catalog large enough that every level samples (16 rows per code):
     /// the codebooks, IDs and manifest figures of the in-memory build, bit for bit.
     @Test func theFourStepsGiveTheInMemoryBuild() throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let scratch = try TemporaryDirectory()
+        let directory = scratch.path
         let rows = 1_000, cols = 12
-        let values = Self.vectors(rows: rows, cols: cols, clusters: 40, seed: 21)
+        let values = SyntheticData.clusteredValues(rows: rows, cols: cols, clusters: 40, noise: 0.2, seed: 21)
         var configuration = BuildConfiguration(levels: 3, codebookSize: 8, collisionPolicy: .suffix, seed: 9)
         configuration.kmeans.maxPointsPerCentroid = 16
         let reference = try IndexBuilder.build(embeddings: Matrix(rows: rows, cols: cols, values: values), items: nil,

@@ -1,5 +1,6 @@
 import Testing
 import SemidMath
+@testable import SemidBenchmarks
 @testable import SemidDecoding
 
 @Suite struct ConstrainedBeamSearchTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SemidMath
+@testable import SemidBenchmarks
 @testable import SemidDecoding
 
 @Suite struct SyntheticIDsTests {

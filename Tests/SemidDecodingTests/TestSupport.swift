@@ -1,4 +1,5 @@
 import SemidMath
+@testable import SemidBenchmarks
 @testable import SemidDecoding
 
 /// A random index of unique IDs: `n` rows over `sizes`, built by sampling distinct mixed-radix

@@ -1,22 +1,18 @@
 import Foundation
 import Testing
 @testable import SemidMath
+import SemidTestSupport
 import CSemidKernels
 
 /// The AMX bfloat16 products against fp32 `sgemm` (skipped on machines without AMX).
 @Suite(.enabled(if: BF16Matmul.isAvailable, "needs a CPU with AMX-BF16"))
 struct BF16MatmulTests {
-    static func random(_ count: Int, seed: UInt64) -> [Float] {
-        var rng = SeededGenerator(seed: seed)
-        return (0..<count).map { _ in rng.nextGaussian() }
-    }
-
     @Test(arguments: [(false, false), (true, false), (false, true), (true, true)],
           [(45, 37, 70), (32, 32, 32), (1, 17, 3), (64, 96, 512)])
     func productsMatchSgemmToBfloat16Precision(transposes: (Bool, Bool), shape: (Int, Int, Int)) {
         let (ta, tb) = transposes, (m, n, k) = shape
-        let a = Self.random(m * k, seed: 1), b = Self.random(k * n, seed: 2)
-        let c0 = Self.random(m * n, seed: 3)
+        let a = SyntheticData.gaussianValues(m * k, seed: 1), b = SyntheticData.gaussianValues(k * n, seed: 2)
+        let c0 = SyntheticData.gaussianValues(m * n, seed: 3)
         let lda = ta ? m : k, ldb = tb ? k : n
         var expected = c0, got = c0
         var packedA = [UInt16](repeating: 0, count: BF16Matmul.packedCount(m, k: k))
@@ -50,7 +46,7 @@ struct BF16MatmulTests {
     @Test(arguments: [(false, false), (true, true)])
     func amxMatchesThePortableReferenceBitForBitInPackingAndClosely(transposes: (Bool, Bool)) {
         let (ta, tb) = transposes, (m, n, k) = (45, 70, 97)
-        let a = Self.random(m * k, seed: 8), b = Self.random(k * n, seed: 9)
+        let a = SyntheticData.gaussianValues(m * k, seed: 8), b = SyntheticData.gaussianValues(k * n, seed: 9)
         let lda = ta ? m : k, ldb = tb ? k : n
         var pa = [UInt16](repeating: 1, count: BF16Matmul.packedCount(m, k: k)), ra = pa
         var pb = [UInt16](repeating: 1, count: BF16Matmul.packedCount(n, k: k)), rb = pb
@@ -64,35 +60,5 @@ struct BF16MatmulTests {
         BF16Matmul.multiply(m: m, n: n, k: k, packedA: pa, packedB: pb, c: &c, ldc: n)
         semid_bf16_gemm_packed_reference(Int32(m), Int32(n), Int32(k), ra, rb, 1, 0, &rc, Int32(n))
         for i in c.indices { #expect(abs(c[i] - rc[i]) <= 1e-4 * max(1, abs(rc[i]))) }
-    }
-
-    @Test func denseLayerPassesAgreeWithFp32() {
-        let layer = DenseLayer(inputs: 70, outputs: 45)
-        let rows = 33
-        let x = Self.random(rows * 70, seed: 4), w = Self.random(70 * 45, seed: 5).map { $0 * 0.1 }
-        let bias = Self.random(45, seed: 6), dY = Self.random(rows * 45, seed: 7)
-        var fwd = [UInt16](repeating: 0, count: layer.packedForwardWeightCount)
-        var bwd = [UInt16](repeating: 0, count: layer.packedBackwardWeightCount)
-        var sa = [UInt16](repeating: 0, count: layer.bf16ScratchCount(rows: rows)), sb = sa
-        var y32 = [Float](repeating: 0, count: rows * 45), y16 = y32
-        var dW32 = [Float](repeating: 0, count: 70 * 45), dW16 = dW32, db32 = [Float](repeating: 0, count: 45), db16 = db32
-        var dX32 = [Float](repeating: 0, count: rows * 70), dX16 = dX32
-        w.withUnsafeBufferPointer { wp in
-            layer.packWeight(wp.baseAddress!, forward: &fwd, backward: &bwd)
-            layer.forward(x, rows: rows, weight: wp.baseAddress!, bias: bias, activation: .relu, output: &y32)
-            layer.forwardBF16(x, rows: rows, packedWeight: fwd, bias: bias, activation: .relu, output: &y16, scratch: &sa)
-            layer.backward(input: x, rows: rows, weight: wp.baseAddress!, outputGradient: dY, weightGradient: &dW32,
-                           biasGradient: &db32, inputGradient: &dX32)
-            layer.backwardBF16(input: x, rows: rows, packedWeight: bwd, outputGradient: dY, weightGradient: &dW16,
-                               biasGradient: &db16, inputGradient: &dX16, scratchA: &sa, scratchB: &sb)
-        }
-        func relative(_ a: [Float], _ b: [Float]) -> Float {
-            let num = zip(a, b).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
-            return (num / b.reduce(0) { $0 + $1 * $1 }).squareRoot()
-        }
-        #expect(relative(y16, y32) < 1e-2)
-        #expect(relative(dW16, dW32) < 1e-2)
-        #expect(relative(dX16, dX32) < 1e-2)
-        #expect(db16 == db32)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SemidMath
+@testable import SemidNeuralNetwork
 import SemidTestSupport
 import Testing
 @testable import SemidModel
@@ -9,18 +10,19 @@ struct LayerGradientTests {
     @Test func linear() {
         var rng = SeededGenerator(seed: 1)
         let rows = 5, inputs = 4, outputs = 3
+        let layer = DenseLayer(inputs: inputs, outputs: outputs, layout: .inputsByOutputs)
         let x = GradientCheck.random(rows * inputs, &rng), w = GradientCheck.random(inputs * outputs, &rng, scale: 0.5)
         let b = GradientCheck.random(outputs, &rng), r = GradientCheck.random(rows * outputs, &rng)
         func loss(_ x: [Float], _ w: [Float], _ b: [Float]) -> Double {
             var y = [Float](repeating: 0, count: rows * outputs)
-            y.ptr { Linear.forward(x, rows: rows, inputs: inputs, outputs: outputs, weight: w, bias: b, into: $0) }
+            y.ptr { layer.forward(x, rows: rows, weight: w, bias: b, output: $0) }
             return GradientCheck.dot(y, r)
         }
         var dw = [Float](repeating: 0, count: w.count), db = [Float](repeating: 0, count: b.count)
         var dx = [Float](repeating: 0, count: x.count)
         dw.ptr { dwp in db.ptr { dbp in dx.ptr { dxp in
-            Linear.backward(x, gradient: r, rows: rows, inputs: inputs, outputs: outputs, weight: w,
-                            weightGradient: dwp, biasGradient: dbp, inputGradient: dxp)
+            layer.backward(input: x, rows: rows, weight: w, outputGradient: r,
+                           weightGradient: dwp, biasGradient: dbp, inputGradient: dxp, accumulate: true)
         } } }
         GradientCheck.check("linear.x", x: x, analytic: dx) { loss($0, w, b) }
         GradientCheck.check("linear.w", x: w, analytic: dw) { loss(x, $0, b) }
@@ -255,22 +257,25 @@ struct LayerGradientTests {
         var config = AdamW.Configuration()
         config.weightDecay = 0.1
         config.clipNorm = 0
-        let opt = AdamW(parameters: p, configuration: config)
+        var opt = AdamW(for: p, configuration: config, rounding: .scaleFirst)
         let g: [Float] = [0.5, -1, 2]
         for i in 0..<3 { p.gradients.pointer[i] = g[i] }
         opt.update(p, learningRate: 0.01)
         // Step 1: m̂ = g, v̂ = g², update = lr · g/(|g| + ε) = ±lr; decay on w only.
         let expected: [Float] = [1 * (1 - 0.001) - 0.01, -2 * (1 - 0.001) + 0.01, 0.5 - 0.01]
         for i in 0..<3 { #expect(abs(p.values.pointer[i] - expected[i]) < 1e-6) }
-        // Clipping scales the gradient to the norm.
+        // Clipping scales the gradient (norm 5) to norm 1 before the moments see it: m = (1 − β₁)·g/5.
         let q = ParameterSet()
         q.add("w", shape: [2], decay: false, values: [0, 0])
         q.finalize()
         q.gradients.pointer[0] = 3; q.gradients.pointer[1] = 4
+        #expect(abs(AdamW.norm(q.gradients.pointer, count: 2) - 5) < 1e-9)
         var clip = AdamW.Configuration()
         clip.clipNorm = 1
-        let report = AdamW(parameters: q, configuration: clip).update(q, learningRate: 0.1)
-        #expect(report.clipped && abs(report.gradientNorm - 5) < 1e-9)
+        var clipped = AdamW(for: q, configuration: clip, rounding: .scaleFirst)
+        clipped.update(q, learningRate: 0.1)
+        #expect(abs(clipped.m[0] - 0.1 * 0.6) < 1e-7 && abs(clipped.m[1] - 0.1 * 0.8) < 1e-7)
+        #expect(q.gradients.pointer[0] == 3 && q.gradients.pointer[1] == 4, "clipping must not change the gradients")
     }
 
     @Test func learningRateSchedule() {

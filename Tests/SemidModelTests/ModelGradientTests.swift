@@ -1,6 +1,7 @@
 import Foundation
 import SemidDecoding
 import SemidMath
+@testable import SemidNeuralNetwork
 import SemidTestSupport
 import Testing
 @testable import SemidModel
@@ -246,7 +247,7 @@ struct ModelGradientTests {
         let model = try NextItemModel(configuration: config, items: tiny.items, content: tiny.content, trie: tiny.trie, seed: 1)
         let batch = TrainingBatch.teacherForcing(tiny.sequences.map { $0[...] }, maxHistory: config.maxHistory)
         let ws = ModelWorkspace(configuration: config, itemCount: tiny.items.itemCount)
-        let opt = AdamW(parameters: model.parameters, configuration: AdamW.Configuration())
+        var opt = AdamW(for: model.parameters, configuration: TrainingConfiguration().optimizer, rounding: .scaleFirst)
         var g = SeededGenerator(seed: 1)
         let first = model.computeGradients(batch, workspace: ws, generator: &g)
         var last = first

@@ -3,6 +3,7 @@ import SemidDecoding
 import SemidEvaluation
 import SemidIndex
 import SemidMath
+@testable import SemidNeuralNetwork
 import SemidTestSupport
 import SemidQuantization
 import SemidStorage
@@ -17,7 +18,7 @@ struct ScorerTests {
         let m = try NextItemModel(configuration: c, items: tiny.items, trie: tiny.trie, seed: seed)
         // Spread the item scores: random untrained weights give nearly uniform distributions.
         let ws = ModelWorkspace(configuration: c, itemCount: tiny.items.itemCount)
-        let opt = AdamW(parameters: m.parameters, configuration: AdamW.Configuration())
+        var opt = AdamW(for: m.parameters, configuration: TrainingConfiguration().optimizer, rounding: .scaleFirst)
         var g = SeededGenerator(seed: 3)
         let batch = TrainingBatch.teacherForcing(tiny.sequences.map { $0[...] }, maxHistory: c.maxHistory)
         for _ in 0..<20 {
@@ -115,7 +116,7 @@ struct ScorerTests {
         c.userTokenDropout = 0.2
         let m = try NextItemModel(configuration: c, items: tiny.items, trie: tiny.trie, seed: 4)
         let ws = ModelWorkspace(configuration: c, itemCount: tiny.items.itemCount)
-        let opt = AdamW(parameters: m.parameters, configuration: AdamW.Configuration())
+        var opt = AdamW(for: m.parameters, configuration: TrainingConfiguration().optimizer, rounding: .scaleFirst)
         var g = SeededGenerator(seed: 3)
         let batch = m.teacherForcingBatch(tiny.sequences.map { $0[...] }, users: tiny.userIDs.map { $0 })
         for _ in 0..<20 {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import SemidMath
 @testable import SemidQuantization
+import SemidNeuralNetwork
 import SemidTestSupport
 
 /// Finite-difference checks of the RQ-VAE's hand-written backward pass.

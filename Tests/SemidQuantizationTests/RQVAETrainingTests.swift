@@ -145,7 +145,7 @@ import SemidTestSupport
     @Test func invalidSettingsNameTheFlag() {
         var c = Self.configuration()
         c.latentDimension = 0
-        #expect(throws: QuantizationError.invalidParameter(name: "--latent-dim", value: "0", expected: "1 to 4096")) {
+        #expect(throws: QuantizationError.invalidParameter(name: "latentDimension", value: "0", expected: "1 to 4096")) {
             try RQVAE.train(Self.data, configuration: c, seed: 1)
         }
         c = Self.configuration()

@@ -67,7 +67,7 @@ import SemidTestSupport
         }
     }
 
-    @Test(arguments: [(0, 4, "--levels"), (2, 1, "--codebook-size"), (2, 200, "200 codes")])
+    @Test(arguments: [(0, 4, "levels"), (2, 1, "codebookSize"), (2, 200, "200 codes")])
     func invalidShapesAreRejected(levels: Int, codebookSize: Int, message: String) {
         #expect {
             _ = try ResidualKMeans.train(SyntheticData.gaussian(n: 100, d: 4, seed: 1),

@@ -26,6 +26,7 @@ public struct CommandResult: CustomStringConvertible, Sendable {
         return text.isEmpty ? [] : text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     }
 
+    /// The status, then stdout and stderr, for test failure messages.
     public var description: String {
         "status \(status)\(exited ? "" : " (killed by a signal)")\n--- stdout:\n\(stdout)\n--- stderr:\n\(stderr)"
     }

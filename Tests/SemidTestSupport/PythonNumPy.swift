@@ -23,6 +23,7 @@ public enum PythonNumPy {
         public var status: Int32
         /// What the script wrote to stderr.
         public var message: String
+        /// The status and stderr, for test failure messages.
         public var description: String { "python3 failed with status \(status): \(message)" }
     }
 }

@@ -51,6 +51,12 @@ public enum SyntheticData {
         (0..<count).map { _ in scale * generator.nextGaussian() }
     }
 
+    /// `count` standard Gaussian values from a generator seeded with `seed`.
+    public static func gaussianValues(_ count: Int, seed: UInt64) -> [Float] {
+        var rng = SeededGenerator(seed: seed)
+        return gaussianValues(count, &rng)
+    }
+
     /// `[n, d]` standard Gaussian values.
     public static func gaussian(n: Int, d: Int, seed: UInt64) -> Matrix {
         var rng = SeededGenerator(seed: seed)

@@ -1,5 +1,6 @@
 import Foundation
 import SemidMath
+import SemidNeuralNetwork
 
 /// Trains an ``RQVAEQuantizer`` (RQ-VAE as in TIGER / LC-Rec) on BLAS with hand-written backward passes.
 ///
@@ -67,8 +68,9 @@ public enum RQVAE {
                                 generator: root.derived(2), progress: progress)
 
         let stepsPerEpoch = c.stepsPerEpoch(items: n)
-        var optimizer = AdamW(parameterCount: network.parameterCount, configuration: c.optimizer,
-                              totalSteps: c.epochs * stepsPerEpoch, decayedRanges: network.weightRanges)
+        var optimizer = AdamW(parameterCount: network.parameterCount, configuration: c.optimizer.adamW,
+                              decayedRanges: network.weightRanges, rounding: .squareFirst)
+        let schedule = c.optimizer.schedule(totalSteps: c.epochs * stepsPerEpoch)
         let bf16: Bool
         switch c.precision {
         case .fp32: bf16 = false
@@ -141,7 +143,7 @@ public enum RQVAE {
                         BLAS.saxpy(count: network.parameterCount, alpha: 1, x: g, y: total)
                     }
                     parameters.withUnsafeMutableBufferPointer { pb in
-                        optimizer.update(parameters: pb.baseAddress!, gradients: total)
+                        optimizer.update(parameters: pb.baseAddress!, gradients: total, learningRate: schedule.rate(at: step))
                     }
                     for s in 0..<shards {
                         reconSum += shardLoss[s].recon
@@ -175,7 +177,7 @@ public enum RQVAE {
                 // Epoch figures.
                 let epochCodeMatrix = CodeMatrix(rows: n, levels: L, values: epochCodes)
                 var record = Report.Epoch(
-                    epoch: epoch, learningRate: optimizer.learningRate(atStep: step),
+                    epoch: epoch, learningRate: schedule.rate(at: step),
                     reconstruction: reconSum / Double(n * d),
                     codebook: quantSum / Double(n * m * L),
                     commitment: c.beta * quantSum / Double(n * m * L),
@@ -473,9 +475,10 @@ extension RQVAEWorkspace {
                                    scratchA: packScratchA!, scratchB: packScratchB!)
             } else {
                 layer.backward(input: x, rows: rows, weight: p + w, outputGradient: g,
-                               weightGradient: grad + w, biasGradient: grad + w + layer.weightCount, inputGradient: other)
+                               weightGradient: grad + w, biasGradient: grad + w + layer.weightCount, inputGradient: other,
+                               accumulate: false)
             }
-            if i > 0 { Activations.reluBackward(output: decoderOutputs[i - 1], gradient: other, count: rows * layer.inputs) }
+            if i > 0 { Activation.reluBackward(output: decoderOutputs[i - 1], gradient: other, count: rows * layer.inputs) }
             swap(&g, &other)
         }
         // Straight-through: dL/dz = dL/dzq + commitment.
@@ -491,10 +494,10 @@ extension RQVAEWorkspace {
             } else {
                 layer.backward(input: x, rows: rows, weight: p + w, outputGradient: g,
                                weightGradient: grad + w, biasGradient: grad + w + layer.weightCount,
-                               inputGradient: i == 0 ? nil : other)
+                               inputGradient: i == 0 ? nil : other, accumulate: false)
             }
             if i > 0 {
-                Activations.reluBackward(output: encoderOutputs[i - 1], gradient: other, count: rows * layer.inputs)
+                Activation.reluBackward(output: encoderOutputs[i - 1], gradient: other, count: rows * layer.inputs)
                 swap(&g, &other)
             }
         }

@@ -1,4 +1,5 @@
 import SemidMath
+import SemidNeuralNetwork
 
 extension RQVAE {
     /// Parameters of RQ-VAE training. Every field is recorded in the index manifest
@@ -19,8 +20,8 @@ extension RQVAE {
         /// Rows per optimizer step (`--batch`).
         public var batchSize: Int = 1024
         /// AdamW settings and learning-rate schedule (`--lr`, `--weight-decay`, `--warmup-steps`, `--lr-decay`).
-        public var optimizer: AdamW.Configuration = .init(learningRate: 1e-3, weightDecay: 1e-4, warmupSteps: 50,
-                                                           decay: .cosine, minimumFraction: 0.1)
+        public var optimizer = Optimizer(learningRate: 1e-3, weightDecay: 1e-4, warmupSteps: 50,
+                                         decay: .cosine, minimumFraction: 0.1)
         /// Commitment weight β (`--beta`).
         public var beta: Double = 0.25
         /// A code unused for this many consecutive steps is re-seeded from a high-error latent
@@ -78,7 +79,7 @@ extension RQVAE {
             hidden = try c.decode([Int].self, forKey: .hidden)
             epochs = try c.decode(Int.self, forKey: .epochs)
             batchSize = try c.decode(Int.self, forKey: .batchSize)
-            optimizer = try c.decode(AdamW.Configuration.self, forKey: .optimizer)
+            optimizer = try c.decode(Optimizer.self, forKey: .optimizer)
             beta = try c.decode(Double.self, forKey: .beta)
             deadCodeSteps = try c.decodeIfPresent(Int.self, forKey: .deadCodeSteps)
             deadCodeStopEpochs = try c.decode(Int.self, forKey: .deadCodeStopEpochs)
@@ -111,35 +112,36 @@ extension RQVAE {
         public func stepsPerEpoch(items: Int) -> Int { (items + batchSize - 1) / max(1, batchSize) }
 
         /// Throws ``QuantizationError/invalidParameter(name:value:expected:)`` (named by the
-        /// command-line flag) for out-of-range values.
+        /// property, e.g. `latentDimension` or `optimizer.learningRate`) for out-of-range values.
         public func validate(items: Int, dimension: Int) throws {
             func bad(_ name: String, _ value: Any, _ expected: String) -> QuantizationError {
                 .invalidParameter(name: name, value: "\(value)", expected: expected)
             }
             try ResidualKMeans.Configuration.validate(codebookSizes: codebookSizes, items: items)
             if dimension < 1 { throw bad("dimension", dimension, "at least 1") }
-            if latentDimension < 1 || latentDimension > 4096 { throw bad("--latent-dim", latentDimension, "1 to 4096") }
+            if latentDimension < 1 || latentDimension > 4096 { throw bad("latentDimension", latentDimension, "1 to 4096") }
             if hidden.contains(where: { $0 < 1 || $0 > 65_536 }) {
-                throw bad("--hidden", hidden.map(String.init).joined(separator: ","), "widths from 1 to 65536")
+                throw bad("hidden", hidden.map(String.init).joined(separator: ","), "widths from 1 to 65536")
             }
-            if epochs < 1 { throw bad("--epochs", epochs, "at least 1") }
-            if batchSize < 1 { throw bad("--batch", batchSize, "at least 1") }
+            if epochs < 1 { throw bad("epochs", epochs, "at least 1") }
+            if batchSize < 1 { throw bad("batchSize", batchSize, "at least 1") }
             let o = optimizer
-            if !(o.learningRate > 0 && o.learningRate.isFinite) { throw bad("--lr", o.learningRate, "a positive number") }
-            if !(o.weightDecay >= 0 && o.weightDecay.isFinite) { throw bad("--weight-decay", o.weightDecay, "0 or more") }
-            if o.warmupSteps < 0 { throw bad("--warmup-steps", o.warmupSteps, "0 or more") }
+            if !(o.learningRate > 0 && o.learningRate.isFinite) { throw bad("optimizer.learningRate", o.learningRate, "a positive number") }
+            if !(o.weightDecay >= 0 && o.weightDecay.isFinite) { throw bad("optimizer.weightDecay", o.weightDecay, "0 or more") }
+            if o.warmupSteps < 0 { throw bad("optimizer.warmupSteps", o.warmupSteps, "0 or more") }
             if !(o.beta1 >= 0 && o.beta1 < 1) { throw bad("adam beta1", o.beta1, "in [0, 1)") }
             if !(o.beta2 >= 0 && o.beta2 < 1) { throw bad("adam beta2", o.beta2, "in [0, 1)") }
             if !(o.epsilon > 0) { throw bad("adam epsilon", o.epsilon, "a positive number") }
-            if !(o.minimumFraction >= 0 && o.minimumFraction <= 1) { throw bad("--lr-min-fraction", o.minimumFraction, "in [0, 1]") }
-            if !(beta >= 0 && beta.isFinite) { throw bad("--beta", beta, "0 or more") }
-            if let s = deadCodeSteps, s < 0 { throw bad("--dead-code-steps", s, "0 (never) or more") }
-            if deadCodeStopEpochs < 0 { throw bad("--dead-code-stop-epochs", deadCodeStopEpochs, "0 or more") }
-            if initSamplesPerCode < 0 { throw bad("--init-samples-per-code", initSamplesPerCode, "0 (all) or more") }
-            if evaluateEvery < 1 { throw bad("--eval-every", evaluateEvery, "at least 1") }
-            if patience < 0 { throw bad("--patience", patience, "0 (off) or more") }
+            if !(o.minimumFraction >= 0 && o.minimumFraction <= 1) { throw bad("optimizer.minimumFraction", o.minimumFraction, "in [0, 1]") }
+            if o.decay == .linear { throw bad("optimizer.decay", o.decay.rawValue, "cosine or constant") }
+            if !(beta >= 0 && beta.isFinite) { throw bad("beta", beta, "0 or more") }
+            if let s = deadCodeSteps, s < 0 { throw bad("deadCodeSteps", s, "0 (never) or more") }
+            if deadCodeStopEpochs < 0 { throw bad("deadCodeStopEpochs", deadCodeStopEpochs, "0 or more") }
+            if initSamplesPerCode < 0 { throw bad("initSamplesPerCode", initSamplesPerCode, "0 (all) or more") }
+            if evaluateEvery < 1 { throw bad("evaluateEvery", evaluateEvery, "at least 1") }
+            if patience < 0 { throw bad("patience", patience, "0 (off) or more") }
             if !(checkpointTolerance >= 0 && checkpointTolerance.isFinite) {
-                throw bad("--checkpoint-tolerance", checkpointTolerance, "0 or more")
+                throw bad("checkpointTolerance", checkpointTolerance, "0 or more")
             }
         }
     }

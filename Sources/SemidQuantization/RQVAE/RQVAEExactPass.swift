@@ -1,4 +1,5 @@
 import SemidMath
+import SemidNeuralNetwork
 
 /// RQ-VAE inference whose every bit is the same on every machine: the dense layers are fixed-order
 /// products (``FixedOrder``, `y = x·Wᵀ + b` with `W` stored `[out, in]`), the residual levels take

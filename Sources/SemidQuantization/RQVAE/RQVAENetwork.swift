@@ -1,4 +1,5 @@
 import SemidMath
+import SemidNeuralNetwork
 
 /// The shape of an RQ-VAE and where each of its tensors lives in one flat parameter buffer.
 ///
@@ -231,7 +232,7 @@ final class RQVAEWorkspace {
         var x = UnsafePointer(input)
         for (i, layer) in layers.enumerated() {
             let w = p + offsets[i]
-            let activation: DenseLayer.Activation = i == layers.count - 1 ? .identity : .relu
+            let activation: Activation? = i == layers.count - 1 ? nil : .relu
             if let packed, let scratch = packScratchA {
                 layer.forwardBF16(x, rows: rows, packedWeight: packed[i].forward, bias: w + layer.weightCount,
                                   activation: activation, output: outputs[i], scratch: scratch)

@@ -1,5 +1,6 @@
 import Foundation
 import SemidMath
+import SemidNeuralNetwork
 
 /// A trained RQ-VAE: an MLP encoder into an `m`-dimensional latent space, `L` residual codebooks
 /// there (`K_l` codewords at level `l`), and a mirrored MLP decoder back to the input space.

@@ -111,6 +111,16 @@ class CodebookSettings:
         return options
 
 
+    def check(self) -> None:
+        """Raises what the library says about these settings (InvalidArgumentError naming the
+        option), without any data."""
+        options = self.options()
+        needed = c_int64(0)
+        status = lib.semid_training_rows(max(self.codebook_sizes, default=2), byref(options), None, 0, byref(needed))
+        if status != BUFFER_TOO_SMALL:
+            check(status)
+
+
 def _ctypes_address(array) -> int:
     from ctypes import addressof
     return addressof(array)
