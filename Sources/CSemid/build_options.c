@@ -17,4 +17,5 @@ void semid_build_options_init(semid_build_options *options) {
     options->overwrite = 0;
     options->progress = NULL;
     options->progress_context = NULL;
+    options->codebook_sizes = NULL;
 }

@@ -59,6 +59,22 @@ func write(_ built: (index: SemanticIndex, catalog: [CatalogItem]), to out: Stri
     }
 }
 
+/// The per-level codebook sizes of an options struct: `list` (`levels` entries) when given, else
+/// `codebookSize` at every level; every size in `2...65536`, `levels` in `1...64`. Errors name
+/// the options field.
+func perLevelCodebookSizes(levels: Int32, codebookSize: Int32, list: UnsafePointer<Int32>?) throws -> [Int] {
+    guard (1...Int32(IndexLimits.maximumLevels)).contains(levels) else {
+        throw ABIError.invalid("options.levels is \(levels); it must be in 1...\(IndexLimits.maximumLevels)")
+    }
+    let sizes = list.map { list in (0..<Int(levels)).map { Int(list[$0]) } } ?? Array(repeating: Int(codebookSize), count: Int(levels))
+    for (level, size) in sizes.enumerated() where !(2...65_536).contains(size) {
+        throw ABIError.invalid(list == nil
+            ? "options.codebook_size is \(size); it must be in 2...65536"
+            : "options.codebook_sizes[\(level)] is \(size); every size must be in 2...65536")
+    }
+    return sizes
+}
+
 /// `semid_build_options` read and checked.
 struct BuildSettings {
     var configuration: BuildConfiguration
@@ -75,10 +91,7 @@ struct BuildSettings {
         } else {
             semid_build_options_init(&options)
         }
-        guard options.levels >= 1 else { throw ABIError.invalid("options.levels is \(options.levels); it must be at least 1") }
-        guard (2...65_536).contains(options.codebook_size) else {
-            throw ABIError.invalid("options.codebook_size is \(options.codebook_size); it must be in 2...65536")
-        }
+        let sizes = try perLevelCodebookSizes(levels: options.levels, codebookSize: options.codebook_size, list: options.codebook_sizes)
         let methodName = options.method.map { String(cString: $0) } ?? QuantizationMethod.rqKMeans.rawValue
         guard let method = QuantizationMethod(rawValue: methodName), !method.isAssigned else {
             throw ABIError.invalid("options.method is \"\(methodName)\"; it must be rq-kmeans or rq-vae")
@@ -90,8 +103,7 @@ struct BuildSettings {
         guard options.kmeans_iterations >= 0, options.epochs >= 0 else {
             throw ABIError.invalid("options.kmeans_iterations and options.epochs must be 0 (the default) or more")
         }
-        var configuration = BuildConfiguration(levels: Int(options.levels), codebookSize: Int(options.codebook_size),
-                                               collisionPolicy: policy, seed: options.seed)
+        var configuration = BuildConfiguration(codebookSizes: sizes, collisionPolicy: policy, seed: options.seed)
         configuration.method = method
         if options.kmeans_iterations > 0 { configuration.kmeans.iterations = Int(options.kmeans_iterations) }
         if options.epochs > 0 { configuration.rqvae.epochs = Int(options.epochs) }

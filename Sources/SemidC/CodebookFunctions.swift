@@ -25,7 +25,7 @@ public func semid_codebook_options_init(_ options: UnsafeMutablePointer<semid_co
     var o = semid_codebook_options()
     o.struct_size = UInt32(MemoryLayout<semid_codebook_options>.size)
     o.levels = Int32(build.levels)
-    o.codebook_size = Int32(build.codebookSize)
+    o.codebook_size = Int32(build.codebookSizes[0])
     o.codebook_sizes = nil
     o.seed = build.seed
     o.kmeans_iterations = Int32(kmeans.iterations)
@@ -70,24 +70,7 @@ struct CodebookSettings {
         } else {
             semid_codebook_options_init(&options)
         }
-        guard (1...Int32(IndexLimits.maximumLevels)).contains(options.levels) else {
-            throw ABIError.invalid("options.levels is \(options.levels); it must be in 1...\(IndexLimits.maximumLevels)")
-        }
-        let levels = Int(options.levels)
-        var sizes: [Int]
-        if let given = options.codebook_sizes {
-            sizes = (0..<levels).map { Int(given[$0]) }
-        } else {
-            sizes = Array(repeating: Int(options.codebook_size), count: levels)
-        }
-        for (level, size) in sizes.enumerated() where !(2...65_536).contains(size) {
-            throw ABIError.invalid(options.codebook_sizes == nil
-                ? "options.codebook_size is \(size); it must be in 2...65536"
-                : "options.codebook_sizes[\(level)] is \(size); every size must be in 2...65536")
-        }
-        guard Set(sizes).count == 1 else {
-            throw ABIError(.unsupported, "options.codebook_sizes are \(sizes.map(String.init).joined(separator: ",")); this semid trains one codebook size for all levels")
-        }
+        let sizes = try perLevelCodebookSizes(levels: options.levels, codebookSize: options.codebook_size, list: options.codebook_sizes)
         codebookSizes = sizes
 
         var kmeans = KMeans.Configuration(clusters: sizes[0])
@@ -144,8 +127,7 @@ struct CodebookSettings {
         guard let policy = CollisionPolicy(name: policyName) else {
             throw ABIError.invalid("options.collisions is \"\(policyName)\"; it must be suffix or none")
         }
-        var configuration = BuildConfiguration(levels: levels, codebookSize: sizes[0], collisionPolicy: policy,
-                                               seed: options.seed)
+        var configuration = BuildConfiguration(codebookSizes: sizes, collisionPolicy: policy, seed: options.seed)
         configuration.kmeans = kmeans
         configuration.rowsPerShard = try count(options.rows_per_shard, "options.rows_per_shard", minimum: 1)
         self.configuration = configuration
@@ -155,7 +137,7 @@ struct CodebookSettings {
 
     /// The residual k-means settings.
     var residualKMeans: ResidualKMeans.Configuration {
-        ResidualKMeans.Configuration(levels: levels, codebookSize: codebookSizes[0], kmeans: configuration.kmeans)
+        ResidualKMeans.Configuration(codebookSizes: codebookSizes, kmeans: configuration.kmeans)
     }
 
     /// The codebooks at `pointer`, float32 `[Σ K_l, dimension]`, as a quantizer; every value finite.

@@ -48,11 +48,14 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "Items held out at the end of every sequence when using --sequences (2 = leave-one-out validation + test).")
     var heldOut = CollaborativeConfiguration().heldOutPerUser
 
-    @Option(help: "Number of quantizer levels L.")
-    var levels: Int = 3
+    @Option(help: "Number of quantizer levels L (default 3, or the number of --codebook-size values).")
+    var levels: Int?
 
-    @Option(help: "Codes per level K.")
-    var codebookSize: Int = 256
+    @Option(help: "Codes per level K: one value for every level, or one per level separated by commas (e.g. 1024,256,256).")
+    var codebookSize = CodebookSizeList([256])
+
+    /// The codebook size of every level (`--levels` and `--codebook-size` checked against each other).
+    func codebookSizes() throws -> [Int] { try codebookSize.resolved(levels: levels, defaultLevels: 3) }
 
     @Option(help: "Collision policy: none (report only), suffix (TIGER: one extra level = rank in the colliding group) or sinkhorn (LC-Rec uniform mapping, finished so every ID is unique at the same length).")
     var collisions: CollisionPolicyName = .suffix
@@ -208,8 +211,8 @@ struct BuildCommand: ParsableCommand {
     }
 
     /// The RQ-VAE configuration from the flags.
-    func vaeConfiguration() -> RQVAE.Configuration {
-        var c = RQVAE.Configuration(levels: levels, codebookSize: codebookSize)
+    func vaeConfiguration() throws -> RQVAE.Configuration {
+        var c = RQVAE.Configuration(codebookSizes: try codebookSizes())
         if let epochs { c.epochs = epochs }
         if let lr { c.optimizer.learningRate = lr }
         if let batch { c.batchSize = batch }
@@ -240,14 +243,13 @@ struct BuildCommand: ParsableCommand {
 
     func validate() throws {
         do { try collisionPolicy.validate() } catch { throw ValidationError(ErrorMessages.message(for: error)) }
-        if levels < 1 || levels > IndexLimits.maximumLevels {
+        if let levels, levels < 1 || levels > IndexLimits.maximumLevels {
             throw ValidationError("--levels must be in 1…\(IndexLimits.maximumLevels) (got \(levels))")
         }
+        _ = try codebookSizes()
         if collaborativeDim < 1 || collaborativeDim > 4096 {
             throw ValidationError("--collaborative-dim must be in 1…4096 (got \(collaborativeDim))")
         }
-        if codebookSize < 2 { throw ValidationError("--codebook-size must be at least 2 (got \(codebookSize))") }
-        if codebookSize > 65_536 { throw ValidationError("--codebook-size must be at most 65536 (got \(codebookSize))") }
         if embeddings == nil && items == nil {
             throw ValidationError("give --embeddings (and/or --items for the item count)")
         }
@@ -286,8 +288,8 @@ struct BuildCommand: ParsableCommand {
     }
 
     /// The library configuration from the flags.
-    func buildConfiguration() -> BuildConfiguration {
-        var configuration = BuildConfiguration(levels: levels, codebookSize: codebookSize,
+    func buildConfiguration() throws -> BuildConfiguration {
+        var configuration = BuildConfiguration(codebookSizes: try codebookSizes(),
                                                collisionPolicy: collisionPolicy, seed: seed)
         configuration.method = method
         configuration.kmeans.iterations = kmeansIterations
@@ -303,14 +305,14 @@ struct BuildCommand: ParsableCommand {
         configuration.kmeans.warmupTolerance = warmupTolerance
         configuration.kmeans.restarts = kmeansRestarts
         configuration.kmeans.refinementPasses = kmeansRefinement
-        configuration.rqvae = vaeConfiguration()
+        configuration.rqvae = try vaeConfiguration()
         return configuration
     }
 
     func run() throws {
         let progress = Console.progress(quiet: quiet)
         var request = BuildRequest(embeddings: embeddings.map { .file($0) }, items: items.map { .file($0) },
-                                   sequences: sequences.map { .file($0) }, configuration: buildConfiguration(), output: out)
+                                   sequences: sequences.map { .file($0) }, configuration: try buildConfiguration(), output: out)
         request.overwrite = force
         request.waiting = writer.waiting
         request.progress = progress

@@ -35,11 +35,11 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Comma-separated training seeds; results are averaged.")
     var seeds: String = "1,2"
 
-    @Option(help: "Quantizer levels of every scheme.")
-    var levels: Int = 3
+    @Option(help: "Quantizer levels of every scheme (default 3, or the number of --codebook-size values).")
+    var levels: Int?
 
-    @Option(help: "Codes per level (random IDs use it too; sequential IDs pick their own base).")
-    var codebookSize: Int = 256
+    @Option(help: "Codes per level, one value or one per level separated by commas (random IDs use it too; sequential IDs pick their own base).")
+    var codebookSize = CodebookSizeList([256])
 
     @Option(help: "Full-space Lloyd iterations of every k-means (item schemes and user IDs).")
     var kmeansIterations = KMeans.Configuration(clusters: 2).iterations
@@ -63,11 +63,19 @@ struct CompareCommand: ParsableCommand {
 
 
 
-    @Option(help: "User-ID levels for the runs with user tokens.")
-    var userLevels = UserIDConfiguration().levels
+    @Option(help: "User-ID levels for the runs with user tokens (default \(UserIDConfiguration().levels), or the number of --user-codebook-size values).")
+    var userLevels: Int?
 
-    @Option(help: "User-ID codes per level.")
-    var userCodebookSize = UserIDConfiguration().codebookSize
+    @Option(help: "User-ID codes per level, one value or one per level separated by commas.")
+    var userCodebookSize = CodebookSizeList([UserIDConfiguration().codebookSizes[0]])
+
+    /// Item codebook sizes per level.
+    func codebookSizes() throws -> [Int] { try codebookSize.resolved(levels: levels, defaultLevels: 3) }
+    /// User codebook sizes per level.
+    func userCodebookSizes() throws -> [Int] {
+        try userCodebookSize.resolved(levels: userLevels, defaultLevels: UserIDConfiguration().levels,
+                                      flag: "--user-codebook-size", levelsFlag: "--user-levels")
+    }
 
     @Option(help: "User-ID positions the model reads: all (including the suffix position) or a number (default: --user-levels, the quantizer's codes without the suffix).")
     var userTokenLevels: String?
@@ -117,9 +125,9 @@ struct CompareCommand: ParsableCommand {
         if seedList == nil { throw ValidationError("--seeds must be comma-separated integers (got \(seeds))") }
         if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         if patience < 0 { throw ValidationError("--patience must be 0 or more") }
-        if levels < 1 || codebookSize < 2 { throw ValidationError("--levels must be ≥ 1 and --codebook-size ≥ 2") }
+        _ = try codebookSizes()
         if rqvaeEpochs < 1 { throw ValidationError("--rqvae-epochs must be at least 1") }
-        if userLevels < 1 || userCodebookSize < 2 { throw ValidationError("--user-levels must be ≥ 1 and --user-codebook-size ≥ 2") }
+        let userLevels = try userCodebookSizes().count
         if let l = userTokenLevels, l != "all", (Int(l) ?? 0) < 1 || (Int(l) ?? 0) > userLevels + 1 {
             throw ValidationError("--user-token-levels must be all or 1…\(userLevels + 1) (got \(l))")
         }
@@ -134,7 +142,7 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         let wanted = Set(schemeList)
-        var selected = SchemeComparison.Scheme.standard(levels: levels, codebookSize: codebookSize, seed: 7, rqvaeEpochs: rqvaeEpochs)
+        var selected = SchemeComparison.Scheme.standard(codebookSizes: try codebookSizes(), seed: 7, rqvaeEpochs: rqvaeEpochs)
             .filter { wanted.contains($0.name.replacingOccurrences(of: " ", with: "-")) }
         for i in selected.indices { selected[i].build.kmeans.iterations = kmeansIterations }
         var model = ModelConfiguration()
@@ -147,13 +155,14 @@ struct CompareCommand: ParsableCommand {
         options.apply(to: &model, &training)
         model.feedForward = 4 * options.dim
         training.userIDSource = userIdTraining
-        var users = UserIDConfiguration(levels: userLevels, codebookSize: userCodebookSize, collisionPolicy: .suffix, seed: 7)
+        let userSizes = try userCodebookSizes()
+        var users = UserIDConfiguration(codebookSizes: userSizes, collisionPolicy: .suffix, seed: 7)
         users.kmeans.iterations = kmeansIterations
         let configuration = SchemeComparison.Configuration(
             schemes: selected, seeds: seedList ?? [1], userTokens: userTokens.runs,
             model: model, training: training,
             users: users,
-            userTokenLevels: userTokenLevels == "all" ? nil : Int(userTokenLevels ?? "") ?? userLevels,
+            userTokenLevels: userTokenLevels == "all" ? nil : Int(userTokenLevels ?? "") ?? userSizes.count,
             beam: beam)
         var request = ComparisonRequest(embeddings: .file(embeddings), items: items.map { .file($0) },
                                         sequences: .file(sequences), configuration: configuration, directory: out)

@@ -37,12 +37,18 @@ struct InspectCommand: ParsableCommand {
         }
     }
 
+    /// `"3 levels × 256 codes"`, or `"3 levels of 1024/256/256 codes"` when the sizes differ.
+    static func shape(_ r: CollisionReport) -> String {
+        if let k = r.codebookSize { return "\(r.levels) levels × \(k) codes" }
+        return "\(r.levels) levels of \(CodebookSizes.shape(r.codebookSizes)) codes"
+    }
+
     /// The human-readable report.
     static func render(_ r: CollisionReport, manifest: IndexManifest) -> String {
         var lines: [String] = []
         let p = manifest.parameters
         let source = p.source.map { ", \($0.rawValue) vectors" } ?? ""
-        lines.append("index      \(r.items) items, \(r.method) \(r.levels) levels × \(r.codebookSize) codes, d = \(p.dimension)\(source), seed \(p.seed)")
+        lines.append("index      \(r.items) items, \(r.method) \(shape(r)), d = \(p.dimension)\(source), seed \(p.seed)")
         lines.append("IDs        length \(r.idLength), policy \(r.collisionPolicy)" + (r.suffixSize.map { ", suffix level size \($0)" } ?? ""))
         if r.itemsAdded > 0 { lines.append("added      \(r.itemsAdded) items in \(r.addBatches) batch\(r.addBatches == 1 ? "" : "es") after the build") }
         lines.append("raw        \(r.raw.distinctIds) distinct IDs, collision rate \(Format.percent(r.raw.collisionRate)), "
@@ -57,9 +63,9 @@ struct InspectCommand: ParsableCommand {
                          + "kept epoch \(t.selectedEpoch), \(t.deadCodeResets.reduce(0, +)) dead codes re-seeded; rule: \(t.selectionRule)")
         }
         lines.append("")
-        var table = TextTable(["level", "used", "utilization", "perplexity", "dead", "prefixes", "rel. residual"])
+        var table = TextTable(["level", "codes", "used", "utilization", "perplexity", "dead", "prefixes", "rel. residual"])
         for l in r.perLevel {
-            table.add(["\(l.level)", "\(l.usedCodes)", Format.fixed(l.utilization, 3), String(format: "%.1f", l.perplexity),
+            table.add(["\(l.level)", "\(l.codebookSize)", "\(l.usedCodes)", Format.fixed(l.utilization, 3), String(format: "%.1f", l.perplexity),
                        "\(l.deadCodes)", "\(l.distinctPrefixes)", l.relativeResidual.map { Format.fixed($0) } ?? "-"])
         }
         lines.append(table.render())
@@ -82,16 +88,16 @@ struct InspectCommand: ParsableCommand {
     static func renderUsers(_ users: UserIDs) -> String {
         let r = users.report(groupLimit: 0)
         let c = users.section.configuration
-        var lines = ["users      \(r.items) users, rq-kmeans \(r.levels) levels × \(r.codebookSize) codes, d = \(users.section.dimension)"
+        var lines = ["users      \(r.items) users, rq-kmeans \(shape(r)), d = \(users.section.dimension)"
                      + (users.section.usesTextEmbeddings ? " (history + text)" : " (history)") + ", seed \(c.seed)"]
         lines.append("user IDs   length \(r.idLength), policy \(r.collisionPolicy)" + (r.suffixSize.map { ", suffix level size \($0)" } ?? ""))
         if r.itemsAdded > 0 { lines.append("added      \(r.itemsAdded) users after the first build") }
         lines.append("raw        \(r.raw.distinctIds) distinct IDs, collision rate \(Format.percent(r.raw.collisionRate)), largest group \(r.raw.maxGroup)")
         lines.append("final      \(r.final.distinctIds) distinct IDs, collision rate \(Format.percent(r.final.collisionRate))")
         lines.append("recon.     relative MSE \(Format.fixed(r.reconstruction.relativeMse))")
-        var table = TextTable(["level", "used", "utilization", "perplexity", "dead", "prefixes"])
+        var table = TextTable(["level", "codes", "used", "utilization", "perplexity", "dead", "prefixes"])
         for l in r.perLevel {
-            table.add(["\(l.level)", "\(l.usedCodes)", Format.fixed(l.utilization, 3), String(format: "%.1f", l.perplexity),
+            table.add(["\(l.level)", "\(l.codebookSize)", "\(l.usedCodes)", Format.fixed(l.utilization, 3), String(format: "%.1f", l.perplexity),
                        "\(l.deadCodes)", "\(l.distinctPrefixes)"])
         }
         lines.append(table.render())

@@ -28,11 +28,11 @@ struct UsersCommand: ParsableCommand {
     @Option(help: "Per-user text embeddings (.npy, row u = user u), fused with the history vector.")
     var userEmbeddings: String?
 
-    @Option(help: "Levels of the user quantizer.")
-    var levels = UserIDConfiguration().levels
+    @Option(help: "Levels of the user quantizer (default \(UserIDConfiguration().levels), or the number of --codebook-size values).")
+    var levels: Int?
 
-    @Option(help: "Codes per level of the user quantizer.")
-    var codebookSize = UserIDConfiguration().codebookSize
+    @Option(help: "Codes per level of the user quantizer: one value for every level, or one per level separated by commas (e.g. 256,64,64).")
+    var codebookSize = CodebookSizeList([UserIDConfiguration().codebookSizes[0]])
 
     @Option(help: "Collision policy for user IDs: none, suffix or sinkhorn.")
     var collisions: CollisionPolicyName = .suffix
@@ -65,10 +65,11 @@ struct UsersCommand: ParsableCommand {
     }
 
     func run() throws {
+        let sizes = try codebookSize.resolved(levels: levels, defaultLevels: UserIDConfiguration().levels)
         var configuration = UserIDConfiguration(
-            levels: levels, codebookSize: codebookSize, collisionPolicy: collisions.policy,
+            codebookSizes: sizes, collisionPolicy: collisions.policy,
             seed: seed, recencyHalfLife: recencyHalfLife, historyWeight: historyWeight, heldOutPerUser: heldOut)
-        configuration.kmeans = .init(clusters: codebookSize)
+        configuration.kmeans = .init(clusters: sizes[0])
         var request = UserIDRequest(index: index, sequences: .file(sequences), configuration: configuration)
         request.itemEmbeddings = itemEmbeddings.map { .file($0) }
         request.userEmbeddings = userEmbeddings.map { .file($0) }

@@ -6,12 +6,13 @@ import SemidStorage
 /// The indexing baselines of "How to Index Item IDs for Recommendation Foundation Models" (Hua et
 /// al. 2023), built into the same index format so the same model and decoder run on them.
 public enum AssignedIDs {
-    /// Random IDs: every item gets `levels` codes drawn uniformly from `0..<codebookSize`,
-    /// redrawn until unique. Needs `codebookSize^levels ≥ items`.
-    public static func random(items: Int, levels: Int, codebookSize: Int, seed: UInt64) throws -> CodeMatrix {
-        let capacity = Foundation.pow(Double(codebookSize), Double(levels))
+    /// Random IDs: every item gets one code per level, drawn uniformly from `0..<codebookSizes[l]`,
+    /// redrawn until unique. Needs `Π K_l ≥ items`. Returns `[items, L]`.
+    public static func random(items: Int, codebookSizes: [Int], seed: UInt64) throws -> CodeMatrix {
+        let levels = codebookSizes.count
+        let capacity = codebookSizes.reduce(1.0) { $0 * Double($1) }
         guard capacity >= Double(items) else {
-            throw IndexError.inconsistentInput("random IDs of \(levels) levels × \(codebookSize) codes can name only \(Int(capacity)) items, fewer than \(items)")
+            throw IndexError.inconsistentInput("random IDs of \(CodebookSizes.shape(codebookSizes)) codes can name only \(Int(capacity)) items, fewer than \(items)")
         }
         var generator = SeededGenerator(seed: seed).derived(0x4A4D)
         var ids = CodeMatrix(rows: items, levels: levels)
@@ -19,7 +20,7 @@ public enum AssignedIDs {
         for i in 0..<items {
             var code: [Int32]
             repeat {
-                code = (0..<levels).map { _ in Int32(generator.nextInt(below: codebookSize)) }
+                code = codebookSizes.map { Int32(generator.nextInt(below: $0)) }
             } while !used.insert(code).inserted
             for l in 0..<levels { ids[i, l] = code[l] }
         }
@@ -65,18 +66,17 @@ public enum AssignedIDs {
 public struct AssignedCodes: SemanticQuantizer {
     /// `"random"` or `"sequential"`.
     public var method: String
+    /// Codes at each level, `K_l` (the ID length is its count).
+    public var codebookSizes: [Int]
     /// ID length.
-    public var levels: Int
-    /// Codes per level.
-    public var codebookSize: Int
+    public var levels: Int { codebookSizes.count }
     /// No input vectors: 0.
     public var inputDimension: Int { 0 }
 
     /// Creates the placeholder for an assigned-ID index.
-    public init(method: String, levels: Int, codebookSize: Int) {
+    public init(method: String, codebookSizes: [Int]) {
         self.method = method
-        self.levels = levels
-        self.codebookSize = codebookSize
+        self.codebookSizes = codebookSizes
     }
 
     private var refusal: QuantizationError {

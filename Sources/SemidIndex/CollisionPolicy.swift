@@ -162,9 +162,9 @@ public struct CollisionResolution: Sendable {
 
 /// One collision policy's implementation.
 public protocol CollisionResolver: Sendable {
-    /// Final IDs for all items of a build from their raw codes (`[n, L]`), with `codebookSize`
-    /// codes per level.
-    func resolve(raw: CodeMatrix, codebookSize: Int, context: ResolutionContext) throws -> CollisionResolution
+    /// Final IDs for all items of a build from their raw codes (`[n, L]`), with `codebookSizes[l]`
+    /// codes at level `l` (`L` entries).
+    func resolve(raw: CodeMatrix, codebookSizes: [Int], context: ResolutionContext) throws -> CollisionResolution
 
     /// Final IDs for new items (`newRaw`, `[m, L]`) added to an index whose items have `existingRaw`
     /// and `existingIDs`. Existing IDs never change; every new ID is distinct from all others
@@ -178,9 +178,9 @@ public struct UnresolvedCollisions: CollisionResolver {
     /// Creates the resolver.
     public init() {}
 
-    /// The raw codes, unchanged, with `codebookSize` codes per level.
-    public func resolve(raw: CodeMatrix, codebookSize: Int, context: ResolutionContext) throws -> CollisionResolution {
-        CollisionResolution(ids: raw, codeSizes: Array(repeating: codebookSize, count: raw.levels),
+    /// The raw codes, unchanged, with `codebookSizes[l]` codes at level `l`.
+    public func resolve(raw: CodeMatrix, codebookSizes: [Int], context: ResolutionContext) throws -> CollisionResolution {
+        CollisionResolution(ids: raw, codeSizes: codebookSizes,
                             summary: .init(itemsMoved: 0, suffixSize: nil, rounds: []))
     }
 
@@ -198,11 +198,11 @@ public struct SuffixResolver: CollisionResolver {
     public init() {}
 
     /// The raw codes plus a suffix level: each item's rank among items with the same raw codes.
-    public func resolve(raw: CodeMatrix, codebookSize: Int, context: ResolutionContext) throws -> CollisionResolution {
+    public func resolve(raw: CodeMatrix, codebookSizes: [Int], context: ResolutionContext) throws -> CollisionResolution {
         let (suffix, largest) = Self.ranks(of: raw)
         return CollisionResolution(
             ids: raw.appendingLevel(suffix),
-            codeSizes: Array(repeating: codebookSize, count: raw.levels) + [largest],
+            codeSizes: codebookSizes + [largest],
             summary: .init(itemsMoved: 0, suffixSize: largest, rounds: []))
     }
 
@@ -259,10 +259,11 @@ public struct SinkhornResolver: CollisionResolver {
     public init(settings: SinkhornPolicy) { self.settings = settings }
 
     /// Re-assigns the last level of colliding items (Sinkhorn rounds, then the deterministic finish).
-    public func resolve(raw: CodeMatrix, codebookSize: Int, context: ResolutionContext) throws -> CollisionResolution {
+    public func resolve(raw: CodeMatrix, codebookSizes: [Int], context: ResolutionContext) throws -> CollisionResolution {
         try settings.validate()
         var ids = raw
         let last = raw.levels - 1
+        let lastSize = codebookSizes[last]
         var rounds: [CollisionResolution.Summary.Round] = []
         var moved = Set<Int>()
         // Distances of an item to every last-level code, computed once per item on demand.
@@ -281,7 +282,7 @@ public struct SinkhornResolver: CollisionResolver {
             let colliding = Self.collidingItems(ids).filter { movable.contains($0) }
             if colliding.isEmpty { break }
             let d = try distances(colliding)
-            let costs = Matrix(rows: colliding.count, cols: codebookSize, values: d.flatMap { $0 })
+            let costs = Matrix(rows: colliding.count, cols: lastSize, values: d.flatMap { $0 })
             let assignment = Sinkhorn.assign(costs: costs, configuration: .init(epsilon: settings.epsilon, iterations: settings.iterations))
             var changed = 0
             var increase = 0.0
@@ -308,7 +309,7 @@ public struct SinkhornResolver: CollisionResolver {
             let d = try distances(colliding)
             let byItem = Dictionary(uniqueKeysWithValues: zip(colliding, d))
             let (finished, changed, increase) = try Self.finish(ids: ids, colliding: colliding, distances: byItem,
-                                                                codebookSize: codebookSize)
+                                                                lastLevelSize: lastSize)
             ids = finished
             for item in changed { moved.insert(item) }
             rounds.append(.init(collidingItems: colliding.count, itemsMoved: changed.count,
@@ -316,7 +317,7 @@ public struct SinkhornResolver: CollisionResolver {
         }
         // Items whose final code differs from the raw code.
         let itemsMoved = moved.filter { ids[$0, last] != raw[$0, last] }.count
-        return CollisionResolution(ids: ids, codeSizes: Array(repeating: codebookSize, count: raw.levels),
+        return CollisionResolution(ids: ids, codeSizes: codebookSizes,
                                    summary: .init(itemsMoved: itemsMoved, suffixSize: nil, rounds: rounds))
     }
 
@@ -359,7 +360,7 @@ public struct SinkhornResolver: CollisionResolver {
     /// other or with an item that may not move). Within each group of equal IDs (groups in order of
     /// their first item), the item nearest to the shared code keeps it, unless an unmovable item
     /// holds it; the others, nearest first, take the nearest last-level code free under their prefix.
-    static func finish(ids: CodeMatrix, colliding: [Int], distances: [Int: [Float]], codebookSize: Int) throws
+    static func finish(ids: CodeMatrix, colliding: [Int], distances: [Int: [Float]], lastLevelSize codebookSize: Int) throws
         -> (ids: CodeMatrix, changed: [Int], errorIncrease: Double)
     {
         var ids = ids

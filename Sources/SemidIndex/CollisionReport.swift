@@ -10,8 +10,10 @@ public struct CollisionReport: Codable, Equatable, Sendable {
     public var items: Int
     /// Quantizer levels `L`.
     public var levels: Int
-    /// Codes per level `K`.
-    public var codebookSize: Int
+    /// Codes per level `K` when every level has the same size, `nil` otherwise.
+    public var codebookSize: Int?
+    /// Codes at each quantizer level, `K_l`.
+    public var codebookSizes: [Int]
     /// Codes per final ID.
     public var idLength: Int
     /// The policy's name.
@@ -65,6 +67,8 @@ public struct CollisionReport: Codable, Equatable, Sendable {
     public struct LevelFigures: Codable, Equatable, Sendable {
         /// 1-based level.
         public var level: Int
+        /// The level's codebook size `K`.
+        public var codebookSize: Int
         /// Codes used by at least one item.
         public var usedCodes: Int
         /// `usedCodes / K`.
@@ -118,7 +122,7 @@ public struct CollisionReport: Codable, Equatable, Sendable {
     ///   - groupLimit: how many of the largest groups to list.
     public init(manifest: IndexManifest, rawCodes: CodeMatrix, finalIDs ids: CodeMatrix,
                 groupLimit: Int = 10, titles: ([Int]) throws -> [Int: String]) rethrows {
-        try self.init(rawCodes: rawCodes, finalIDs: ids, codebookSize: manifest.parameters.codebookSize,
+        try self.init(rawCodes: rawCodes, finalIDs: ids, codebookSizes: manifest.parameters.codebookSizes,
                       collisionPolicy: manifest.parameters.collisionPolicy, method: manifest.parameters.method,
                       codeSizes: manifest.codeSizes, batches: manifest.batches, groupLimit: groupLimit, titles: titles)
     }
@@ -128,16 +132,18 @@ public struct CollisionReport: Codable, Equatable, Sendable {
     /// - Parameters:
     ///   - rawCodes: raw quantizer codes, `[n, L]`.
     ///   - finalIDs: final IDs, `[n, idLength]`.
+    ///   - codebookSizes: `K_l` per quantizer level (`L` entries).
     ///   - codeSizes: vocabulary per ID position.
     ///   - batches: the build and later additions, with their reconstruction figures.
     ///   - titles: looks up titles for the members of the largest groups.
-    public init(rawCodes: CodeMatrix, finalIDs ids: CodeMatrix, codebookSize k: Int, collisionPolicy policy: CollisionPolicy,
+    public init(rawCodes: CodeMatrix, finalIDs ids: CodeMatrix, codebookSizes: [Int], collisionPolicy policy: CollisionPolicy,
                 method: String, codeSizes: [Int], batches: [Batch], groupLimit: Int = 10,
                 titles: ([Int]) throws -> [Int: String]) rethrows {
         let n = rawCodes.rows
         items = n
         levels = rawCodes.levels
-        codebookSize = k
+        self.codebookSizes = codebookSizes
+        codebookSize = CodebookSizes.isUniform(codebookSizes) ? codebookSizes.first : nil
         idLength = ids.levels
         collisionPolicy = policy.name
         self.method = method
@@ -174,6 +180,7 @@ public struct CollisionReport: Codable, Equatable, Sendable {
             ?? ReconstructionStatistics(vectors: 0, meanSquaredError: 0, totalVariance: 0, relativeMse: 0, residualFractionByLevel: [])
         var figures: [LevelFigures] = []
         for level in 0..<rawCodes.levels {
+            let k = level < codebookSizes.count ? codebookSizes[level] : 0
             var counts = [Int](repeating: 0, count: k)
             for i in 0..<n {
                 let c = Int(rawCodes[i, level])
@@ -186,7 +193,7 @@ public struct CollisionReport: Codable, Equatable, Sendable {
                 entropy -= p * Foundation.log(p)
             }
             let residual = level < stats.residualFractionByLevel.count ? stats.residualFractionByLevel[level] : nil
-            figures.append(LevelFigures(level: level + 1, usedCodes: used, utilization: Double(used) / Double(k),
+            figures.append(LevelFigures(level: level + 1, codebookSize: k, usedCodes: used, utilization: Double(used) / Double(max(k, 1)),
                                         perplexity: Foundation.exp(entropy), deadCodes: k - used,
                                         distinctPrefixes: rawOrder.distinctPrefixes(length: level + 1), relativeResidual: residual))
         }

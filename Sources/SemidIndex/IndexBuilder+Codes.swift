@@ -57,13 +57,13 @@ extension IndexBuilder {
         if configuration.rowsPerShard < 1 {
             throw QuantizationError.invalidParameter(name: "--rows-per-shard", value: "\(configuration.rowsPerShard)", expected: "at least 1")
         }
-        guard codebooks.levels == levels, codebooks.codebookSize == configuration.codebookSize else {
-            throw IndexError.inconsistentInput("the codebooks have \(codebooks.levels) levels of \(codebooks.codebookSize) codes but the configuration asks for \(levels) of \(configuration.codebookSize)")
+        guard codebooks.codebookSizes == configuration.codebookSizes else {
+            throw IndexError.inconsistentInput("the codebooks have \(CodebookSizes.shape(codebooks.codebookSizes)) codes but the configuration asks for \(CodebookSizes.shape(configuration.codebookSizes))")
         }
         guard codes.levels == levels else {
             throw IndexError.inconsistentInput("the raw codes have \(codes.levels) columns, expected one per level (\(levels))")
         }
-        try codes.validate(levels: levels, codebookSize: configuration.codebookSize)
+        try codes.validate(codebookSizes: configuration.codebookSizes)
         guard encoded.squaredErrors.count == n else {
             throw IndexError.inconsistentInput("there are \(encoded.squaredErrors.count) squared errors for \(n) items")
         }

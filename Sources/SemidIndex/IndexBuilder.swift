@@ -28,17 +28,18 @@ public enum QuantizationMethod: String, Codable, Sendable, CaseIterable {
 public struct BuildConfiguration: Sendable {
     /// The quantizer.
     public var method: QuantizationMethod = .rqKMeans
+    /// Codes at each quantizer level, `K_l` (one entry per level; `L` = its count). Sequential
+    /// IDs ignore the sizes and use `⌈n^(1/L)⌉` at every level.
+    public var codebookSizes: [Int]
     /// Quantizer levels `L`.
-    public var levels: Int
-    /// Codes per level `K`.
-    public var codebookSize: Int
+    public var levels: Int { codebookSizes.count }
     /// How colliding raw codes are made unique.
     public var collisionPolicy: CollisionPolicy = .suffix
     /// The seed of every random choice.
     public var seed: UInt64 = 0
-    /// k-means settings for RQ-KMeans (`clusters` is set to `codebookSize`).
+    /// k-means settings for RQ-KMeans (`clusters` is set to each level's size).
     public var kmeans: KMeans.Configuration
-    /// RQ-VAE settings (`levels` and `codebookSize` are set from this configuration's).
+    /// RQ-VAE settings (its `codebookSizes` are set from this configuration's).
     public var rqvae: RQVAE.Configuration
     /// Maximum rows per shard for per-item arrays.
     public var rowsPerShard: Int = 262_144
@@ -47,14 +48,19 @@ public struct BuildConfiguration: Sendable {
     /// Settings for collaborative and hybrid vectors (and the held-out items of sequential IDs).
     public var collaborative = CollaborativeConfiguration()
 
-    /// A configuration with default k-means and RQ-VAE settings.
-    public init(levels: Int, codebookSize: Int, collisionPolicy: CollisionPolicy = .suffix, seed: UInt64 = 0) {
-        self.levels = levels
-        self.codebookSize = codebookSize
+    /// A configuration with one size per level and default k-means and RQ-VAE settings.
+    public init(codebookSizes: [Int], collisionPolicy: CollisionPolicy = .suffix, seed: UInt64 = 0) {
+        self.codebookSizes = codebookSizes
         self.collisionPolicy = collisionPolicy
         self.seed = seed
-        self.kmeans = KMeans.Configuration(clusters: codebookSize)
-        self.rqvae = RQVAE.Configuration(levels: levels, codebookSize: codebookSize)
+        self.kmeans = KMeans.Configuration(clusters: codebookSizes.first ?? 2)
+        self.rqvae = RQVAE.Configuration(codebookSizes: codebookSizes)
+    }
+
+    /// `levels` levels of `codebookSize` codes each, default k-means and RQ-VAE settings.
+    public init(levels: Int, codebookSize: Int, collisionPolicy: CollisionPolicy = .suffix, seed: UInt64 = 0) {
+        self.init(codebookSizes: Array(repeating: codebookSize, count: Swift.max(0, levels)),
+                  collisionPolicy: collisionPolicy, seed: seed)
     }
 }
 
@@ -142,14 +148,13 @@ public enum IndexBuilder {
     ) throws -> SemanticIndex {
         let n = rawCodes.rows
         let resolution = try configuration.collisionPolicy.resolver.resolve(
-            raw: rawCodes, codebookSize: configuration.codebookSize, context: context)
+            raw: rawCodes, codebookSizes: quantizer.codebookSizes, context: context)
 
         let manifest = IndexManifest(
             format: IndexManifest.formatName, formatVersion: IndexManifest.currentFormatVersion,
             createdBy: "semid \(SemidVersion.current)",
             parameters: BuildParameters(
-                method: configuration.method.rawValue, levels: configuration.levels,
-                codebookSize: configuration.codebookSize, dimension: dimension,
+                method: configuration.method.rawValue, codebookSizes: quantizer.codebookSizes, dimension: dimension,
                 collisionPolicy: configuration.collisionPolicy, seed: configuration.seed,
                 kmeans: configuration.method == .rqKMeans ? trained.kmeansConfiguration : nil,
                 rqvae: configuration.method == .rqVAE ? trained.rqvaeConfiguration : nil,
@@ -225,21 +230,19 @@ public enum IndexBuilder {
             throw QuantizationError.invalidParameter(name: "levels", value: "\(configuration.levels)", expected: "at least 1")
         }
         let ids: CodeMatrix
-        let size: Int
+        let sizes: [Int]
         switch configuration.method {
         case .sequential:
             guard let sequences else {
                 throw IndexError.missingInput(input: "sequences", neededBy: "method sequential")
             }
-            (ids, size) = try AssignedIDs.sequential(items: n, levels: configuration.levels, sequences: sequences,
-                                                     heldOut: configuration.collaborative.heldOutPerUser)
+            let (sequential, base) = try AssignedIDs.sequential(items: n, levels: configuration.levels, sequences: sequences,
+                                                                heldOut: configuration.collaborative.heldOutPerUser)
+            (ids, sizes) = (sequential, Array(repeating: base, count: configuration.levels))
         default:
-            if configuration.codebookSize < 2 {
-                throw QuantizationError.invalidParameter(name: "codebookSize", value: "\(configuration.codebookSize)", expected: "at least 2")
-            }
-            ids = try AssignedIDs.random(items: n, levels: configuration.levels, codebookSize: configuration.codebookSize,
-                                         seed: configuration.seed)
-            size = configuration.codebookSize
+            try ResidualKMeans.Configuration.validate(codebookSizes: configuration.codebookSizes, items: Int.max)
+            ids = try AssignedIDs.random(items: n, codebookSizes: configuration.codebookSizes, seed: configuration.seed)
+            sizes = configuration.codebookSizes
         }
         let none = ReconstructionStatistics(vectors: 0, meanSquaredError: 0, totalVariance: 0, relativeMse: 0,
                                             residualFractionByLevel: [])
@@ -247,15 +250,15 @@ public enum IndexBuilder {
             format: IndexManifest.formatName, formatVersion: IndexManifest.currentFormatVersion,
             createdBy: "semid \(SemidVersion.current)",
             parameters: BuildParameters(
-                method: configuration.method.rawValue, levels: configuration.levels, codebookSize: size, dimension: 0,
+                method: configuration.method.rawValue, codebookSizes: sizes, dimension: 0,
                 collisionPolicy: .none, seed: configuration.seed, kmeans: nil, rqvae: nil, rowsPerShard: configuration.rowsPerShard,
                 source: nil, collaborative: configuration.method == .sequential ? configuration.collaborative : nil),
-            items: n, idLength: configuration.levels, codeSizes: Array(repeating: size, count: configuration.levels),
+            items: n, idLength: configuration.levels, codeSizes: sizes,
             statistics: BuildStatistics(kmeans: nil, rqvae: nil,
                                         collisions: .init(itemsMoved: 0, suffixSize: nil, rounds: []), collaborative: nil),
             batches: [Batch(batch: 0, operation: "build", firstItem: 0, items: n, inputs: inputs, reconstruction: none)],
             shards: [], catalog: FileFingerprint(file: IndexStore.catalogFile, bytes: 0, sha256: ""), extensions: nil)
-        let quantizer = AssignedCodes(method: configuration.method.rawValue, levels: configuration.levels, codebookSize: size)
+        let quantizer = AssignedCodes(method: configuration.method.rawValue, codebookSizes: sizes)
         let index = SemanticIndex(manifest: manifest, quantizer: quantizer, rawCodes: ids, ids: ids)
         let rows = (0..<n).map { i in
             CatalogItem(id: i, sourceID: items?[i].sourceID, title: items?[i].title, semanticID: Array(ids.row(i)), batch: 0)
@@ -278,10 +281,7 @@ public enum IndexBuilder {
 
     /// The residual k-means settings of an `rq-kmeans` build.
     static func residualKMeansConfiguration(_ configuration: BuildConfiguration) -> ResidualKMeans.Configuration {
-        var rk = ResidualKMeans.Configuration(levels: configuration.levels, codebookSize: configuration.codebookSize,
-                                              kmeans: configuration.kmeans)
-        rk.kmeans.clusters = configuration.codebookSize
-        return rk
+        ResidualKMeans.Configuration(codebookSizes: configuration.codebookSizes, kmeans: configuration.kmeans)
     }
 
     /// Trains the configured quantizer on `embeddings`.
@@ -301,8 +301,7 @@ public enum IndexBuilder {
                 kmeansConfiguration: rk.kmeans, kmeansReport: trained.report, methodReport: nil)
         case .rqVAE:
             var rc = configuration.rqvae
-            rc.levels = configuration.levels
-            rc.codebookSize = configuration.codebookSize
+            rc.codebookSizes = configuration.codebookSizes
             try rc.validate(items: embeddings.rows, dimension: embeddings.cols)
             let trained = try RQVAE.train(embeddings, configuration: rc, seed: configuration.seed, progress: progress)
             let e = trained.evaluation

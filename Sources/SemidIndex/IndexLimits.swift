@@ -1,3 +1,4 @@
+import SemidQuantization
 import SemidStorage
 
 /// Bounds on what an index may declare. Every number read from a manifest is checked against
@@ -7,7 +8,7 @@ public enum IndexLimits {
     /// Items (and users) per index: item ids are `Int32` in the shards.
     public static let maximumItems = Int(Int32.max)
     /// Quantizer levels.
-    public static let maximumLevels = 64
+    public static let maximumLevels = CodebookSizes.maximumLevels
     /// Codes per level (the decoding trie stores codes as `UInt16`).
     public static let maximumCodebookSize = 65_536
     /// Embedding dimension.
@@ -40,8 +41,10 @@ extension IndexManifest {
         guard (1...IndexLimits.maximumLevels).contains(p.levels) else {
             throw bad("parameters.levels", "is \(p.levels); expected 1…\(IndexLimits.maximumLevels)")
         }
-        guard (1...IndexLimits.maximumCodebookSize).contains(p.codebookSize) else {
-            throw bad("parameters.codebook_size", "is \(p.codebookSize); expected 1…\(IndexLimits.maximumCodebookSize)")
+        let sizesField = CodebookSizes.isUniform(p.codebookSizes) ? "parameters.codebook_size" : "parameters.codebook_sizes"
+        for (l, size) in p.codebookSizes.enumerated() where !(1...IndexLimits.maximumCodebookSize).contains(size) {
+            let field = CodebookSizes.isUniform(p.codebookSizes) ? sizesField : "\(sizesField)[\(l)]"
+            throw bad(field, "is \(size); expected 1…\(IndexLimits.maximumCodebookSize)")
         }
         guard (0...IndexLimits.maximumDimension).contains(p.dimension) else {
             throw bad("parameters.dimension", "is \(p.dimension); expected 0…\(IndexLimits.maximumDimension)")
@@ -55,8 +58,8 @@ extension IndexManifest {
         }
         for (l, size) in codeSizes.enumerated() {
             if l < p.levels {
-                guard size == p.codebookSize else {
-                    throw bad("code_sizes[\(l)]", "is \(size); a quantizer level has codebook_size \(p.codebookSize) codes")
+                guard size == p.codebookSizes[l] else {
+                    throw bad("code_sizes[\(l)]", "is \(size); quantizer level \(l) has \(p.codebookSizes[l]) codes (\(sizesField))")
                 }
             } else {
                 guard size >= 1 && size <= Swift.max(1, items) else {

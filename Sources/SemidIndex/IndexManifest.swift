@@ -19,7 +19,7 @@ public struct IndexManifest: Codable, Equatable, Sendable {
     public var items: Int
     /// Codes per final semantic ID (levels, plus one for the `suffix` policy).
     public var idLength: Int
-    /// Vocabulary size at each ID position (`idLength` values): `K` per quantizer level, then the
+    /// Vocabulary size at each ID position (`idLength` values): `K_l` per quantizer level, then the
     /// suffix level's size (the largest colliding group) when there is one.
     public var codeSizes: [Int]
     /// Figures measured at build time (reconstruction error, training report, collision resolution).
@@ -40,13 +40,17 @@ public struct IndexManifest: Codable, Equatable, Sendable {
 }
 
 /// Parameters of `semid build`.
+///
+/// The codebook sizes are written as `levels` + `codebook_size` when every level has the same size
+/// (the bytes of every index written before sizes could differ) and as `levels` + `codebook_sizes`
+/// otherwise (``CodebookSizes``).
 public struct BuildParameters: Codable, Equatable, Sendable {
-    /// `"rq-kmeans"` or `"rq-vae"`.
+    /// `"rq-kmeans"`, `"rq-vae"`, `"random"` or `"sequential"`.
     public var method: String
+    /// Codes at each quantizer level, `K_l` (`L` entries).
+    public var codebookSizes: [Int]
     /// Quantizer levels `L`.
-    public var levels: Int
-    /// Codes per level `K`.
-    public var codebookSize: Int
+    public var levels: Int { codebookSizes.count }
     /// Input dimension `d`.
     public var dimension: Int
     /// The collision policy and its settings.
@@ -63,6 +67,55 @@ public struct BuildParameters: Codable, Equatable, Sendable {
     public var source: ItemVectorSource?
     /// Settings of collaborative/hybrid vectors (and the held-out items of sequential IDs).
     public var collaborative: CollaborativeConfiguration?
+
+    /// Every field.
+    public init(method: String, codebookSizes: [Int], dimension: Int, collisionPolicy: CollisionPolicy, seed: UInt64,
+                kmeans: KMeans.Configuration? = nil, rqvae: RQVAE.Configuration? = nil, rowsPerShard: Int,
+                source: ItemVectorSource? = nil, collaborative: CollaborativeConfiguration? = nil) {
+        self.method = method
+        self.codebookSizes = codebookSizes
+        self.dimension = dimension
+        self.collisionPolicy = collisionPolicy
+        self.seed = seed
+        self.kmeans = kmeans
+        self.rqvae = rqvae
+        self.rowsPerShard = rowsPerShard
+        self.source = source
+        self.collaborative = collaborative
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case method, levels, codebookSize, codebookSizes, dimension, collisionPolicy, seed, kmeans, rqvae, rowsPerShard,
+             source, collaborative
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        method = try c.decode(String.self, forKey: .method)
+        codebookSizes = try CodebookSizes.decode(from: c, levels: .levels, size: .codebookSize, sizes: .codebookSizes)
+        dimension = try c.decode(Int.self, forKey: .dimension)
+        collisionPolicy = try c.decode(CollisionPolicy.self, forKey: .collisionPolicy)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        kmeans = try c.decodeIfPresent(KMeans.Configuration.self, forKey: .kmeans)
+        rqvae = try c.decodeIfPresent(RQVAE.Configuration.self, forKey: .rqvae)
+        rowsPerShard = try c.decode(Int.self, forKey: .rowsPerShard)
+        source = try c.decodeIfPresent(ItemVectorSource.self, forKey: .source)
+        collaborative = try c.decodeIfPresent(CollaborativeConfiguration.self, forKey: .collaborative)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(method, forKey: .method)
+        try CodebookSizes.encode(codebookSizes, to: &c, levels: .levels, size: .codebookSize, sizes: .codebookSizes)
+        try c.encode(dimension, forKey: .dimension)
+        try c.encode(collisionPolicy, forKey: .collisionPolicy)
+        try c.encode(seed, forKey: .seed)
+        try c.encodeIfPresent(kmeans, forKey: .kmeans)
+        try c.encodeIfPresent(rqvae, forKey: .rqvae)
+        try c.encode(rowsPerShard, forKey: .rowsPerShard)
+        try c.encodeIfPresent(source, forKey: .source)
+        try c.encodeIfPresent(collaborative, forKey: .collaborative)
+    }
 }
 
 /// Size and SHA-256 of a file.

@@ -224,16 +224,24 @@ public enum IndexStore {
             throw IndexError.newerFormat(path: file, found: version, supported: IndexManifest.currentFormatVersion)
         }
         let manifest: IndexManifest
+        // Field paths as the file spells them (snake_case), e.g. `parameters.codebook_sizes`.
+        func field(_ path: [CodingKey]) -> String {
+            path.map { key in
+                key.intValue.map { "[\($0)]" } ?? key.stringValue.reduce(into: "") { out, c in
+                    if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
+                }
+            }.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+        }
         do {
             manifest = try decoder.decode(IndexManifest.self, from: data)
         } catch let DecodingError.keyNotFound(key, context) {
-            throw InputError(file, field: (context.codingPath + [key]).map(\.stringValue).joined(separator: "."), "missing")
+            throw InputError(file, field: field(context.codingPath + [key]), "missing")
         } catch let DecodingError.typeMismatch(_, context) {
-            throw InputError(file, field: context.codingPath.map(\.stringValue).joined(separator: "."), "has the wrong type: \(context.debugDescription)")
+            throw InputError(file, field: field(context.codingPath), "has the wrong type: \(context.debugDescription)")
         } catch let DecodingError.dataCorrupted(context) {
-            throw InputError(file, field: context.codingPath.map(\.stringValue).joined(separator: "."), context.debugDescription)
+            throw InputError(file, field: field(context.codingPath), context.debugDescription)
         } catch let DecodingError.valueNotFound(_, context) {
-            throw InputError(file, field: context.codingPath.map(\.stringValue).joined(separator: "."), "is null")
+            throw InputError(file, field: field(context.codingPath), "is null")
         } catch {
             throw InputError(file, "cannot be decoded: \(error)")
         }
@@ -377,8 +385,9 @@ public enum IndexStore {
             return CodeMatrix(rows: a.shape[0], levels: a.shape[1], values: try a.int32Values(source: path + "/" + name))
         }
         let raw = try codes("raw_codes", levels: manifest.parameters.levels)
-        for (position, code) in raw.values.enumerated() where code < 0 || Int(code) >= manifest.parameters.codebookSize {
-            throw IndexError.corrupted(path: path, problem: "item \(position / raw.levels) has raw code \(code) at level \(position % raw.levels), outside 0..<\(manifest.parameters.codebookSize)")
+        let rawSizes = manifest.parameters.codebookSizes
+        for (position, code) in raw.values.enumerated() where code < 0 || Int(code) >= rawSizes[position % raw.levels] {
+            throw IndexError.corrupted(path: path, problem: "item \(position / raw.levels) has raw code \(code) at level \(position % raw.levels), outside 0..<\(rawSizes[position % raw.levels])")
         }
         let ids = try codes("ids", levels: manifest.idLength)
         for i in 0..<ids.rows {

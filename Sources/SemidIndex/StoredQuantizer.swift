@@ -4,11 +4,12 @@ import SemidStorage
 
 /// Converts trained quantizers to and from the arrays stored in index shards.
 ///
-/// - RQ-KMeans: one array `codebooks`, f32 `[L, K, d]`.
+/// - RQ-KMeans: one array `codebooks`, f32 `[L, K, d]` when every level has `K` codes, else
+///   `[ΣK_l, d]` (level `l`'s rows after level `l − 1`'s; the sizes come from the manifest).
 /// - RQ-VAE: one f32 array per tensor, named `rqvae.<tensor>` (``RQVAENetwork/tensors``):
 ///   `rqvae.encoder.<i>.weight` `[out, in]` (PyTorch `nn.Linear` layout), `rqvae.encoder.<i>.bias`
-///   `[out]`, the same for `rqvae.decoder.<i>.*`, and `rqvae.codebooks` `[L, K, m]`. The
-///   architecture is read back from the shapes.
+///   `[out]`, the same for `rqvae.decoder.<i>.*`, and `rqvae.codebooks` `[L, K, m]` (or `[ΣK_l, m]`).
+///   The architecture is read back from the shapes and the manifest's codebook sizes.
 enum StoredQuantizer {
     /// The prefix of RQ-VAE array names.
     static let rqvaePrefix = "rqvae."
@@ -24,8 +25,7 @@ enum StoredQuantizer {
         case is AssignedCodes:
             return []
         case let rq as ResidualQuantizer:
-            let values = rq.codebooks.flatMap(\.values)
-            return [("codebooks", ShardArray(float32: values, shape: [rq.levels, rq.codebookSize, rq.inputDimension]))]
+            return [("codebooks", codebookArray(rq))]
         case let vae as RQVAEQuantizer:
             return vae.network.tensors.map { t in
                 (rqvaePrefix + t.name, ShardArray(float32: Array(vae.parameters[t.range]), shape: t.shape))
@@ -40,29 +40,19 @@ enum StoredQuantizer {
                      parameters: BuildParameters) throws -> any SemanticQuantizer {
         switch method {
         case "random", "sequential":
-            return AssignedCodes(method: method, levels: parameters.levels, codebookSize: parameters.codebookSize)
+            return AssignedCodes(method: method, codebookSizes: parameters.codebookSizes)
         case "rq-kmeans":
-            guard let books = arrays["codebooks"], books.shape.count == 3 else {
-                throw IndexError.corrupted(path: path, problem: "the codebooks array is missing or not 3-D")
+            guard let books = arrays["codebooks"] else {
+                throw IndexError.corrupted(path: path, problem: "the codebooks array is missing")
             }
-            let (l, k, d) = (books.shape[0], books.shape[1], books.shape[2])
-            guard l == parameters.levels, k == parameters.codebookSize, d == parameters.dimension, d > 0 else {
-                throw IndexError.corrupted(
-                    path: path, problem: "the codebooks hold \(l) levels × \(k) codes on dimension \(d), "
-                        + "the manifest says \(parameters.levels) × \(parameters.codebookSize) on dimension \(parameters.dimension)")
-            }
-            let values = try books.float32Values(source: path + "/codebooks")
-            let books3 = (0..<l).map { level in
-                Matrix(rows: k, cols: d, values: Array(values[(level * k * d)..<((level + 1) * k * d)]))
-            }
-            return try ResidualQuantizer(codebooks: books3)
+            return try residualQuantizer(books, codebookSizes: parameters.codebookSizes, dimension: parameters.dimension,
+                                         source: path + "/codebooks")
         case "rq-vae":
-            let vae = try loadRQVAE(arrays: arrays, path: path)
-            guard vae.levels == parameters.levels, vae.codebookSize == parameters.codebookSize,
-                  vae.inputDimension == parameters.dimension else {
+            let vae = try loadRQVAE(arrays: arrays, codebookSizes: parameters.codebookSizes, path: path)
+            guard vae.codebookSizes == parameters.codebookSizes, vae.inputDimension == parameters.dimension else {
                 throw IndexError.corrupted(
-                    path: path, problem: "the RQ-VAE arrays hold \(vae.levels) levels × \(vae.codebookSize) codes on dimension "
-                        + "\(vae.inputDimension), the manifest says \(parameters.levels) × \(parameters.codebookSize) on \(parameters.dimension)")
+                    path: path, problem: "the RQ-VAE arrays hold \(CodebookSizes.shape(vae.codebookSizes)) codes on dimension "
+                        + "\(vae.inputDimension), the manifest says \(CodebookSizes.shape(parameters.codebookSizes)) on \(parameters.dimension)")
             }
             return vae
         default:
@@ -70,7 +60,41 @@ enum StoredQuantizer {
         }
     }
 
-    static func loadRQVAE(arrays: [String: ShardArray], path: String) throws -> RQVAEQuantizer {
+    /// The `codebooks` array of a residual quantizer: `[L, K, d]` when every level has `K` codes
+    /// (the layout of every index written before sizes could differ), else `[ΣK_l, d]`.
+    static func codebookArray(_ rq: ResidualQuantizer) -> ShardArray {
+        let values = rq.codebooks.flatMap(\.values)
+        let sizes = rq.codebookSizes
+        if CodebookSizes.isUniform(sizes) {
+            return ShardArray(float32: values, shape: [rq.levels, sizes[0], rq.inputDimension])
+        }
+        return ShardArray(float32: values, shape: [sizes.reduce(0, +), rq.inputDimension])
+    }
+
+    /// Reads what ``codebookArray(_:)`` wrote for a quantizer of `codebookSizes` (from the
+    /// manifest) on `dimension` (`nil`: any positive dimension); `source` names the array in errors.
+    static func residualQuantizer(_ books: ShardArray, codebookSizes sizes: [Int], dimension: Int?,
+                                  source: String) throws -> ResidualQuantizer {
+        let uniform = CodebookSizes.isUniform(sizes)
+        let total = sizes.reduce(0, +)
+        let d = books.shape.last ?? 0
+        let expected = uniform ? [sizes.count, sizes.first ?? 0, d] : [total, d]
+        guard books.shape == expected, d > 0, dimension.map({ $0 == d }) ?? true else {
+            throw IndexError.corrupted(
+                path: source, problem: "is shaped \(books.shape); the manifest's \(CodebookSizes.shape(sizes)) codes on dimension "
+                    + "\(dimension.map(String.init) ?? "d") need \(uniform ? "[\(sizes.count), \(sizes.first ?? 0), d]" : "[\(total), d]")")
+        }
+        let values = try books.float32Values(source: source)
+        var start = 0
+        var matrices: [Matrix] = []
+        for k in sizes {
+            matrices.append(Matrix(rows: k, cols: d, values: Array(values[(start * d)..<((start + k) * d)])))
+            start += k
+        }
+        return try ResidualQuantizer(codebooks: matrices)
+    }
+
+    static func loadRQVAE(arrays: [String: ShardArray], codebookSizes sizes: [Int], path: String) throws -> RQVAEQuantizer {
         func shape(_ name: String) throws -> [Int] {
             guard let a = arrays[rqvaePrefix + name] else {
                 throw IndexError.corrupted(path: path, problem: "the RQ-VAE array \(rqvaePrefix + name) is missing")
@@ -82,12 +106,15 @@ enum StoredQuantizer {
             encoderShapes.append(try shape("encoder.\(encoderShapes.count).weight"))
         }
         let books = try shape("codebooks")
-        guard encoderShapes.count >= 1, encoderShapes.allSatisfy({ $0.count == 2 }), books.count == 3,
-              books.allSatisfy({ $0 > 0 }), encoderShapes.allSatisfy({ $0[0] > 0 && $0[1] > 0 }) else {
+        guard encoderShapes.count >= 1, encoderShapes.allSatisfy({ $0.count == 2 }), books.count == 3 || books.count == 2,
+              books.allSatisfy({ $0 > 0 }), encoderShapes.allSatisfy({ $0[0] > 0 && $0[1] > 0 }),
+              !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 }), let latent = encoderShapes.last?[0] else {
             throw IndexError.corrupted(path: path, problem: "the RQ-VAE arrays have unexpected shapes")
         }
+        // The shapes' own sizes: [L, K, m] says L levels of K; [ΣK, m] needs the manifest's sizes.
+        let stored = books.count == 3 ? Array(repeating: books[1], count: books[0]) : sizes
         let network = RQVAENetwork(inputDimension: encoderShapes[0][1], hidden: encoderShapes.dropLast().map { $0[0] },
-                                   latentDimension: encoderShapes.last![0], levels: books[0], codebookSize: books[1])
+                                   latentDimension: latent, codebookSizes: stored)
         var parameters = [Float](repeating: 0, count: network.parameterCount)
         for t in network.tensors {
             let name = rqvaePrefix + t.name

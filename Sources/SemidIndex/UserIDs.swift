@@ -3,12 +3,13 @@ import SemidMath
 import SemidQuantization
 import SemidStorage
 
-/// Settings of user semantic IDs (ULMRec / TTDS style), recorded in the manifest.
+/// Settings of user semantic IDs (ULMRec / TTDS style), recorded in the manifest (the sizes as
+/// `levels` + `codebook_size` when uniform, `levels` + `codebook_sizes` otherwise: ``CodebookSizes``).
 public struct UserIDConfiguration: Codable, Equatable, Sendable {
+    /// Codes at each level of the user quantizer, `K_l`.
+    public var codebookSizes: [Int]
     /// Quantizer levels.
-    public var levels: Int
-    /// Codes per level.
-    public var codebookSize: Int
+    public var levels: Int { codebookSizes.count }
     /// How colliding user codes are made unique.
     public var collisionPolicy: CollisionPolicy
     /// Seed of the user quantizer.
@@ -20,20 +21,52 @@ public struct UserIDConfiguration: Codable, Equatable, Sendable {
     public var historyWeight: Double
     /// Items held out at the end of every sequence (never used for user vectors).
     public var heldOutPerUser: Int
-    /// k-means settings of the user quantizer.
+    /// k-means settings of the user quantizer (`clusters` is each level's size when training).
     public var kmeans: KMeans.Configuration
 
     /// Defaults: 3 levels × 64 codes, suffix, half-life 3 items, history weight 0.5, 2 held out.
     public init(levels: Int = 3, codebookSize: Int = 64, collisionPolicy: CollisionPolicy = .suffix, seed: UInt64 = 0,
                 recencyHalfLife: Double = 3, historyWeight: Double = 0.5, heldOutPerUser: Int = 2) {
-        self.levels = levels
-        self.codebookSize = codebookSize
+        self.init(codebookSizes: Array(repeating: codebookSize, count: Swift.max(0, levels)), collisionPolicy: collisionPolicy,
+                  seed: seed, recencyHalfLife: recencyHalfLife, historyWeight: historyWeight, heldOutPerUser: heldOutPerUser)
+    }
+
+    /// One size per level; the other defaults as above.
+    public init(codebookSizes: [Int], collisionPolicy: CollisionPolicy = .suffix, seed: UInt64 = 0,
+                recencyHalfLife: Double = 3, historyWeight: Double = 0.5, heldOutPerUser: Int = 2) {
+        self.codebookSizes = codebookSizes
         self.collisionPolicy = collisionPolicy
         self.seed = seed
         self.recencyHalfLife = recencyHalfLife
         self.historyWeight = historyWeight
         self.heldOutPerUser = heldOutPerUser
-        self.kmeans = KMeans.Configuration(clusters: codebookSize)
+        self.kmeans = KMeans.Configuration(clusters: codebookSizes.first ?? 2)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case levels, codebookSize, codebookSizes, collisionPolicy, seed, recencyHalfLife, historyWeight, heldOutPerUser, kmeans
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        codebookSizes = try CodebookSizes.decode(from: c, levels: .levels, size: .codebookSize, sizes: .codebookSizes)
+        collisionPolicy = try c.decode(CollisionPolicy.self, forKey: .collisionPolicy)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        recencyHalfLife = try c.decode(Double.self, forKey: .recencyHalfLife)
+        historyWeight = try c.decode(Double.self, forKey: .historyWeight)
+        heldOutPerUser = try c.decode(Int.self, forKey: .heldOutPerUser)
+        kmeans = try c.decode(KMeans.Configuration.self, forKey: .kmeans)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try CodebookSizes.encode(codebookSizes, to: &c, levels: .levels, size: .codebookSize, sizes: .codebookSizes)
+        try c.encode(collisionPolicy, forKey: .collisionPolicy)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(recencyHalfLife, forKey: .recencyHalfLife)
+        try c.encode(historyWeight, forKey: .historyWeight)
+        try c.encode(heldOutPerUser, forKey: .heldOutPerUser)
+        try c.encode(kmeans, forKey: .kmeans)
     }
 
     /// Throws ``IndexError/invalidParameter(name:value:expected:)`` for out-of-range settings,
@@ -43,8 +76,9 @@ public struct UserIDConfiguration: Codable, Equatable, Sendable {
             .invalidParameter(name: name, value: "\(value)", expected: expected)
         }
         if levels < 1 || levels > IndexLimits.maximumLevels { throw bad("levels", levels, "in 1…\(IndexLimits.maximumLevels)") }
-        if codebookSize < 2 || codebookSize > IndexLimits.maximumCodebookSize {
-            throw bad("codebookSize", codebookSize, "in 2…\(IndexLimits.maximumCodebookSize)")
+        for (l, k) in codebookSizes.enumerated() where k < 2 || k > IndexLimits.maximumCodebookSize {
+            let which = CodebookSizes.isUniform(codebookSizes) ? "" : " (level \(l + 1))"
+            throw bad("codebookSize", "\(k)\(which)", "in 2…\(IndexLimits.maximumCodebookSize)")
         }
         if !(recencyHalfLife > 0) { throw bad("recencyHalfLife", recencyHalfLife, "positive") }
         if !(historyWeight >= 0 && historyWeight <= 1) { throw bad("historyWeight", historyWeight, "in [0, 1]") }
@@ -89,8 +123,9 @@ extension UserIDSection {
         guard (1...IndexLimits.maximumLevels).contains(levels) else {
             throw bad("configuration.levels", "is \(levels); expected 1…\(IndexLimits.maximumLevels)")
         }
-        guard (1...IndexLimits.maximumCodebookSize).contains(configuration.codebookSize) else {
-            throw bad("configuration.codebook_size", "is \(configuration.codebookSize); expected 1…\(IndexLimits.maximumCodebookSize)")
+        for (l, k) in configuration.codebookSizes.enumerated() where !(1...IndexLimits.maximumCodebookSize).contains(k) {
+            let field = CodebookSizes.isUniform(configuration.codebookSizes) ? "configuration.codebook_size" : "configuration.codebook_sizes[\(l)]"
+            throw bad(field, "is \(k); expected 1…\(IndexLimits.maximumCodebookSize)")
         }
         guard idLength == levels || idLength == levels + 1, codeSizes.count == idLength else {
             throw bad("code_sizes", "has \(codeSizes.count) entries for id_length \(idLength) and \(levels) levels")
@@ -130,13 +165,10 @@ public struct UserIDs: Sendable {
             }
             return a
         }
-        let books = try array("users.codebooks")
-        guard books.shape.count == 3 else { throw IndexError.corrupted(path: source, problem: "users.codebooks is not 3-D") }
-        let (l, k, d) = (books.shape[0], books.shape[1], books.shape[2])
-        let values = try books.float32Values(source: source)
-        let quantizer = try ResidualQuantizer(codebooks: (0..<l).map {
-            Matrix(rows: k, cols: d, values: Array(values[($0 * k * d)..<(($0 + 1) * k * d)]))
-        })
+        let quantizer = try StoredQuantizer.residualQuantizer(try array("users.codebooks"),
+                                                             codebookSizes: section.configuration.codebookSizes,
+                                                             dimension: section.dimension, source: source + ": users.codebooks")
+        let l = quantizer.levels
         func codes(_ name: String, levels: Int) throws -> CodeMatrix {
             let a = try array(name)
             guard a.shape == [section.users, levels] else {
@@ -150,9 +182,7 @@ public struct UserIDs: Sendable {
 
     /// Stores these user IDs in `index` (attachments and manifest section).
     public func store(in index: inout SemanticIndex) throws {
-        let books = quantizer.codebooks
-        index.attachments["users.codebooks"] = ShardArray(float32: books.flatMap(\.values),
-                                                          shape: [books.count, quantizer.codebookSize, quantizer.inputDimension])
+        index.attachments["users.codebooks"] = StoredQuantizer.codebookArray(quantizer)
         index.attachments["users.raw_codes"] = ShardArray(int32: rawCodes.values, shape: [rawCodes.rows, rawCodes.levels])
         index.attachments["users.ids"] = ShardArray(int32: ids.values, shape: [ids.rows, ids.levels])
         var extensions = index.manifest.extensions ?? [:]
@@ -162,7 +192,7 @@ public struct UserIDs: Sendable {
 
     /// Collision and code-usage figures of the user IDs.
     public func report(groupLimit: Int = 10) -> CollisionReport {
-        CollisionReport(rawCodes: rawCodes, finalIDs: ids, codebookSize: section.configuration.codebookSize,
+        CollisionReport(rawCodes: rawCodes, finalIDs: ids, codebookSizes: section.configuration.codebookSizes,
                         collisionPolicy: section.configuration.collisionPolicy, method: "rq-kmeans",
                         codeSizes: section.codeSizes, batches: section.batches, groupLimit: groupLimit) { _ in [:] }
     }
@@ -237,16 +267,14 @@ public enum UserIDBuilder {
         }
         let vectors = try userVectors(sequences: ordered, itemVectors: itemVectors, textEmbeddings: textEmbeddings,
                                       configuration: configuration)
-        var rk = ResidualKMeans.Configuration(levels: configuration.levels, codebookSize: configuration.codebookSize,
-                                              kmeans: configuration.kmeans)
-        rk.kmeans.clusters = configuration.codebookSize
+        let rk = ResidualKMeans.Configuration(codebookSizes: configuration.codebookSizes, kmeans: configuration.kmeans)
         try rk.validate(items: vectors.rows)
         let trained = try ResidualKMeans.train(vectors, configuration: rk, seed: configuration.seed, progress: progress)
         let context = ResolutionContext { rows in
             try trained.quantizer.lastLevelDistances(vectors.gatheringRows(rows), codes: trained.codes.gatheringRows(rows))
         }
         let resolution = try configuration.collisionPolicy.resolver.resolve(
-            raw: trained.codes, codebookSize: configuration.codebookSize, context: context)
+            raw: trained.codes, codebookSizes: configuration.codebookSizes, context: context)
         let variance = vectors.totalVariance
         let (reconstruction, errors) = try IndexBuilder.reconstruction(
             of: vectors, quantizer: trained.quantizer, codes: trained.codes,

@@ -154,8 +154,9 @@ public enum StoredModel {
         guard !blocks.overflow, blocks.partialValue <= stored else {
             throw ModelError.corruptModel("\(path): the model's configuration (\(c.layers) layers, dimension \(d), feed-forward \(c.feedForward)) needs more weights than the \(stored) stored")
         }
-        if summary.configuration.codeEmbeddings, let stored = index.attachments[prefix + "item.codes.0"]?.shape.first,
-           stored != items.codebookSizes[0] {
+        if summary.configuration.codeEmbeddings,
+           items.codebookSizes.enumerated().contains(where: { l, k in
+               index.attachments[prefix + "item.codes.\(l)"].map { $0.shape.first != k } ?? false }) {
             throw ModelError.corruptModel("the model was trained for other semantic IDs than \(path) holds; run `semid train` again")
         }
         let model = try NextItemModel(configuration: summary.configuration, items: items, trie: trie, values: values,

@@ -30,7 +30,7 @@ public struct UserCodes: Sendable, Equatable {
     public init(_ ids: UserIDs, raw: Bool = false) throws {
         if raw {
             try self.init(codes: ids.rawCodes.values,
-                          codeSizes: Array(repeating: ids.quantizer.codebookSize, count: ids.quantizer.levels))
+                          codeSizes: ids.quantizer.codebookSizes)
         } else {
             try self.init(codes: ids.ids.values, codeSizes: ids.section.codeSizes)
         }

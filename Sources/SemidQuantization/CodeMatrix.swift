@@ -77,18 +77,20 @@ public struct CodeMatrix: Sendable, Equatable, Hashable {
         return CodeMatrix(rows: indices.count, levels: levels, values: out)
     }
 
-    /// Checks that the matrix has at least `levels` columns and that every code of the first
-    /// `levels` lies in `0..<codebookSize`: what a quantizer's `decode` needs before it indexes
-    /// its codebooks. Throws ``QuantizationError`` naming the first bad row and level.
-    public func validate(levels expected: Int, codebookSize: Int) throws {
+    /// Checks that the matrix has at least `codebookSizes.count` columns and that every code at
+    /// level `l < codebookSizes.count` lies in `0..<codebookSizes[l]`: what a quantizer's `decode`
+    /// needs before it indexes its codebooks. Throws ``QuantizationError`` naming the first bad row
+    /// and level. O(rows · L).
+    public func validate(codebookSizes: [Int]) throws {
+        let expected = codebookSizes.count
         guard levels >= expected else {
             throw QuantizationError.invalidParameter(name: "codes", value: "\(levels) levels", expected: "at least \(expected)")
         }
         for i in 0..<rows {
             for level in 0..<expected {
                 let c = Int(self[i, level])
-                if c < 0 || c >= codebookSize {
-                    throw QuantizationError.codeOutOfRange(row: i, level: level, code: c, codebookSize: codebookSize)
+                if c < 0 || c >= codebookSizes[level] {
+                    throw QuantizationError.codeOutOfRange(row: i, level: level, code: c, codebookSize: codebookSizes[level])
                 }
             }
         }

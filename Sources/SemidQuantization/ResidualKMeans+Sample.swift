@@ -8,10 +8,10 @@ import SemidMath
 extension ResidualKMeans {
     /// The rows (ascending, unique) of an `items`-row input that training reads over all levels:
     /// the union of every level's seeded sample, or all `0..<items` when some level trains on every
-    /// row (`items ≤ maxPointsPerCentroid × K`, or `maxPointsPerCentroid == 0`).
+    /// row (`items ≤ maxPointsPerCentroid × K_l`, or `maxPointsPerCentroid == 0`).
     ///
     /// A function of `(items, configuration, seed)` only. Level `l` draws
-    /// `maxPointsPerCentroid × K` rows with the generator derived from the seed for that level
+    /// `maxPointsPerCentroid × K_l` rows with the generator derived from the seed for that level
     /// (``KMeans/trainingRows(points:configuration:generator:)``).
     ///
     /// Complexity: `O(Σ_l m_l log m_l)` for the `m_l` rows of level `l`.
@@ -20,7 +20,7 @@ extension ResidualKMeans {
         let root = SeededGenerator(seed: seed)
         for level in 0..<configuration.levels {
             var generator = root.derived(UInt64(level))
-            guard let rows = KMeans.trainingRows(points: items, configuration: levelConfiguration(configuration, level: level),
+            guard let rows = KMeans.trainingRows(points: items, configuration: configuration.kmeans(level: level),
                                                  generator: &generator) else { return Array(0..<max(items, 0)) }
             union = mergedUnique(union, rows)
         }
@@ -72,7 +72,7 @@ extension ResidualKMeans {
         var codes = CodeMatrix(rows: rows.count, levels: configuration.levels)
         var levelReports: [Report.Level] = []
         for level in 0..<configuration.levels {
-            let kmeans = levelConfiguration(configuration, level: level)
+            let kmeans = configuration.kmeans(level: level)
             var generator = root.derived(UInt64(level))
             let stage = "level \(level + 1)/\(configuration.levels) k-means"
             let levelSample: Matrix
@@ -98,13 +98,6 @@ extension ResidualKMeans {
                                     detail: "residual \(mean)", finished: true))
         }
         return (try ResidualQuantizer(codebooks: books), codes, residual, Report(levels: levelReports))
-    }
-
-    /// The k-means settings of `level` (its `clusters` is the level's codebook size).
-    static func levelConfiguration(_ configuration: Configuration, level: Int) -> KMeans.Configuration {
-        var kmeans = configuration.kmeans
-        kmeans.clusters = configuration.codebookSize
-        return kmeans
     }
 
     /// The position in `rows` (ascending) of every value of `wanted` (ascending), by one merge.

@@ -1,27 +1,27 @@
 import SemidMath
 
-/// Residual k-means ("RQ-KMeans"): `L` codebooks of `K` centroids each; level `l` quantizes what the
+/// Residual k-means ("RQ-KMeans"): `L` codebooks, `K_l` centroids at level `l`; level `l` quantizes what the
 /// previous levels left over. Encoding is greedy (beam 1), so items sharing an ID prefix are close.
 public struct ResidualQuantizer: SemanticQuantizer, Equatable {
-    /// The codebooks, one `[K, d]` matrix per level.
+    /// The codebooks, one `[K_l, d]` matrix per level.
     public let codebooks: [Matrix]
 
     /// The dimension of the vectors.
     public var inputDimension: Int { codebooks.first?.cols ?? 0 }
     /// The number of levels.
     public var levels: Int { codebooks.count }
-    /// The codes per level.
-    public var codebookSize: Int { codebooks.first?.rows ?? 0 }
+    /// The codes at each level, `K_l`.
+    public var codebookSizes: [Int] { codebooks.map(\.rows) }
 
-    /// Wraps trained codebooks; all must share one shape `[K, d]`.
+    /// Wraps trained codebooks `[K_l, d]`; all share the dimension `d`, each has at least one code.
     public init(codebooks: [Matrix]) throws {
         guard let first = codebooks.first else {
             throw QuantizationError.invalidParameter(name: "levels", value: "0", expected: "at least 1")
         }
-        for book in codebooks where book.rows != first.rows || book.cols != first.cols {
+        for (l, book) in codebooks.enumerated() where book.rows < 1 || book.cols != first.cols {
             throw QuantizationError.invalidParameter(
-                name: "codebooks", value: "[\(book.rows), \(book.cols)]",
-                expected: "every level shaped [\(first.rows), \(first.cols)]")
+                name: "codebooks[\(l)]", value: "[\(book.rows), \(book.cols)]",
+                expected: "[K ≥ 1, \(first.cols)] (every level on dimension \(first.cols))")
         }
         self.codebooks = codebooks
     }
@@ -60,7 +60,7 @@ public struct ResidualQuantizer: SemanticQuantizer, Equatable {
 
     /// The sum of each row's codewords over the first `count` levels.
     public func reconstruct(_ codes: CodeMatrix, levels count: Int) throws -> Matrix {
-        try codes.validate(levels: levels, codebookSize: codebookSize)
+        try codes.validate(codebookSizes: codebookSizes)
         let d = inputDimension
         var out = Matrix(rows: codes.rows, cols: d)
         out.values.withUnsafeMutableBufferPointer { o in
@@ -77,7 +77,7 @@ public struct ResidualQuantizer: SemanticQuantizer, Equatable {
         return out
     }
 
-    /// Squared distances from the residual before the last level to every last-level centroid (`[n, K]`).
+    /// Squared distances from the residual before the last level to every last-level centroid (`[n, K_{L-1}]`).
     public func lastLevelDistances(_ x: Matrix, codes: CodeMatrix) throws -> Matrix {
         guard x.cols == inputDimension else {
             throw QuantizationError.dimensionMismatch(expected: inputDimension, found: x.cols)

@@ -29,7 +29,7 @@ struct BuildCommandTests {
 
         let index = try IndexStore.open(at: out)
         #expect(index.itemCount == 300 && index.ids.levels == 4)
-        #expect(index.manifest.parameters.levels == 3 && index.manifest.parameters.codebookSize == 8)
+        #expect(index.manifest.parameters.levels == 3 && index.manifest.parameters.codebookSizes == [8, 8, 8])
         #expect(index.manifest.batches[0].inputs.map(\.role) == ["embeddings", "items"])
         #expect(index.manifest.batches[0].inputs.map(\.file) == ["emb.npy", "items.jsonl"])
         let catalog = try index.catalog().allItems()
@@ -112,7 +112,7 @@ struct BuildCommandTests {
         try Semid.succeed(["build", "--embeddings", emb, "--out", out, "--force", "--levels", "2", "--codebook-size", "4",
                            "--collisions", "none", "--quiet"])
         let index = try IndexStore.open(at: out)
-        #expect(index.manifest.parameters.levels == 2 && index.manifest.parameters.codebookSize == 4)
+        #expect(index.manifest.parameters.levels == 2 && index.manifest.parameters.codebookSizes == [4, 4])
         #expect(index.manifest.parameters.collisionPolicy == .none && index.ids.levels == 2)
         #expect(!FileManager.default.fileExists(atPath: out + "/ids-00005.zst"), "old shards are gone")
         #expect(try dir.entries() == ["emb.npy", "out.semid"], "no staging or old directory left next to it")

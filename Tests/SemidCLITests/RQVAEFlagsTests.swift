@@ -14,8 +14,8 @@ import SemidQuantization
             "--latent-dim", "16", "--hidden", "64, 32", "--dead-code-steps", "30", "--patience", "3",
             "--eval-every", "2", "--checkpoint-tolerance", "0.1", "--init-samples-per-code", "0", "--precision", "fp32",
         ])
-        let c = command.vaeConfiguration()
-        #expect(c.levels == 4 && c.codebookSize == 128 && c.epochs == 7 && c.batchSize == 512)
+        let c = try command.vaeConfiguration()
+        #expect(c.levels == 4 && c.codebookSizes == [128, 128, 128, 128] && c.epochs == 7 && c.batchSize == 512)
         #expect(c.optimizer.learningRate == 0.002 && c.optimizer.weightDecay == 0 && c.optimizer.warmupSteps == 10)
         #expect(c.optimizer.decay == .constant && c.beta == 0.5 && c.latentDimension == 16 && c.hidden == [64, 32])
         #expect(c.deadCodeSteps == 30 && c.patience == 3 && c.evaluateEvery == 2 && c.checkpointTolerance == 0.1)

@@ -85,6 +85,34 @@ import Testing
         #expect(String(cString: SemidC.semid_last_error()).contains("codebook_size"))
     }
 
+    @Test func buildTakesPerLevelCodebookSizes() throws {
+        let directory = NSTemporaryDirectory() + "semid-abi-sizes-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let values: [Float] = (0..<(200 * 6)).map { Float(sin(Double($0) * 0.7317 + Double($0 / 6) * 1.3)) }
+        var options = semid_build_options()
+        semid_build_options_init(&options)
+        #expect(options.codebook_sizes == nil)
+        let sizes: [Int32] = [16, 8, 4]
+        let status = sizes.withUnsafeBufferPointer { list -> Int32 in
+            options.levels = 3
+            options.codebook_sizes = list.baseAddress
+            return SemidC.semid_build(values, 200, 6, nil, nil, nil, &options, directory + "/nu.semid", nil)
+        }
+        #expect(status == ABIStatus.ok.rawValue, "\(String(cString: SemidC.semid_last_error()))")
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/nu.semid/manifest.json"))) as? [String: Any]
+        let parameters = manifest?["parameters"] as? [String: Any]
+        #expect(parameters?["codebook_sizes"] as? [Int] == [16, 8, 4] && parameters?["codebook_size"] == nil)
+        #expect((manifest?["code_sizes"] as? [Int]).map { Array($0.prefix(3)) } == [16, 8, 4])
+        let bad: [Int32] = [16, 1, 4]
+        let refused = bad.withUnsafeBufferPointer { list -> Int32 in
+            options.codebook_sizes = list.baseAddress
+            return SemidC.semid_build(values, 200, 6, nil, nil, nil, &options, directory + "/bad.semid", nil)
+        }
+        #expect(refused == ABIStatus.invalidArgument.rawValue)
+        #expect(String(cString: SemidC.semid_last_error()).contains("options.codebook_sizes[1]"))
+    }
+
     @Test func buildWaitsForTheWriterLockOfTheIndexItReplaces() throws {
         final class Stages: @unchecked Sendable {
             let lock = NSLock()

@@ -17,7 +17,7 @@ struct CollisionPolicyTests {
         var generator = SeededGenerator(seed: seed)
         let n = 150 + generator.nextInt(below: 150)
         let raw = IndexFixture.randomCodes(rows: n, levels: levels, codebookSize: k, generator: &generator)
-        let resolution = try SuffixResolver().resolve(raw: raw, codebookSize: k, context: IndexFixture.noDistances)
+        let resolution = try SuffixResolver().resolve(raw: raw, codebookSizes: Array(repeating: k, count: raw.levels), context: IndexFixture.noDistances)
         let ids = resolution.ids
 
         #expect(ids.rows == n && ids.levels == levels + 1)
@@ -49,7 +49,7 @@ struct CollisionPolicyTests {
         let batches = [0..<cut1, cut1..<cut2, cut2..<n].map { all.gatheringRows(Array($0)) }
         let resolver = SuffixResolver()
 
-        let first = try resolver.resolve(raw: batches[0], codebookSize: k, context: IndexFixture.noDistances)
+        let first = try resolver.resolve(raw: batches[0], codebookSizes: Array(repeating: k, count: batches[0].levels), context: IndexFixture.noDistances)
         var raw = batches[0], ids = first.ids, sizes = first.codeSizes
         for batch in batches.dropFirst() {
             let added = try resolver.extend(existingRaw: raw, existingIDs: ids, codeSizes: sizes, newRaw: batch,
@@ -65,7 +65,7 @@ struct CollisionPolicyTests {
             #expect(Self.rows(ids).allSatisfy { Int($0[levels]) < sizes[levels] }, "suffixes fit the suffix level")
         }
         // Items are added in id order, so ranks are the same as a single resolve over all items.
-        let once = try resolver.resolve(raw: all, codebookSize: k, context: IndexFixture.noDistances)
+        let once = try resolver.resolve(raw: all, codebookSizes: Array(repeating: k, count: all.levels), context: IndexFixture.noDistances)
         #expect(ids == once.ids)
         #expect(sizes == once.codeSizes)
     }
@@ -85,7 +85,7 @@ struct CollisionPolicyTests {
     func noneKeepsRawCodes() throws {
         var generator = SeededGenerator(seed: 9)
         let raw = IndexFixture.randomCodes(rows: 50, levels: 2, codebookSize: 3, generator: &generator)
-        let resolution = try UnresolvedCollisions().resolve(raw: raw, codebookSize: 3, context: IndexFixture.noDistances)
+        let resolution = try UnresolvedCollisions().resolve(raw: raw, codebookSizes: Array(repeating: 3, count: raw.levels), context: IndexFixture.noDistances)
         #expect(resolution.ids == raw)
         #expect(resolution.codeSizes == [3, 3])
         #expect(resolution.summary.suffixSize == nil)

@@ -33,7 +33,7 @@ struct CollisionReportTests {
 
     @Test("the suffix resolver gives the IDs of the table")
     func suffixIDsOfTheExample() throws {
-        let resolution = try SuffixResolver().resolve(raw: Self.raw, codebookSize: 4, context: IndexFixture.noDistances)
+        let resolution = try SuffixResolver().resolve(raw: Self.raw, codebookSizes: Array(repeating: 4, count: Self.raw.levels), context: IndexFixture.noDistances)
         #expect(resolution.ids == Self.suffixIDs)
         #expect(resolution.codeSizes == [4, 4, 3])
         #expect(resolution.summary.suffixSize == 3)

@@ -28,7 +28,7 @@ struct IndexStoreTests {
         #expect(opened.ids.levels == 3 && opened.rawCodes.levels == 2 && opened.itemCount == 60)
         let q = try #require(opened.quantizer as? ResidualQuantizer)
         #expect(q == built.quantizer as? ResidualQuantizer)
-        #expect(q.levels == 2 && q.codebookSize == 4 && q.inputDimension == 8)
+        #expect(q.levels == 2 && q.codebookSizes == [4, 4] && q.inputDimension == 8)
         #expect(opened.path == path)
         // The only per-item array besides codes and IDs: each item's squared reconstruction error.
         #expect(opened.attachments.keys.sorted() == [ReconstructionErrors.itemArray])

@@ -36,7 +36,7 @@ enum IndexFixture {
             residualFractionByLevel: (0..<levels).map { 0.5 / Double($0 + 1) })
         return IndexManifest(
             format: IndexManifest.formatName, formatVersion: IndexManifest.currentFormatVersion, createdBy: "tests",
-            parameters: BuildParameters(method: "rq-kmeans", levels: levels, codebookSize: codebookSize, dimension: 2,
+            parameters: BuildParameters(method: "rq-kmeans", codebookSizes: Array(repeating: codebookSize, count: levels), dimension: 2,
                                         collisionPolicy: policy, seed: 0, kmeans: nil, rowsPerShard: 100),
             items: items, idLength: codeSizes.count, codeSizes: codeSizes,
             statistics: BuildStatistics(kmeans: nil, rqvae: nil,

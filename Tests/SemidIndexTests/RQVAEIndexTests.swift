@@ -111,7 +111,7 @@ import SemidTestSupport
         wrong["rqvae.decoder.0.weight"] = ShardArray(float32: [Float](repeating: 0, count: 6), shape: [2, 3])
         #expect(throws: IndexError.self) { try StoredQuantizer.load(method: "rq-vae", arrays: wrong, path: "x", parameters: index.manifest.parameters) }
         var otherShape = index.manifest.parameters
-        otherShape.codebookSize = 16
+        otherShape.codebookSizes = Array(repeating: 16, count: otherShape.levels)
         #expect(throws: IndexError.self) { try StoredQuantizer.load(method: "rq-vae", arrays: arrays, path: "x", parameters: otherShape) }
         #expect(try StoredQuantizer.load(method: "rq-vae", arrays: arrays, path: "x", parameters: index.manifest.parameters) as? RQVAEQuantizer
                 == index.quantizer as? RQVAEQuantizer)

@@ -24,7 +24,7 @@ struct SinkhornResolverTests {
     @Test("IDs end unique, keep the quantizer's length, and only the last level changes", arguments: [UInt64(1), 2, 3, 4, 5])
     func resolvesEverything(seed: UInt64) throws {
         let (raw, context, _) = Self.fixture(rows: 120, levels: 3, k: 64, seed: seed)
-        let resolution = try SinkhornResolver(settings: .init()).resolve(raw: raw, codebookSize: 64, context: context)
+        let resolution = try SinkhornResolver(settings: .init()).resolve(raw: raw, codebookSizes: Array(repeating: 64, count: raw.levels), context: context)
         #expect(resolution.ids.levels == 3)
         #expect(resolution.codeSizes == [64, 64, 64])
         #expect(Set((0..<120).map { Array(resolution.ids.row($0)) }).count == 120)
@@ -45,8 +45,8 @@ struct SinkhornResolverTests {
     @Test("same inputs give the same IDs")
     func deterministic() throws {
         let (raw, context, _) = Self.fixture(rows: 80, levels: 2, k: 64, seed: 9)
-        let a = try SinkhornResolver(settings: .init()).resolve(raw: raw, codebookSize: 64, context: context)
-        let b = try SinkhornResolver(settings: .init()).resolve(raw: raw, codebookSize: 64, context: context)
+        let a = try SinkhornResolver(settings: .init()).resolve(raw: raw, codebookSizes: Array(repeating: 64, count: raw.levels), context: context)
+        let b = try SinkhornResolver(settings: .init()).resolve(raw: raw, codebookSizes: Array(repeating: 64, count: raw.levels), context: context)
         #expect(a.ids == b.ids)
     }
 
@@ -56,7 +56,7 @@ struct SinkhornResolverTests {
         let resolver = SinkhornResolver(settings: .init())
         let oldRaw = CodeMatrix(rows: 100, levels: 3, values: Array(raw.values.prefix(300)))
         let newRaw = CodeMatrix(rows: 50, levels: 3, values: Array(raw.values.suffix(150)))
-        let built = try resolver.resolve(raw: oldRaw, codebookSize: 64, context: context)
+        let built = try resolver.resolve(raw: oldRaw, codebookSizes: Array(repeating: 64, count: oldRaw.levels), context: context)
         let newContext = ResolutionContext { rows in distances.gatheringRows(rows.map { $0 + 100 }) }
         let (added, sizes) = try resolver.extend(existingRaw: oldRaw, existingIDs: built.ids, codeSizes: built.codeSizes,
                                                  newRaw: newRaw, context: newContext)
@@ -77,7 +77,7 @@ struct SinkhornResolverTests {
         let raw = CodeMatrix(rows: 5, levels: 2, values: [Int32](repeating: 0, count: 10))
         let context = ResolutionContext { rows in Matrix(rows: rows.count, cols: 4, repeating: 1) }
         #expect {
-            _ = try SinkhornResolver(settings: .init()).resolve(raw: raw, codebookSize: 4, context: context)
+            _ = try SinkhornResolver(settings: .init()).resolve(raw: raw, codebookSizes: Array(repeating: 4, count: raw.levels), context: context)
         } throws: { error in
             "\(error)".contains("--collisions suffix")
         }

@@ -153,12 +153,12 @@ struct UserAndSourceTests {
 
     @Test("random IDs are unique and seeded; sequential IDs follow first appearance in training histories")
     func assignedIDs() throws {
-        let a = try AssignedIDs.random(items: 500, levels: 2, codebookSize: 32, seed: 1)
-        let b = try AssignedIDs.random(items: 500, levels: 2, codebookSize: 32, seed: 1)
-        let c = try AssignedIDs.random(items: 500, levels: 2, codebookSize: 32, seed: 2)
+        let a = try AssignedIDs.random(items: 500, codebookSizes: [32, 32], seed: 1)
+        let b = try AssignedIDs.random(items: 500, codebookSizes: [32, 32], seed: 1)
+        let c = try AssignedIDs.random(items: 500, codebookSizes: [32, 32], seed: 2)
         #expect(a == b && a != c)
         #expect(Set((0..<500).map { Array(a.row($0)) }).count == 500)
-        #expect { _ = try AssignedIDs.random(items: 100, levels: 2, codebookSize: 8, seed: 1) } throws: { "\($0)".contains("only 64") }
+        #expect { _ = try AssignedIDs.random(items: 100, codebookSizes: [8, 8], seed: 1) } throws: { "\($0)".contains("only 64") }
         // Items 5, 3 appear first (item 9 is held out), then the rest by id.
         let (ids, base) = try AssignedIDs.sequential(items: 10, levels: 2,
                                                      sequences: [UserSequence(user: 0, items: [5, 3, 5, 9, 1])], heldOut: 2)

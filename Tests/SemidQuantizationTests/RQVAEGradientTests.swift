@@ -50,7 +50,7 @@ import SemidTestSupport
 
         func codeword(_ p: [Double], level: Int, code: Int) -> [Double] {
             let m = net.latentDimension
-            let start = net.codebookOffset + (level * net.codebookSize + code) * m
+            let start = net.codewordOffset(level: level, code: code)
             return Array(p[start..<(start + m)])
         }
 
@@ -62,7 +62,7 @@ import SemidTestSupport
                 for level in 0..<net.levels {
                     rowResiduals.append(r)
                     var best = 0, bestD = Double.infinity
-                    for j in 0..<net.codebookSize {
+                    for j in 0..<net.codebookSizes[level] {
                         let c = codeword(p, level: level, code: j)
                         let d = zip(r, c).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
                         if d < bestD { bestD = d; best = j }

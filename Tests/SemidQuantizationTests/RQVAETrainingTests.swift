@@ -104,7 +104,7 @@ import SemidTestSupport
     @Test func deadCodesAreReseededOnlyWhenEnabled() throws {
         // 64 codes for 12 tight blobs: most codes die and must be re-seeded.
         var c = Self.configuration()
-        c.codebookSize = 64
+        c.codebookSizes = Array(repeating: 64, count: c.levels)
         c.deadCodeStopEpochs = 0
         let on = try RQVAE.train(Self.data, configuration: c, seed: 1)
         #expect(on.report.deadCodeResets.reduce(0, +) > 0)
@@ -149,7 +149,7 @@ import SemidTestSupport
             try RQVAE.train(Self.data, configuration: c, seed: 1)
         }
         c = Self.configuration()
-        c.codebookSize = 1000
+        c.codebookSizes = Array(repeating: 1000, count: c.levels)
         #expect(throws: QuantizationError.tooFewPoints(points: 360, clusters: 1000)) {
             try RQVAE.train(Self.data, configuration: c, seed: 1)
         }

@@ -104,7 +104,7 @@ struct ChartTests {
 
     @Test("a level with one code: a single point still draws a marker, a one-code usage map one cell")
     func oneCode() {
-        let usage = CodeSetFigures.usage(.init(rows: 5, levels: 2, values: [0, 3, 0, 3, 0, 1, 0, 3, 0, 3]), codebookSize: 4)
+        let usage = CodeSetFigures.usage(.init(rows: 5, levels: 2, values: [0, 3, 0, 3, 0, 1, 0, 3, 0, 3]), codebookSizes: [4, 4])
         #expect(usage == [[5, 0, 0, 0], [0, 1, 0, 4]])
         let single = XYChart(x: Axis("rank", lower: 1), y: Axis("items", kind: .logarithmic),
                              layers: [.series(Series("level 1", points: [Point(1, 5)]))]).render()
@@ -137,10 +137,10 @@ struct ChartTests {
     func groupSizes() {
         // Rows: (1,2) ×3, (1,3) ×1, (4,2) ×2.
         let codes = CodeMatrix(rows: 6, levels: 2, values: [1, 2, 1, 3, 1, 2, 4, 2, 1, 2, 4, 2])
-        #expect(CodeSetFigures.groupSizes(codes, codebookSize: 8) == [3: 1, 1: 1, 2: 1])
+        #expect(CodeSetFigures.groupSizes(codes, codebookSizes: [8, 8]) == [3: 1, 1: 1, 2: 1])
         // 5 levels of 2^17 codes need 85 bits: the dictionary path.
-        #expect(CodeSetFigures.groupSizes(codes.widened(levels: 5), codebookSize: 1 << 17) == [3: 1, 1: 1, 2: 1])
-        #expect(CodeSetFigures.groupSizes(CodeMatrix(rows: 0, levels: 2), codebookSize: 8).isEmpty)
+        #expect(CodeSetFigures.groupSizes(codes.widened(levels: 5), codebookSizes: Array(repeating: 1 << 17, count: 5)) == [3: 1, 1: 1, 2: 1])
+        #expect(CodeSetFigures.groupSizes(CodeMatrix(rows: 0, levels: 2), codebookSizes: [8, 8]).isEmpty)
     }
 }
 

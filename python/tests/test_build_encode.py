@@ -44,6 +44,42 @@ def test_suffix_ids_are_unique_and_extend_the_raw_codes(small):
     assert small.code_sizes[:3] == [8, 8, 8]
 
 
+def test_per_level_codebook_sizes_from_a_list_match_the_cli(small_embeddings, semid_cli, tmp_path):
+    index = semid.build(small_embeddings, codebook_size=[16, 8, 4], seed=5, out=tmp_path / "nu.semid")
+    assert index.levels == 3 and index.code_sizes[:3] == [16, 8, 4]
+    assert index.manifest["parameters"]["codebook_sizes"] == [16, 8, 4]
+    assert "codebook_size" not in index.manifest["parameters"]
+    for level, size in enumerate([16, 8, 4]):
+        assert 0 <= index.raw_codes[:, level].min() and index.raw_codes[:, level].max() < size
+    assert len({tuple(r) for r in index.codes.tolist()}) == index.num_items
+    np.testing.assert_array_equal(index.encode(small_embeddings), index.raw_codes)
+    # Allowed next codes at the root are level 0's codes in use.
+    np.save(tmp_path / "emb.npy", small_embeddings)
+    run_cli(semid_cli, "build", "--embeddings", tmp_path / "emb.npy", "--codebook-size", "16,8,4",
+            "--seed", 5, "--quiet", "--out", tmp_path / "cli.semid")
+    with semid.Index.open(tmp_path / "cli.semid") as cli:
+        np.testing.assert_array_equal(cli.codes, index.codes)
+    # One value and a list of one value repeat over `levels`; a uniform list is the uniform build.
+    same = semid.build(small_embeddings, levels=2, codebook_size=[8], seed=5, out=tmp_path / "one.semid")
+    assert same.code_sizes[:2] == [8, 8] and same.manifest["parameters"]["codebook_size"] == 8
+    uniform = semid.build(small_embeddings, codebook_size=[8, 8, 8], seed=5, out=tmp_path / "u.semid")
+    plain = semid.build(small_embeddings, levels=3, codebook_size=8, seed=5, out=tmp_path / "p.semid")
+    np.testing.assert_array_equal(uniform.codes, plain.codes)
+    assert (tmp_path / "u.semid" / "manifest.json").read_bytes() == (tmp_path / "p.semid" / "manifest.json").read_bytes()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(codebook_size=[16, 8], levels=3), "levels is 3"),
+    (dict(codebook_size=[16, 1, 4]), "level 2 is 1"),
+    (dict(codebook_size=[]), "empty"),
+    (dict(codebook_size="16,8"), "codebook_size"),
+])
+def test_bad_codebook_size_lists(small_embeddings, tmp_path, kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        semid.build(small_embeddings, out=tmp_path / "bad.semid", **kwargs)
+    assert not (tmp_path / "bad.semid").exists()
+
+
 def test_titles_from_a_list(small):
     assert small.titles[:3] == ["Item 0", "Item 1", "Item 2"] and small.source_ids[0] is None
 

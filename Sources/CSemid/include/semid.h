@@ -193,7 +193,7 @@ typedef void (*semid_progress_fn)(const char *stage, const char *detail, int64_t
 typedef struct semid_build_options {
     uint32_t struct_size;        /* sizeof(semid_build_options); set by semid_build_options_init */
     int32_t levels;              /* quantizer levels L (default 3) */
-    int32_t codebook_size;       /* codes per level K (default 256, at most 65536) */
+    int32_t codebook_size;       /* codes per level K (default 256, at most 65536); see codebook_sizes */
     const char *method;          /* "rq-kmeans" (default) or "rq-vae" */
     const char *collisions;      /* "suffix" (default), "sinkhorn" or "none" */
     uint64_t seed;               /* seed of every random choice (default 0) */
@@ -202,6 +202,8 @@ typedef struct semid_build_options {
     int32_t overwrite;           /* nonzero: replace an existing index at out_path */
     semid_progress_fn progress;  /* NULL = no progress */
     void *progress_context;      /* passed to progress */
+    const int32_t *codebook_sizes; /* NULL (default): codebook_size at every level; else `levels` sizes,
+                                    * level 0 first (e.g. 1024, 256, 256), each 2 ... 65536 */
 } semid_build_options;
 
 /* Fills `options` with the defaults above. */

@@ -86,9 +86,9 @@ extension Pipeline {
             if let fingerprint = embeddings?.fingerprint { inputs.append(fingerprint) }
         }
         if let path = request.embeddings?.path, let (rows, cols) = embeddingShape {
-            if configuration.codebookSize > rows && !configuration.method.isAssigned {
+            if let largest = configuration.codebookSizes.max(), largest > rows, !configuration.method.isAssigned {
                 // Checked here (and again by the quantizer) so the message names the file.
-                throw PipelineError.fewerRowsThanCodes(file: path, rows: rows, codebookSize: configuration.codebookSize)
+                throw PipelineError.fewerRowsThanCodes(file: path, rows: rows, codebookSize: largest)
             }
             if configuration.method == .rqKMeans, configuration.source == .content,
                let dims = configuration.kmeans.warmupDimensions, let large = dims.first(where: { 2 * $0 > cols }) {

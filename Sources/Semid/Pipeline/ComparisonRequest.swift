@@ -41,9 +41,9 @@ extension Pipeline {
         if let path = request.items?.path, let records { try ItemCatalogFile.validateDense(records, startingAt: 0, source: path) }
         let histories = try request.sequences.load(itemCount: matrix.rows).value
         let configuration = request.configuration
-        if configuration.userTokens.contains(true) && configuration.users.codebookSize > histories.count {
+        if configuration.userTokens.contains(true), let largest = configuration.users.codebookSizes.max(), largest > histories.count {
             throw PipelineError.fewerUsersThanCodes(sequences: request.sequences.name(or: "the sequences"), users: histories.count,
-                                                    codebookSize: configuration.users.codebookSize)
+                                                    codebookSize: largest)
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         request.log("comparing \(configuration.schemes.count) schemes × \(configuration.userTokens.count) × \(configuration.seeds.count) seeds on \(BLASRuntime.summary)")

@@ -6,7 +6,7 @@
 public enum PipelineError: Error, CustomStringConvertible, Equatable, Sendable {
     /// `path` exists and is not a semid index: it is never replaced, even with `overwrite`.
     case outputNotAnIndex(path: String)
-    /// The embeddings have fewer rows than `codebookSize`, the codes of one level.
+    /// The embeddings have fewer rows than `codebookSize`, the codes of one level (the largest level's).
     case fewerRowsThanCodes(file: String, rows: Int, codebookSize: Int)
     /// A k-means warm-up dimension is more than half the embeddings' dimension.
     case warmupDimensionTooLarge(dimension: Int, embeddingDimension: Int, file: String)

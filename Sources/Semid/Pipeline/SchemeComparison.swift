@@ -24,11 +24,12 @@ public enum SchemeComparison {
             self.build = build
         }
 
-        /// The six schemes of the comparison with `levels × codebookSize` IDs: random, sequential,
-        /// content RQ-KMeans, content RQ-VAE, collaborative and hybrid (both RQ-KMeans).
-        public static func standard(levels: Int, codebookSize: Int, seed: UInt64, rqvaeEpochs: Int) -> [Scheme] {
+        /// The six schemes of the comparison with IDs of `codebookSizes[l]` codes at level `l`:
+        /// random, sequential, content RQ-KMeans, content RQ-VAE, collaborative and hybrid (both
+        /// RQ-KMeans).
+        public static func standard(codebookSizes: [Int], seed: UInt64, rqvaeEpochs: Int) -> [Scheme] {
             func config(_ method: QuantizationMethod, _ source: ItemVectorSource, _ policy: CollisionPolicy) -> BuildConfiguration {
-                var c = BuildConfiguration(levels: levels, codebookSize: codebookSize, collisionPolicy: policy, seed: seed)
+                var c = BuildConfiguration(codebookSizes: codebookSizes, collisionPolicy: policy, seed: seed)
                 c.method = method
                 c.source = source
                 c.rqvae.epochs = rqvaeEpochs
@@ -42,6 +43,11 @@ public enum SchemeComparison {
                 Scheme(name: "collaborative", contentOnly: false, build: config(.rqKMeans, .collaborative, .suffix)),
                 Scheme(name: "hybrid", contentOnly: false, build: config(.rqKMeans, .hybrid, .suffix)),
             ]
+        }
+
+        /// ``standard(codebookSizes:seed:rqvaeEpochs:)`` with `levels` levels of `codebookSize` codes.
+        public static func standard(levels: Int, codebookSize: Int, seed: UInt64, rqvaeEpochs: Int) -> [Scheme] {
+            standard(codebookSizes: Array(repeating: codebookSize, count: Swift.max(0, levels)), seed: seed, rqvaeEpochs: rqvaeEpochs)
         }
     }
 

@@ -61,10 +61,10 @@ public enum RQVAE {
         }
         let n = data.rows, d = data.cols
         let network = RQVAENetwork(inputDimension: d, hidden: c.hidden, latentDimension: c.latentDimension,
-                                   levels: c.levels, codebookSize: c.codebookSize)
+                                   codebookSizes: c.codebookSizes)
         let root = SeededGenerator(seed: seed)
         var parameters = initialParameters(network, generator: root.derived(1))
-        try initializeCodebooks(data, network: network, parameters: &parameters, samples: c.initSamplesPerCode * c.codebookSize,
+        try initializeCodebooks(data, network: network, parameters: &parameters, samples: c.initSamplesPerCode * (c.codebookSizes.max() ?? 0),
                                 generator: root.derived(2), progress: progress)
 
         let stepsPerEpoch = c.stepsPerEpoch(items: n)
@@ -88,9 +88,9 @@ public enum RQVAE {
         let workspaces = (0..<shards).map { _ in
             RQVAEWorkspace(network: network, capacity: shardCapacity, training: true, bf16: bf16)
         }
-        let L = c.levels, K = c.codebookSize, m = c.latentDimension
+        let L = c.levels, m = c.latentDimension, starts = network.codeStarts
         let deadSteps = c.deadCodeSteps ?? stepsPerEpoch
-        var lastUsed = [Int](repeating: 0, count: L * K)
+        var lastUsed = [Int](repeating: 0, count: network.totalCodes)
         var resets = [Int](repeating: 0, count: L)
         let variance = data.totalVariance
         var history: [Report.Epoch] = []
@@ -159,7 +159,7 @@ public enum RQVAE {
                             for l in 0..<L {
                                 let j = codes[(i - lo) * L + l]
                                 epochCodes[item * L + l] = j
-                                lastUsed[l * K + Int(j)] = step
+                                lastUsed[starts[l] + Int(j)] = step
                             }
                         }
                     }
@@ -182,7 +182,7 @@ public enum RQVAE {
                     codebook: quantSum / Double(n * m * L),
                     commitment: c.beta * quantSum / Double(n * m * L),
                     resets: epochResets,
-                    trainingUtilization: usage(epochCodeMatrix, codebookSize: K).utilization,
+                    trainingUtilization: usage(epochCodeMatrix, codebookSizes: c.codebookSizes).utilization,
                     trainingCollisionRate: collisionRate(epochCodeMatrix), evaluation: nil)
                 if !record.reconstruction.isFinite || !record.codebook.isFinite {
                     throw QuantizationError.numerical(
@@ -193,7 +193,7 @@ public enum RQVAE {
                     parameters.withUnsafeBufferPointer { packed?.pack(parameters: $0.baseAddress!) }
                     let eval = RQVAEQuantizer.evaluate(data, network: network, parameters: parameters, reconstruct: true,
                                                        packed: packed)
-                    let figures = summary(eval, items: n, variance: variance, codebookSize: K)
+                    let figures = summary(eval, items: n, variance: variance, codebookSizes: c.codebookSizes)
                     record.evaluation = figures
                     evaluations.append((epoch, figures.relativeMse, figures.collisionRate))
                     snapshots[epoch] = (parameters, eval)
@@ -226,7 +226,7 @@ public enum RQVAE {
                 + "\(c.checkpointTolerance * 100)% of the lowest (ties: lower MSE, then earlier epoch)",
             precision: bf16 ? "bf16-amx" : "fp32", epochsRun: history.count, steps: step, stoppedEarly: stoppedEarly, selectedEpoch: selected,
             parameterCount: network.parameterCount, deadCodeResets: resets, history: history,
-            final: summary(finalEvaluation, items: n, variance: variance, codebookSize: K))
+            final: summary(finalEvaluation, items: n, variance: variance, codebookSizes: c.codebookSizes))
         return Trained(quantizer: quantizer, codes: finalEvaluation.codes, report: report, evaluation: finalEvaluation)
     }
 
@@ -254,14 +254,15 @@ public enum RQVAE {
         let n = data.rows
         let sample = samples == 0 || samples >= n ? data : data.gatheringRows(g.sample(samples, from: n).sorted())
         var residual = latents(sample, network: network, parameters: parameters)
-        let K = network.codebookSize, m = network.latentDimension
-        let config = KMeans.Configuration(clusters: K, iterations: 20, refinementPasses: 0)
+        let m = network.latentDimension
         for level in 0..<network.levels {
+            let K = network.codebookSizes[level]
+            let config = KMeans.Configuration(clusters: K, iterations: 20, refinementPasses: 0)
             var levelGenerator = g.derived(UInt64(level))
             let fit = try KMeans.fit(residual, configuration: config, generator: &levelGenerator,
                                      stage: "rq-vae init level \(level + 1)/\(network.levels) k-means", progress: progress)
             let (labels, _) = Distances.nearest(residual, in: fit.centroids)
-            let offset = network.codebookOffset + level * K * m
+            let offset = network.codewordOffset(level: level, code: 0)
             parameters.replaceSubrange(offset..<(offset + K * m), with: fit.centroids.values)
             residual.values.withUnsafeMutableBufferPointer { r in
                 for i in 0..<residual.rows {
@@ -295,11 +296,11 @@ public enum RQVAE {
     static func reseedDeadCodes(step: Int, deadSteps: Int, rows: Int, workspaces: [RQVAEWorkspace], network: RQVAENetwork,
                                 parameters: inout [Float], optimizer: inout AdamW, lastUsed: inout [Int],
                                 resets: inout [Int], generator: inout SeededGenerator) -> Int {
-        let L = network.levels, K = network.codebookSize, m = network.latentDimension
+        let L = network.levels, m = network.latentDimension, starts = network.codeStarts
         var total = 0
         for level in 0..<L {
             var dead: [Int] = []
-            for j in 0..<K where step - lastUsed[level * K + j] >= deadSteps { dead.append(j) }
+            for j in 0..<network.codebookSizes[level] where step - lastUsed[starts[level] + j] >= deadSteps { dead.append(j) }
             if dead.isEmpty { continue }
             // Rows of the batch (shard, row) with their error at this level; weighted sampling
             // without replacement (Efraimidis–Spirakis keys log(u)/w, largest first).
@@ -321,13 +322,13 @@ public enum RQVAE {
                 var r = Array(UnsafeBufferPointer(start: ws.latent + pick.row * m, count: m))
                 for k in 0..<level {
                     let code = Int(ws.codes[pick.row * L + k])
-                    let c = network.codebookOffset + (k * K + code) * m
+                    let c = network.codewordOffset(level: k, code: code)
                     for t in 0..<m { r[t] -= parameters[c + t] }
                 }
-                let offset = network.codebookOffset + (level * K + j) * m
+                let offset = network.codewordOffset(level: level, code: j)
                 parameters.replaceSubrange(offset..<(offset + m), with: r)
                 optimizer.resetMoments(offset..<(offset + m))
-                lastUsed[level * K + j] = step
+                lastUsed[starts[level] + j] = step
                 resets[level] += 1
                 total += 1
             }
@@ -338,9 +339,10 @@ public enum RQVAE {
     // MARK: - Figures
 
     /// Per level: fraction of codes used and `exp(entropy)` of their usage.
-    static func usage(_ codes: CodeMatrix, codebookSize K: Int) -> (utilization: [Double], perplexity: [Double]) {
+    static func usage(_ codes: CodeMatrix, codebookSizes: [Int]) -> (utilization: [Double], perplexity: [Double]) {
         var utilization: [Double] = [], perplexity: [Double] = []
         for level in 0..<codes.levels {
+            let K = codebookSizes[level]
             var counts = [Int](repeating: 0, count: K)
             for i in 0..<codes.rows { counts[Int(codes[i, level])] += 1 }
             var entropy = 0.0
@@ -373,8 +375,8 @@ public enum RQVAE {
         return Double(codes.rows - distinct) / Double(codes.rows)
     }
 
-    static func summary(_ e: RQVAEQuantizer.Evaluation, items n: Int, variance: Double, codebookSize K: Int) -> Report.Evaluation {
-        let u = usage(e.codes, codebookSize: K)
+    static func summary(_ e: RQVAEQuantizer.Evaluation, items n: Int, variance: Double, codebookSizes: [Int]) -> Report.Evaluation {
+        let u = usage(e.codes, codebookSizes: codebookSizes)
         return Report.Evaluation(
             relativeMse: variance > 0 ? e.reconstructionError / Double(n) / variance : 0,
             collisionRate: collisionRate(e.codes), utilization: u.utilization, perplexity: u.perplexity,
@@ -430,7 +432,7 @@ extension RQVAEWorkspace {
                       packed: RQVAEPackedWeights? = nil) -> (recon: Double, quant: Double)
     {
         let net = network
-        let d = net.inputDimension, m = net.latentDimension, L = net.levels, K = net.codebookSize
+        let d = net.inputDimension, m = net.latentDimension, L = net.levels, starts = net.codeStarts
         let grad = parameterGradient!
         let books = grad + net.codebookOffset
         books.update(repeating: 0, count: net.codebookCount)
@@ -447,7 +449,7 @@ extension RQVAEWorkspace {
         residualSum.update(repeating: 0, count: rows * m)
         var quant = 0.0
         quantize(rows: rows, parameters: p) { level in
-            let book = books + level * K * m
+            let book = books + starts[level] * m
             for r in 0..<rows {
                 let j = Int(self.codes[r * L + level])
                 let res = self.residual + r * m, g = book + j * m, s = self.residualSum + r * m

@@ -3,12 +3,14 @@ import SemidNeuralNetwork
 
 extension RQVAE {
     /// Parameters of RQ-VAE training. Every field is recorded in the index manifest
-    /// (`parameters.rqvae`), with snake_case keys.
+    /// (`parameters.rqvae`), with snake_case keys: `levels` and `codebook_size` when every level
+    /// has the same size (the bytes of indexes written before per-level sizes), `levels` and
+    /// `codebook_sizes` otherwise.
     public struct Configuration: Codable, Equatable, Sendable {
+        /// Codes at each residual level, `K_l` (`levels` = its count).
+        public var codebookSizes: [Int]
         /// Residual levels `L`.
-        public var levels: Int
-        /// Codes per level `K`.
-        public var codebookSize: Int
+        public var levels: Int { codebookSizes.count }
         /// Latent dimension `m` (`--latent-dim`).
         public var latentDimension: Int = 32
         /// Encoder hidden widths, input side first; the decoder mirrors them (`--hidden`).
@@ -55,10 +57,55 @@ extension RQVAE {
             case bf16
         }
 
-        /// A configuration with the defaults above.
+        /// A configuration with the defaults above and one size per level.
+        public init(codebookSizes: [Int]) {
+            self.codebookSizes = codebookSizes
+        }
+
+        /// A configuration with the defaults above: `levels` levels of `codebookSize` codes.
         public init(levels: Int, codebookSize: Int) {
-            self.levels = levels
-            self.codebookSize = codebookSize
+            self.codebookSizes = Array(repeating: codebookSize, count: Swift.max(0, levels))
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case levels, codebookSize, codebookSizes, latentDimension, hidden, epochs, batchSize, optimizer, beta,
+                 deadCodeSteps, deadCodeStopEpochs, initSamplesPerCode, evaluateEvery, patience, checkpointTolerance, precision
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            codebookSizes = try CodebookSizes.decode(from: c, levels: .levels, size: .codebookSize, sizes: .codebookSizes)
+            latentDimension = try c.decode(Int.self, forKey: .latentDimension)
+            hidden = try c.decode([Int].self, forKey: .hidden)
+            epochs = try c.decode(Int.self, forKey: .epochs)
+            batchSize = try c.decode(Int.self, forKey: .batchSize)
+            optimizer = try c.decode(Optimizer.self, forKey: .optimizer)
+            beta = try c.decode(Double.self, forKey: .beta)
+            deadCodeSteps = try c.decodeIfPresent(Int.self, forKey: .deadCodeSteps)
+            deadCodeStopEpochs = try c.decode(Int.self, forKey: .deadCodeStopEpochs)
+            initSamplesPerCode = try c.decode(Int.self, forKey: .initSamplesPerCode)
+            evaluateEvery = try c.decode(Int.self, forKey: .evaluateEvery)
+            patience = try c.decode(Int.self, forKey: .patience)
+            checkpointTolerance = try c.decode(Double.self, forKey: .checkpointTolerance)
+            precision = try c.decode(Precision.self, forKey: .precision)
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try CodebookSizes.encode(codebookSizes, to: &c, levels: .levels, size: .codebookSize, sizes: .codebookSizes)
+            try c.encode(latentDimension, forKey: .latentDimension)
+            try c.encode(hidden, forKey: .hidden)
+            try c.encode(epochs, forKey: .epochs)
+            try c.encode(batchSize, forKey: .batchSize)
+            try c.encode(optimizer, forKey: .optimizer)
+            try c.encode(beta, forKey: .beta)
+            try c.encodeIfPresent(deadCodeSteps, forKey: .deadCodeSteps)
+            try c.encode(deadCodeStopEpochs, forKey: .deadCodeStopEpochs)
+            try c.encode(initSamplesPerCode, forKey: .initSamplesPerCode)
+            try c.encode(evaluateEvery, forKey: .evaluateEvery)
+            try c.encode(patience, forKey: .patience)
+            try c.encode(checkpointTolerance, forKey: .checkpointTolerance)
+            try c.encode(precision, forKey: .precision)
         }
 
         /// The steps in one epoch over `items` rows.
@@ -70,10 +117,7 @@ extension RQVAE {
             func bad(_ name: String, _ value: Any, _ expected: String) -> QuantizationError {
                 .invalidParameter(name: name, value: "\(value)", expected: expected)
             }
-            if levels < 1 { throw bad("levels", levels, "at least 1") }
-            if codebookSize < 2 { throw bad("codebookSize", codebookSize, "at least 2") }
-            if codebookSize > 65_536 { throw bad("codebookSize", codebookSize, "at most 65536") }
-            if codebookSize > items { throw QuantizationError.tooFewPoints(points: items, clusters: codebookSize) }
+            try ResidualKMeans.Configuration.validate(codebookSizes: codebookSizes, items: items)
             if dimension < 1 { throw bad("dimension", dimension, "at least 1") }
             if latentDimension < 1 || latentDimension > 4096 { throw bad("latentDimension", latentDimension, "1 to 4096") }
             if hidden.contains(where: { $0 < 1 || $0 > 65_536 }) {

@@ -39,12 +39,12 @@ enum RQVAEExactPass {
         return h
     }
 
-    /// Level `level`'s codebook, `[K, m]`.
+    /// Level `level`'s codebook, `[K_level, m]`.
     static func codebook(_ network: RQVAENetwork, parameters: [Float], level: Int) -> Matrix {
-        let size = network.codebookSize * network.latentDimension
-        let start = network.codebookOffset + level * size
-        return Matrix(rows: network.codebookSize, cols: network.latentDimension,
-                      values: Array(parameters[start..<(start + size)]))
+        let k = network.codebookSizes[level]
+        let start = network.codewordOffset(level: level, code: 0)
+        return Matrix(rows: k, cols: network.latentDimension,
+                      values: Array(parameters[start..<(start + k * network.latentDimension)]))
     }
 
     /// Greedy residual codes of the latents `z` (`[n, m]`), the quantized latents `Σ_l c_l[j_l]`,

@@ -8,7 +8,9 @@ import SemidNeuralNetwork
 /// ```
 /// The encoder maps `d → hidden[0] → … → hidden[last] → m` with ReLU after every layer but the
 /// last; the decoder mirrors it (`m → hidden[last] → … → hidden[0] → d`). Buffer order: encoder
-/// layers (weight `[out, in]`, then bias), decoder layers, then the codebooks `[L, K, m]`.
+/// layers (weight `[out, in]`, then bias), decoder layers, then the codebooks: level `l`'s `[K_l, m]`
+/// after level `l − 1`'s (`[L, K, m]` when every level has `K` codes). Codeword `j` of level `l` is
+/// row ``codeStarts``[l] + j of the `[ΣK_l, m]` block.
 public struct RQVAENetwork: Sendable, Equatable, Codable {
     /// Input dimension `d`.
     public let inputDimension: Int
@@ -16,25 +18,38 @@ public struct RQVAENetwork: Sendable, Equatable, Codable {
     public let hidden: [Int]
     /// Latent dimension `m` (the codewords' dimension).
     public let latentDimension: Int
+    /// Codes at each residual level, `K_l` (`L` = its count).
+    public let codebookSizes: [Int]
     /// Residual levels `L`.
-    public let levels: Int
-    /// Codes per level `K`.
-    public let codebookSize: Int
+    public var levels: Int { codebookSizes.count }
+    /// Where each level's codewords start among all codewords: `Σ_{k<l} K_k`, `L + 1` entries
+    /// (the last is ``totalCodes``).
+    public var codeStarts: [Int] { codebookSizes.reduce(into: [0]) { $0.append($0[$0.count - 1] + $1) } }
+    /// Codewords over all levels, `ΣK_l`.
+    public var totalCodes: Int { codebookSizes.reduce(0, +) }
+    /// The largest level's size (scratch buffers for distances).
+    public var maximumCodebookSize: Int { codebookSizes.max() ?? 0 }
 
     /// Encoder layers, input side first.
     public var encoder: [DenseLayer] { Self.layers([inputDimension] + hidden + [latentDimension]) }
     /// Decoder layers, latent side first.
     public var decoder: [DenseLayer] { Self.layers([latentDimension] + hidden.reversed() + [inputDimension]) }
 
-    /// Creates a shape; every dimension must be positive.
-    public init(inputDimension: Int, hidden: [Int], latentDimension: Int, levels: Int, codebookSize: Int) {
-        precondition(inputDimension > 0 && latentDimension > 0 && levels > 0 && codebookSize > 0
-                     && hidden.allSatisfy { $0 > 0 })
+    /// Creates a shape with one codebook size per level; every dimension must be positive (callers
+    /// validate first: ``RQVAE/Configuration/validate(items:dimension:)``, or the stored shapes).
+    public init(inputDimension: Int, hidden: [Int], latentDimension: Int, codebookSizes: [Int]) {
+        precondition(inputDimension > 0 && latentDimension > 0 && !codebookSizes.isEmpty
+                     && codebookSizes.allSatisfy { $0 > 0 } && hidden.allSatisfy { $0 > 0 })
         self.inputDimension = inputDimension
         self.hidden = hidden
         self.latentDimension = latentDimension
-        self.levels = levels
-        self.codebookSize = codebookSize
+        self.codebookSizes = codebookSizes
+    }
+
+    /// `levels` levels of `codebookSize` codes.
+    public init(inputDimension: Int, hidden: [Int], latentDimension: Int, levels: Int, codebookSize: Int) {
+        self.init(inputDimension: inputDimension, hidden: hidden, latentDimension: latentDimension,
+                  codebookSizes: Array(repeating: codebookSize, count: Swift.max(0, levels)))
     }
 
     static func layers(_ dims: [Int]) -> [DenseLayer] {
@@ -45,10 +60,15 @@ public struct RQVAENetwork: Sendable, Equatable, Codable {
     public var encoderOffsets: [Int] { offsets(of: encoder, from: 0) }
     /// Offset of each decoder layer's weight (its bias follows it).
     public var decoderOffsets: [Int] { offsets(of: decoder, from: encoder.reduce(0) { $0 + $1.parameterCount }) }
-    /// Offset of the codebooks, `[L, K, m]`.
+    /// Offset of the codebooks, `[ΣK_l, m]`.
     public var codebookOffset: Int { (encoder + decoder).reduce(0) { $0 + $1.parameterCount } }
     /// Values in all codebooks.
-    public var codebookCount: Int { levels * codebookSize * latentDimension }
+    public var codebookCount: Int { totalCodes * latentDimension }
+
+    /// Offset in the buffer of codeword `code` of level `level`.
+    public func codewordOffset(level: Int, code: Int) -> Int {
+        codebookOffset + (codeStarts[level] + code) * latentDimension
+    }
     /// Values in the whole buffer.
     public var parameterCount: Int { codebookOffset + codebookCount }
 
@@ -65,7 +85,8 @@ public struct RQVAENetwork: Sendable, Equatable, Codable {
         public var name: String
         /// Its place in the flat buffer.
         public var range: Range<Int>
-        /// Its shape (`[out, in]` for weights, `[out]` for biases, `[L, K, m]` for the codebooks).
+        /// Its shape (`[out, in]` for weights, `[out]` for biases, `[L, K, m]` for the codebooks
+        /// when every level has `K` codes, `[ΣK_l, m]` otherwise).
         public var shape: [Int]
     }
 
@@ -80,7 +101,8 @@ public struct RQVAENetwork: Sendable, Equatable, Codable {
             }
         }
         out.append(Tensor(name: "codebooks", range: codebookOffset..<parameterCount,
-                          shape: [levels, codebookSize, latentDimension]))
+                          shape: CodebookSizes.isUniform(codebookSizes)
+                            ? [levels, codebookSizes[0], latentDimension] : [totalCodes, latentDimension]))
         return out
     }
 
@@ -90,7 +112,7 @@ public struct RQVAENetwork: Sendable, Equatable, Codable {
     }
 
     /// Widest activation (for scratch buffers).
-    var maxWidth: Int { ([inputDimension, latentDimension, codebookSize] + hidden).max()! }
+    var maxWidth: Int { ([inputDimension, latentDimension, maximumCodebookSize] + hidden).max() ?? inputDimension }
 }
 
 /// Caller-owned buffers for forward (and backward) passes over at most `capacity` rows: one
@@ -112,9 +134,9 @@ final class RQVAEWorkspace {
     let quantized: UnsafeMutablePointer<Float>
     /// `[L, cap]` squared norm of the residual after each level.
     let errors: UnsafeMutablePointer<Float>
-    /// `[cap, K]` distance scratch.
+    /// `[cap, max K_l]` distance scratch.
     let distances: UnsafeMutablePointer<Float>
-    /// `[L, K]` squared norms of the codewords.
+    /// `[ΣK_l]` squared norms of the codewords (level `l` from ``RQVAENetwork/codeStarts``[l]).
     let codeNorms: UnsafeMutablePointer<Float>
     /// Output of each decoder layer; the last is `x̂`.
     let decoderOutputs: [UnsafeMutablePointer<Float>]
@@ -133,10 +155,10 @@ final class RQVAEWorkspace {
     init(network: RQVAENetwork, capacity: Int, training: Bool, bf16: Bool = false) {
         self.network = network
         self.capacity = capacity
-        let d = network.inputDimension, m = network.latentDimension, L = network.levels, K = network.codebookSize
+        let d = network.inputDimension, m = network.latentDimension, L = network.levels, K = network.maximumCodebookSize
         var sizes: [Int] = [capacity * d]                                   // input
         sizes += network.encoder.map { capacity * $0.outputs }              // encoder outputs
-        sizes += [capacity * m, capacity * m, capacity * m, L * capacity, capacity * K, L * K]
+        sizes += [capacity * m, capacity * m, capacity * m, L * capacity, capacity * K, network.totalCodes]
         sizes += network.decoder.map { capacity * $0.outputs }              // decoder outputs
         let g = training ? capacity * network.maxWidth : 0
         sizes += [g, g, training ? network.parameterCount : 0]
@@ -225,7 +247,7 @@ final class RQVAEWorkspace {
     func computeCodeNorms(parameters p: UnsafePointer<Float>) {
         let m = network.latentDimension
         let books = p + network.codebookOffset
-        for c in 0..<(network.levels * network.codebookSize) {
+        for c in 0..<network.totalCodes {
             codeNorms[c] = Distances.squaredNorm(books + c * m, count: m)
         }
     }
@@ -236,15 +258,16 @@ final class RQVAEWorkspace {
     /// the residual after each level. ``codeNorms`` must be current. `afterLevel(l)` runs once the
     /// residual after level `l` is in ``residual``.
     func quantize(rows: Int, parameters p: UnsafePointer<Float>, afterLevel: (Int) -> Void = { _ in }) {
-        let m = network.latentDimension, L = network.levels, K = network.codebookSize
+        let m = network.latentDimension, L = network.levels, starts = network.codeStarts
         residual.update(from: latent, count: rows * m)
         quantized.update(repeating: 0, count: rows * m)
         let books = p + network.codebookOffset
         for level in 0..<L {
-            let book = books + level * K * m
+            let K = network.codebookSizes[level]
+            let book = books + starts[level] * m
             BLAS.sgemm(transposeB: true, m: rows, n: K, k: m, alpha: -2,
                        a: residual, lda: m, b: book, ldb: m, c: distances, ldc: K)
-            let norms = UnsafePointer(codeNorms + level * K)
+            let norms = UnsafePointer(codeNorms + starts[level])
             for r in 0..<rows {
                 let (j, _) = Distances.argminSum(distances + r * K, norms, count: K)
                 codes[r * L + level] = Int32(j)
@@ -263,13 +286,13 @@ final class RQVAEWorkspace {
     /// over the first `count` levels.
     func setQuantized(rows: Int, codes given: UnsafePointer<Int32>, stride: Int, levels count: Int,
                       parameters p: UnsafePointer<Float>) {
-        let m = network.latentDimension, K = network.codebookSize
+        let m = network.latentDimension, starts = network.codeStarts
         quantized.update(repeating: 0, count: rows * m)
         let books = p + network.codebookOffset
         for r in 0..<rows {
             let q = quantized + r * m
             for level in 0..<count {
-                let c = books + (level * K + Int(given[r * stride + level])) * m
+                let c = books + (starts[level] + Int(given[r * stride + level])) * m
                 for t in 0..<m { q[t] += c[t] }
             }
         }

@@ -2,8 +2,8 @@ import Foundation
 import SemidMath
 import SemidNeuralNetwork
 
-/// A trained RQ-VAE: an MLP encoder into an `m`-dimensional latent space, `L` residual codebooks of
-/// `K` codewords there, and a mirrored MLP decoder back to the input space.
+/// A trained RQ-VAE: an MLP encoder into an `m`-dimensional latent space, `L` residual codebooks
+/// there (`K_l` codewords at level `l`), and a mirrored MLP decoder back to the input space.
 ///
 /// - ``encode(_:)``: `x → z = encoder(x)`, then greedy residual codes (nearest codeword per level).
 /// - ``reconstruct(_:)``: `decoder(Σ_l c_l[j_l])`, in the input space.
@@ -40,8 +40,8 @@ public struct RQVAEQuantizer: SemanticQuantizer, Equatable {
     public var inputDimension: Int { network.inputDimension }
     /// The number of code levels `L`.
     public var levels: Int { network.levels }
-    /// Codewords per level `K`.
-    public var codebookSize: Int { network.codebookSize }
+    /// Codewords at each level, `K_l`.
+    public var codebookSizes: [Int] { network.codebookSizes }
     /// The latent dimension `m`.
     public var latentDimension: Int { network.latentDimension }
 
@@ -50,11 +50,9 @@ public struct RQVAEQuantizer: SemanticQuantizer, Equatable {
         network.tensors.first { $0.name == name }.map { Array(parameters[$0.range]) }
     }
 
-    /// Level `level`'s codebook, `[K, m]`.
+    /// Level `level`'s codebook, `[K_level, m]`.
     public func codebook(level: Int) -> Matrix {
-        let size = codebookSize * latentDimension
-        let start = network.codebookOffset + level * size
-        return Matrix(rows: codebookSize, cols: latentDimension, values: Array(parameters[start..<(start + size)]))
+        RQVAEExactPass.codebook(network, parameters: parameters, level: level)
     }
 
     // MARK: SemanticQuantizer
@@ -68,16 +66,16 @@ public struct RQVAEQuantizer: SemanticQuantizer, Equatable {
     /// `decoder(Σ_l c_l[j_l])` for each row of codes (`[n, L]` → `[n, d]`), the same bits on every
     /// machine (``RQVAEExactPass``).
     public func reconstruct(_ codes: CodeMatrix) throws -> Matrix {
-        try codes.validate(levels: levels, codebookSize: codebookSize)
+        try codes.validate(codebookSizes: codebookSizes)
         let zq = RQVAEExactPass.quantized(codes, levels: levels, network: network, parameters: parameters)
         return RQVAEExactPass.dense(zq, layers: network.decoder, offsets: network.decoderOffsets, parameters: parameters)
     }
 
     /// Latent-space squared distances from each row's last-level residual to every last-level
-    /// codeword, `[n, K]`, the same bits on every machine.
+    /// codeword, `[n, K_{L-1}]`, the same bits on every machine.
     public func lastLevelDistances(_ x: Matrix, codes: CodeMatrix) throws -> Matrix {
         try checkInput(x)
-        try codes.validate(levels: levels, codebookSize: codebookSize)
+        try codes.validate(codebookSizes: codebookSizes)
         guard codes.rows == x.rows else {
             throw QuantizationError.invalidParameter(name: "codes", value: "\(codes.rows) rows", expected: "\(x.rows) (one per vector)")
         }

@@ -24,37 +24,39 @@ public struct CodeSetFigures: Sendable {
     /// Members whose ID the collision policy moved away from the raw codes.
     public var itemsMoved: Int
 
-    /// Computes the figures from raw codes (`[n, L]`, codes in `0..<codebookSize`).
-    public init(noun: String, report: CollisionReport, rawCodes: CodeMatrix, codebookSize: Int, errors: ErrorFigures?,
+    /// Computes the figures from raw codes (`[n, L]`, codes at level `l` in `0..<codebookSizes[l]`).
+    public init(noun: String, report: CollisionReport, rawCodes: CodeMatrix, codebookSizes: [Int], errors: ErrorFigures?,
                 errorsMissing: String?, collisions: CollisionResolution.Summary) {
         self.noun = noun
         self.report = report
-        self.usage = Self.usage(rawCodes, codebookSize: codebookSize)
-        self.groupSizes = Self.groupSizes(rawCodes, codebookSize: codebookSize)
+        self.usage = Self.usage(rawCodes, codebookSizes: codebookSizes)
+        self.groupSizes = Self.groupSizes(rawCodes, codebookSizes: codebookSizes)
         self.errors = errors
         self.errorsMissing = errors == nil ? errorsMissing : nil
         self.rounds = collisions.rounds
         self.itemsMoved = collisions.itemsMoved
     }
 
-    /// Members per code at every level, `[levels][codebookSize]`. O(n·L).
-    public static func usage(_ codes: CodeMatrix, codebookSize k: Int) -> [[Int]] {
-        var counts = [[Int]](repeating: [Int](repeating: 0, count: max(0, k)), count: codes.levels)
+    /// Members per code at every level, `[levels][K_l]`. O(n·L).
+    public static func usage(_ codes: CodeMatrix, codebookSizes: [Int]) -> [[Int]] {
+        let sizes = (0..<codes.levels).map { $0 < codebookSizes.count ? max(0, codebookSizes[$0]) : 0 }
+        var counts = sizes.map { [Int](repeating: 0, count: $0) }
         for i in 0..<codes.rows {
             for l in 0..<codes.levels {
                 let c = Int(codes[i, l])
-                if c >= 0 && c < k { counts[l][c] += 1 }
+                if c >= 0 && c < sizes[l] { counts[l][c] += 1 }
             }
         }
         return counts
     }
 
     /// Raw IDs by group size (`[size: number of raw IDs]`). Rows are packed into 64-bit keys when
-    /// `L · ⌈log₂ K⌉ ≤ 64` and counted after a sort (O(n log n), no per-row allocation); longer IDs
-    /// go through a dictionary of rows.
-    public static func groupSizes(_ codes: CodeMatrix, codebookSize k: Int) -> [Int: Int] {
+    /// `L · ⌈log₂ max K_l⌉ ≤ 64` and counted after a sort (O(n log n), no per-row allocation);
+    /// longer IDs go through a dictionary of rows.
+    public static func groupSizes(_ codes: CodeMatrix, codebookSizes: [Int]) -> [Int: Int] {
         var sizes: [Int: Int] = [:]
         guard codes.rows > 0 else { return sizes }
+        let k = codebookSizes.max() ?? 2
         let bits = max(1, Int(Foundation.ceil(Foundation.log2(Double(max(2, k))))))
         if bits * codes.levels <= 64 {
             var keys = [UInt64](repeating: 0, count: codes.rows)

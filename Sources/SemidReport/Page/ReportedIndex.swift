@@ -57,7 +57,7 @@ public struct ReportedIndex: Sendable {
                 + "give the build's embeddings with --embeddings FILE, or rebuild it, to see their distribution."
         }
         self.items = CodeSetFigures(noun: "item", report: report, rawCodes: index.rawCodes,
-                                    codebookSize: index.manifest.parameters.codebookSize, errors: errors,
+                                    codebookSizes: index.manifest.parameters.codebookSizes, errors: errors,
                                     errorsMissing: missing, collisions: index.manifest.statistics.collisions)
 
         if let users = try UserIDs.load(from: index) {
@@ -68,7 +68,7 @@ public struct ReportedIndex: Sendable {
                 ErrorFigures(squaredErrors: $0, totalVariance: userVariance, finalIDs: users.ids, source: "stored in the index") { _ in [:] }
             }
             self.users = CodeSetFigures(
-                noun: "user", report: userReport, rawCodes: users.rawCodes, codebookSize: users.section.configuration.codebookSize,
+                noun: "user", report: userReport, rawCodes: users.rawCodes, codebookSizes: users.section.configuration.codebookSizes,
                 errors: userErrors,
                 errorsMissing: "These user IDs were made before semid stored per-user errors (array \(ReconstructionErrors.userArray)); run semid users again to see them.",
                 collisions: users.section.collisions)

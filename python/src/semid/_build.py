@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from ctypes import byref, c_char_p, c_void_p
+from ctypes import byref, c_char_p, c_int32, c_void_p
 from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
@@ -16,7 +16,8 @@ from ._native import PROGRESS, BuildOptions, check, lib
 ProgressCallback = Callable[[str, str, int, int, bool], None]
 
 
-def build(embeddings, items: Union[None, PathLike, Sequence] = None, *, levels: int = 3, codebook_size: int = 256,
+def build(embeddings, items: Union[None, PathLike, Sequence] = None, *, levels: Optional[int] = None,
+          codebook_size: Union[int, Sequence[int]] = 256,
           collisions: str = "suffix", seed: int = 0, out: PathLike, method: str = "rq-kmeans",
           kmeans_iterations: Optional[int] = None, epochs: Optional[int] = None, overwrite: bool = False,
           progress: Union[bool, ProgressCallback] = False) -> Index:
@@ -27,7 +28,9 @@ def build(embeddings, items: Union[None, PathLike, Sequence] = None, *, levels: 
     - `items`: None (untitled items), the path of a JSONL or LC-Rec ``*.item.json`` catalog of items
       0 .. n-1, or a sequence of n entries, each a title (str or None) or a dict with ``title``
       and/or ``source_id`` (and optionally ``item``, which must equal its position).
-    - `levels`, `codebook_size`: quantizer levels L and codes per level K.
+    - `levels`, `codebook_size`: quantizer levels L and codes per level: one int K for every
+      level, or a sequence with one size per level (e.g. ``[1024, 256, 256]``). `levels` defaults
+      to the sequence's length, or 3 for an int; given with a sequence, it must equal its length.
     - `collisions`: ``"suffix"`` (TIGER, one extra level), ``"sinkhorn"`` (unique at length L) or
       ``"none"``.
     - `method`: ``"rq-kmeans"`` or ``"rq-vae"``; `kmeans_iterations` / `epochs` override the
@@ -50,8 +53,12 @@ def build(embeddings, items: Union[None, PathLike, Sequence] = None, *, levels: 
 
     options = BuildOptions()
     lib.semid_build_options_init(byref(options))
-    options.levels = int(levels)
-    options.codebook_size = int(codebook_size)
+    sizes = _codebook_sizes(codebook_size, levels)
+    options.levels = len(sizes)
+    options.codebook_size = sizes[0]
+    sizes_array = (c_int32 * len(sizes))(*sizes)
+    if len(set(sizes)) > 1:
+        options.codebook_sizes = sizes_array
     options.method = method.encode()
     options.collisions = collisions.encode()
     options.seed = int(seed)
@@ -73,7 +80,7 @@ def build(embeddings, items: Union[None, PathLike, Sequence] = None, *, levels: 
     pointer = c_void_p()
     check(lib.semid_build(_address(array), n, d, items_path, source_ids, titles, byref(options), os.fsencode(path),
                           byref(pointer)))
-    del keep
+    del keep, sizes_array
     index = Index(pointer.value, path)
     if raised:
         # The library cannot stop a build midway: it finished and wrote `out`.
@@ -127,6 +134,31 @@ def _items_arguments(items, n: int):
 def _ctypes_address(array) -> int:
     from ctypes import addressof
     return addressof(array)
+
+
+def _codebook_sizes(codebook_size, levels) -> list:
+    """One size per level from `codebook_size` (an int or a sequence of ints) and `levels`."""
+    if isinstance(codebook_size, (bool, np.bool_, str, bytes)):
+        raise TypeError(f"codebook_size must be an int or a sequence of ints, got {codebook_size!r}")
+    if isinstance(codebook_size, (int, np.integer)):
+        sizes = [int(codebook_size)] * (3 if levels is None else int(levels))
+    else:
+        try:
+            sizes = [int(k) for k in codebook_size]
+        except (TypeError, ValueError):
+            raise TypeError(f"codebook_size must be an int or a sequence of ints, got {codebook_size!r}") from None
+        if not sizes:
+            raise ValueError("codebook_size is an empty sequence; give one size per level")
+        if len(sizes) == 1 and levels is not None:
+            sizes = sizes * int(levels)
+        elif levels is not None and int(levels) != len(sizes):
+            raise ValueError(f"codebook_size has {len(sizes)} sizes but levels is {levels}; give one size per level")
+    if not 1 <= len(sizes) <= 64:
+        raise ValueError(f"levels must be in 1...64, got {len(sizes)}")
+    for level, k in enumerate(sizes):
+        if not 2 <= k <= 65536:
+            raise ValueError(f"codebook_size at level {level + 1} is {k}; every size must be in 2...65536")
+    return sizes
 
 
 def _progress_callback(progress):

@@ -52,6 +52,7 @@ class BuildOptions(Structure):
         ("overwrite", c_int32),
         ("progress", PROGRESS),
         ("progress_context", c_void_p),
+        ("codebook_sizes", POINTER(c_int32)),
     ]
 
 

@@ -1,4 +1,5 @@
 import Foundation
+import SemidQuantization
 
 /// Per level: how evenly the codes are used (sorted usage curves, utilisation, perplexity, dead
 /// codes, a usage map per index).
@@ -69,13 +70,13 @@ enum CodeUsageSection {
         var chart = BarChart(categories: (1...max(1, levels)).map(String.init),
                              groups: sets.map { set in BarChart.Group(set.name, slot: set.slot, values: (0..<levels).map { l in
                                  l < set.figures.report.perLevel.count
-                                     ? set.figures.report.perLevel[l].perplexity / Double(max(1, set.figures.report.codebookSize)) : nil }) },
+                                     ? set.figures.report.perLevel[l].perplexity / Double(max(1, set.figures.report.perLevel[l].codebookSize)) : nil }) },
                              categoryTitle: "level", y: Axis("perplexity ÷ K", unit: "% of an even spread", lower: 0, upper: 1, format: .percent))
         chart.label = "Code perplexity per level as a share of the codebook size"
         let phrase = perIndex(sets) { set in
             let p = set.figures.report.perLevel.map(\.perplexity)
-            let k = Double(max(1, set.figures.report.codebookSize))
-            return "levels behave like \(NumberFormat.integer(Int((p.min() ?? 0).rounded())))–\(NumberFormat.integer(Int((p.max() ?? 0).rounded()))) evenly used codes of \(Int(k))"
+            let k = CodebookSizes.description(set.figures.report.codebookSizes)
+            return "levels behave like \(NumberFormat.integer(Int((p.min() ?? 0).rounded())))–\(NumberFormat.integer(Int((p.max() ?? 0).rounded()))) evenly used codes of \(k)"
         }
         return Figure(id: "\(prefix)perplexity", title: (sets.first?.titlePrefix ?? "") + "Code balance per level (perplexity ÷ K)", svg: chart.render(),
                       reading: phrase + " (perplexity: the number of evenly used codes with the same spread). Well below 100% a level acts like a smaller codebook, and its \(sets.first?.nouns ?? "items") crowd into fewer IDs.")

@@ -1,4 +1,5 @@
 import SemidIndex
+import SemidQuantization
 
 /// The figures of every index in one table (one column per index, the best value of each
 /// comparable row in bold) and, when comparing, the headline rates side by side.
@@ -51,7 +52,7 @@ enum OverviewSection {
         rows.append(row("method") { i in
             (i.manifest.parameters.method + (i.manifest.parameters.source.map { ", \($0.rawValue) vectors" } ?? ""), nil)
         })
-        rows.append(row("levels × codes") { ("\($0.manifest.parameters.levels) × \($0.manifest.parameters.codebookSize)", nil) })
+        rows.append(row("levels × codes") { (CodebookSizes.shape($0.manifest.parameters.codebookSizes), nil) })
         rows.append(row("ID length") { i in
             let r = i.items.report
             return ("\(r.idLength)" + (r.suffixSize.map { " (suffix level of \($0) codes)" } ?? ""), nil)
@@ -83,8 +84,7 @@ enum OverviewSection {
             return ("\(d)", Double(d))
         })
         rows.append(row("lowest perplexity ÷ K", .higher) { i in
-            let k = Double(max(1, i.items.report.codebookSize))
-            let p = (i.items.report.perLevel.map(\.perplexity).min() ?? 0) / k
+            let p = i.items.report.perLevel.map { $0.perplexity / Double(max(1, $0.codebookSize)) }.min() ?? 0
             return (NumberFormat.percent(p), p)
         })
         if indexes.contains(where: { $0.items.report.itemsAdded > 0 }) {
@@ -110,7 +110,7 @@ enum OverviewSection {
         if indexes.contains(where: { $0.users != nil }) {
             rows.append(row("user IDs") { i in
                 guard let u = i.users?.report else { return ("–", nil) }
-                return ("\(NumberFormat.integer(u.items)) users, \(u.levels) × \(u.codebookSize), raw collisions \(NumberFormat.percent(u.raw.collisionRate, 2))", nil)
+                return ("\(NumberFormat.integer(u.items)) users, \(CodebookSizes.shape(u.codebookSizes)), raw collisions \(NumberFormat.percent(u.raw.collisionRate, 2))", nil)
             })
         }
         return rows
