@@ -138,7 +138,7 @@ public struct CapacityPlan: Codable, Sendable, Equatable {
         var candidates: [Candidate] = []
         for (index, shape) in settings.shapes.enumerated() {
             progress?(ProgressEvent(stage: "shape \(index + 1)/\(settings.shapes.count) \(shape)", step: 0, total: 0))
-            let configuration = try shape.configuration(kmeans: settings.kmeans)
+            let configuration = ResidualKMeans.Configuration(codebookSizes: shape.codebookSizes, kmeans: settings.kmeans)
             let trained = try ResidualKMeans.train(sample, configuration: configuration, seed: settings.seed, progress: progress)
             let mse = trained.residual.values.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(1, m))
             var candidate = measure(codes: trained.codes, shape: shape, items: items)

@@ -64,20 +64,10 @@ extension CapacityPlan {
             return shapes
         }
 
-        /// The shapes `semid plan` compares by default: 3×256, 4×256, 3×1024, 3×8192.
+        /// The shapes `semid plan` compares by default: 3×256, 4×256, 3×1024, 1024/256/256, 3×8192.
         public static var defaults: [Shape] {
-            [[256, 256, 256], [256, 256, 256, 256], [1024, 1024, 1024], [8192, 8192, 8192]]
+            [[256, 256, 256], [256, 256, 256, 256], [1024, 1024, 1024], [1024, 256, 256], [8192, 8192, 8192]]
                 .compactMap { try? Shape(codebookSizes: $0) }
-        }
-
-        /// The RQ-KMeans configuration that trains this shape. Throws
-        /// ``CapacityPlanError/invalidShape(_:expected:)`` for sizes that differ per level: training
-        /// takes one codebook size for all levels until per-level sizes land.
-        public func configuration(kmeans: KMeans.Configuration) throws -> ResidualKMeans.Configuration {
-            guard let first = codebookSizes.first, codebookSizes.allSatisfy({ $0 == first }) else {
-                throw CapacityPlanError.invalidShape(description, expected: "one codebook size for every level (LxK); per-level sizes are not supported by training yet")
-            }
-            return ResidualKMeans.Configuration(levels: levels, codebookSize: first, kmeans: kmeans)
         }
 
         /// Levels `L` (the ID length before any collision suffix).
