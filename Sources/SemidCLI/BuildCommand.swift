@@ -320,7 +320,20 @@ struct BuildCommand: ParsableCommand {
         if !result.trieStored {
             Console.err("note: IDs are not unique (policy \(collisions.rawValue)), so no decoding trie is stored")
         }
+        for g in result.levelGrowth where g.isNearDegenerate {
+            Console.err(Self.degenerateLevelWarning(g))
+        }
         Console.out("wrote \(out) in \(Format.seconds(result.seconds))")
         Console.out(InspectCommand.render(result.report, manifest: result.index.manifest))
+    }
+
+    /// The warning for a level that made few of the new raw-ID prefixes it could have.
+    static func degenerateLevelWarning(_ g: LevelGrowth) -> String {
+        let added = g.distinctPrefixes - g.previousPrefixes
+        let before = g.level == 1 ? "" : " (from \(g.previousPrefixes) after level \(g.level - 1))"
+        return "warning: level \(g.level) (\(g.codebookSize) codes) is near-degenerate: \(g.distinctPrefixes) distinct prefixes "
+            + "after it\(before), \(added) new of the \(g.possiblePrefixes - g.previousPrefixes) it could add "
+            + "(\(Format.percent(g.gain, 1)), under \(Format.percent(LevelGrowth.minimumGain, 0))); its codes barely tell "
+            + "the items apart: try fewer --levels, a smaller --codebook-size at this level, or `semid plan`"
     }
 }

@@ -52,3 +52,28 @@ struct PlanCommandTests {
         Semid.expectFailure(try Semid.run(["plan", "--embeddings", dir.file("missing.npy")]), status: 1, mentions: ["missing.npy"])
     }
 }
+
+/// `semid build` warns on stderr about a level that barely splits the groups of the levels before it.
+@Suite("semid build: near-degenerate levels")
+struct DegenerateLevelWarningTests {
+    @Test("duplicated vectors make level 2 near-degenerate: build warns, naming the level and the numbers")
+    func warns() throws {
+        let dir = try TemporaryDirectory()
+        // 4 distinct 8-d vectors, each repeated 16 times: level 1 separates them, level 2 cannot add any prefix.
+        var values: [Float] = []
+        for copy in 0..<64 {
+            let cluster = copy % 4
+            values += (0..<8).map { Float(($0 == cluster ? 4 : 0) + ($0 == cluster + 4 ? 1 : 0)) }
+        }
+        let embeddings = try dir.write(NpyBytes.file(shape: [64, 8], payload: NpyBytes.bytes(float32: values)), to: "dup.npy")
+        let built = try Semid.succeed(["build", "--embeddings", embeddings, "--levels", "2", "--codebook-size", "4",
+                                       "--collisions", "suffix", "--out", dir.file("dup.semid"), "--quiet"])
+        #expect(built.stderr.contains("warning: level 2 (4 codes) is near-degenerate: 4 distinct prefixes after it (from 4 after level 1)"), "\(built)")
+        #expect(!built.stderr.contains("level 1 (4 codes) is near-degenerate"))
+
+        let clean = try dir.write(Fixture.embeddingsFile, to: "emb.npy")
+        let fine = try Semid.succeed(["build", "--embeddings", clean, "--levels", "2", "--codebook-size", "4",
+                                      "--out", dir.file("fine.semid"), "--quiet"])
+        #expect(!fine.stderr.contains("near-degenerate"), "\(fine)")
+    }
+}

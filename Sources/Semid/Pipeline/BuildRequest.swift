@@ -43,6 +43,9 @@ public struct BuildResult: Sendable {
     public var report: CollisionReport
     /// Whether the decoding trie is stored with the index (only when every final ID is unique).
     public var trieStored: Bool
+    /// How much each quantizer level refined the raw IDs (from ``report``); a level with
+    /// ``LevelGrowth/isNearDegenerate`` set barely tells items apart.
+    public var levelGrowth: [LevelGrowth] { LevelGrowth.levels(of: report) }
     /// Wall-clock seconds from the first read to the reopened index.
     public var seconds: Double
 }
