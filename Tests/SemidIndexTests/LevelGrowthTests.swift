@@ -11,7 +11,7 @@ struct LevelGrowthTests {
         #expect(g.map(\.possiblePrefixes) == [16, 256, 1000])
         #expect(g[0].gain == 1)                              // (16 − 1) / (16 − 1)
         #expect(abs(g[1].gain - 184.0 / 240.0) < 1e-12)     // (200 − 16) / (256 − 16)
-        #expect(abs(g[2].gain - 10.0 / 790.0) < 1e-12)      // (210 − 200) / (1000 − 200)
+        #expect(abs(g[2].gain - 10.0 / 800.0) < 1e-12)      // (210 − 200) / (1000 − 200)
         #expect(g.map(\.isNearDegenerate) == [false, false, true])
         #expect(g.map(\.previousPrefixes) == [1, 16, 200])
     }

@@ -33,7 +33,7 @@ import SemidTestSupport
         #expect(ResidualKMeans.Configuration(codebookSizes: [32, 8]).kmeans(level: 1).clusters == 8)
     }
 
-    @Test(arguments: [([Int](), 10, "--levels"), ([8, 1], 10, "level 2"), ([8, 70_000], 100_000, "at most 65536"), ([4, 20], 10, "20 codes")])
+    @Test(arguments: [([Int](), 10, "levels = 0"), ([8, 1], 10, "level 2"), ([8, 70_000], 100_000, "at most 65536"), ([4, 20], 10, "20 codes")])
     func invalidSizesAreRejected(sizes: [Int], items: Int, message: String) {
         #expect {
             try ResidualKMeans.Configuration.validate(codebookSizes: sizes, items: items)
@@ -51,9 +51,9 @@ import SemidTestSupport
         #expect(try CodebookSizes.resolve([1024, 256, 256], levels: nil, defaultLevels: 2) == [1024, 256, 256])
         #expect(try CodebookSizes.resolve([1024, 256, 256], levels: 3, defaultLevels: 2) == [1024, 256, 256])
         #expect { try CodebookSizes.resolve([1024, 256], levels: 3, defaultLevels: 3) } throws: { error in
-            "\(error)".contains("--codebook-size") && "\(error)".contains("--levels 3")
+            "\(error)".contains("codebookSize") && "\(error)".contains("levels 3")
         }
-        #expect { try CodebookSizes.resolve([8], levels: 0, defaultLevels: 3) } throws: { "\($0)".contains("--levels") }
+        #expect { try CodebookSizes.resolve([8], levels: 0, defaultLevels: 3) } throws: { "\($0)".contains("levels = 0") }
         #expect(CodebookSizes.shape([256, 256, 256]) == "3 × 256" && CodebookSizes.shape([1024, 256]) == "1024/256")
         #expect(CodebookSizes.description([256, 256]) == "256" && CodebookSizes.description([16, 8]) == "16,8")
     }
