@@ -74,4 +74,18 @@ import Testing
             #expect(throws: PipelineError.userIDsExist(index: index)) { try Pipeline.assignUserIDs(users) }
         }
     }
+
+    /// Bad evaluation settings from a Swift caller are typed errors, before any split is made.
+    @Test func evaluationSettingsAreCheckedByThePipeline() throws {
+        let opened = try Pipeline.open(PackagePaths.path("Codebooks/beauty.semid"))
+        let sequences = [UserSequence(user: 0, items: [1, 2, 3, 4])]
+        var request = EvaluationRequest(index: opened, sequences: .memory(sequences, fingerprint: nil))
+        request.maxHistory = 0
+        #expect(throws: ModelError.invalidParameter(name: "maxHistory", value: "0", expected: "at least 1")) {
+            _ = try Pipeline.evaluate(request)
+        }
+        request.maxHistory = nil
+        request.settings = EvaluationSettings(cutoffs: [])
+        #expect(throws: EvaluationError.self) { _ = try Pipeline.evaluate(request) }
+    }
 }

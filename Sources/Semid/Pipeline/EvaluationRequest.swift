@@ -43,11 +43,18 @@ extension Pipeline {
     /// Costs one beam search per user (`O(users · levels · beam · scorer call)`), the baseline
     /// one more; the exact ranking `O(users · items · d)`.
     ///
-    /// - Throws: ``PipelineError/noEvaluationCases(sequences:split:)`` when no user has enough items.
+    /// - Throws: ``ModelError/invalidParameter(name:value:expected:)`` for `maxHistory < 1`,
+    ///   ``EvaluationError`` for bad ``EvaluationRequest/settings``,
+    ///   ``PipelineError/noEvaluationCases(sequences:split:)`` when no user has enough items.
     public static func evaluate(_ request: EvaluationRequest) throws -> EvaluationReport {
         let opened = request.index
         let n = opened.model.itemCount
         let maxHistory = request.maxHistory ?? opened.model.configuration.maxHistory
+        // Checked before any split is made: LeaveOneOutSplit and the metrics trap on these.
+        guard maxHistory >= 1 else {
+            throw ModelError.invalidParameter(name: "maxHistory", value: "\(maxHistory)", expected: "at least 1")
+        }
+        try request.settings.validate()
         let split: LeaveOneOutSplit
         switch request.sequences {
         case .file(let path): split = try ModelTraining.readSplit(path, itemCount: n, maxHistory: maxHistory)
