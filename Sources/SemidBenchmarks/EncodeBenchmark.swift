@@ -68,7 +68,7 @@ public enum EncodeBenchmark {
         }
         let widest = codebookSizes.max() ?? 1
         var product = [Float](repeating: 0, count: chunk * widest)
-        let sgemmSeconds = try best(of: repetitions) {
+        let sgemmSeconds = best(of: repetitions) {
             for _ in 0..<passes {
                 for book in books {
                     data.values.withUnsafeBufferPointer { a in

@@ -158,7 +158,7 @@ public enum NpyFile {
 
     /// Reads `destination.count` items of `itemSize` bytes from byte `offset` of `file` in
     /// chunks, handing each chunk to `convert` with the index of its first item.
-    private static func readConverting<Element>(
+    static func readConverting<Element>(
         _ file: borrowing InputFile, at offset: Int, itemSize: Int,
         into destination: UnsafeMutableBufferPointer<Element>,
         _ convert: (UnsafeRawBufferPointer, UnsafeMutableBufferPointer<Element>, Int) throws -> Void

@@ -270,24 +270,16 @@ public final class NpyRowSource {
             for i in 0..<out.count { out[i] = Float(bitPattern: UInt32(littleEndian: out[i].bitPattern)) }
             #endif
         default:
-            // Converted in pieces of 64 Ki values through one scratch buffer.
-            let piece = 1 << 16
-            let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: piece * itemSize, alignment: 16)
-            defer { scratch.deallocate() }
-            var done = 0
-            while done < out.count {
-                let n = Swift.min(piece, out.count - done)
-                let bytes = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<(n * itemSize)])
-                try opened.file.read(into: bytes, at: offset + done * itemSize)
-                hashes?[p].update(UnsafeRawBufferPointer(bytes))
-                for i in 0..<n {
+            // Converted in pieces of 64 Ki values through one scratch buffer (NpyFile's reader).
+            try NpyFile.readConverting(opened.file, at: offset, itemSize: itemSize, into: out) { bytes, chunk, _ in
+                hashes?[p].update(bytes)
+                for i in 0..<chunk.count {
                     if itemSize == 2 {
-                        out[done + i] = NpyFile.floatFromHalfBits(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                        chunk[i] = NpyFile.floatFromHalfBits(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
                     } else {
-                        out[done + i] = Float(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+                        chunk[i] = Float(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
                     }
                 }
-                done += n
             }
         }
         if let index = NpyFile.firstNonFiniteIndex(UnsafeBufferPointer(out)) {
